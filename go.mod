@@ -1,0 +1,5 @@
+module ferry
+
+go 1.26
+
+toolchain go1.26.8
