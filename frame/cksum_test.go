@@ -1,0 +1,126 @@
+package frame
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// cksumSlow is the bytewise definition of cksum(1), the reference the
+// sliced implementation is checked against.
+func cksumSlow(p []byte) uint32 {
+	var crc uint32
+	step := func(b byte) {
+		crc ^= uint32(b) << 24
+		for range 8 {
+			if crc&0x80000000 != 0 {
+				crc = crc<<1 ^ 0x04C11DB7
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	for _, b := range p {
+		step(b)
+	}
+	for n := len(p); n != 0; n >>= 8 {
+		step(byte(n))
+	}
+	return ^crc
+}
+
+func TestCksumVectors(t *testing.T) {
+	f, err := os.Open("testdata/cksum.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	count := 0
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		in, wantStr, _ := strings.Cut(line, " ")
+		if i := strings.LastIndexByte(line, ' '); i >= 0 {
+			in, wantStr = line[:i], line[i+1:]
+		}
+		want, err := strconv.ParseUint(wantStr, 10, 32)
+		if err != nil {
+			t.Fatalf("bad line %q", line)
+		}
+		data := vectorInput(t, in)
+		c := NewCksum()
+		c.Write(data)
+		if got := c.Sum32(); got != uint32(want) {
+			t.Errorf("%s: got %d, want %d", in, got, want)
+		}
+		count++
+	}
+	if count < 5 {
+		t.Fatalf("only %d vectors", count)
+	}
+}
+
+func vectorInput(t *testing.T, in string) []byte {
+	if s, ok := strings.CutPrefix(in, "text:"); ok {
+		return []byte(s)
+	}
+	parts := strings.Split(in, ":")
+	if len(parts) != 3 || parts[0] != "repeat" {
+		t.Fatalf("bad input %q", in)
+	}
+	n, err := strconv.Atoi(parts[1])
+	b, err2 := hex.DecodeString(parts[2])
+	if err != nil || err2 != nil || len(b) != 1 {
+		t.Fatalf("bad input %q", in)
+	}
+	return bytes.Repeat(b, n)
+}
+
+// TestCksumSplitWrites checks that any split of the input into writes, and
+// any length, gives the bytewise reference value.
+func TestCksumSplitWrites(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		data := make([]byte, r.IntN(3000))
+		for i := range data {
+			data[i] = byte(r.Uint32())
+		}
+		c := NewCksum()
+		for rest := data; len(rest) > 0; {
+			n := r.IntN(len(rest) + 1)
+			c.Write(rest[:n])
+			rest = rest[n:]
+		}
+		if got, want := c.Sum32(), cksumSlow(data); got != want {
+			t.Fatalf("len %d: got %08x, want %08x", len(data), got, want)
+		}
+		if c.Size() != int64(len(data)) {
+			t.Fatalf("size %d, want %d", c.Size(), len(data))
+		}
+	}
+}
+
+func TestCksumAllocs(t *testing.T) {
+	buf := make([]byte, 64<<10)
+	c := NewCksum()
+	if n := testing.AllocsPerRun(50, func() { c.Write(buf); _ = c.Sum32() }); n != 0 {
+		t.Errorf("cksum allocates %v times per write, want 0", n)
+	}
+}
+
+func BenchmarkCksum64K(b *testing.B) {
+	buf := make([]byte, 64<<10)
+	c := NewCksum()
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		c.Write(buf)
+	}
+}
