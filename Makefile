@@ -1,0 +1,37 @@
+# ferry's Makefile is a thin wrapper around the go tool; see README.md.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+export CGO_ENABLED := 0
+
+.PHONY: all build demo test lint bench fuzz clean
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ferry .
+
+# demo: a server and a client on loopback, an 8 MiB file moved and verified.
+demo: build
+	./scripts/demo.sh bin/ferry
+
+# test: vet and every test with the race detector (the race detector needs cgo).
+test:
+	$(GO) vet ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseRequest -fuzztime 60s ./frame
+	$(GO) test -run '^$$' -fuzz FuzzParseResponse -fuzztime 60s ./frame
+
+clean:
+	rm -rf bin dist
+
+-include boards/boards.mk
