@@ -24,7 +24,8 @@ const (
 
 // Response codes.
 const (
-	CodeServerHello  Code = 2000 // v4: server hello, certificate, signature
+	CodeServerHello  Code = 2000 // v4: server hello: key share, certificates
+	CodeServerVerify Code = 2001 // v4: the server's signature over the transcript
 	CodeRegistered   Code = 2100 // registration done, here is the client ID
 	CodeNameTaken    Code = 2101 // registration refused: name taken
 	CodeKeyAccepted  Code = 2102 // v3: the AES key, encrypted to the client
@@ -40,7 +41,7 @@ var codeNames = map[Code]string{
 	CodeReconnect: "reconnect", CodeSendFile: "send-file", CodeChecksumOK: "checksum-ok",
 	CodeChecksumBad: "checksum-bad", CodeGiveUp: "give-up", CodeChunk: "chunk",
 	CodeLastChunk: "last-chunk", CodeBye: "bye",
-	CodeServerHello: "server-hello", CodeRegistered: "registered", CodeNameTaken: "name-taken",
+	CodeServerHello: "server-hello", CodeServerVerify: "server-verify", CodeRegistered: "registered", CodeNameTaken: "name-taken",
 	CodeKeyAccepted: "key-accepted", CodeFileReceived: "file-received", CodeThanks: "thanks",
 	CodeReconnected: "reconnected", CodeDenied: "denied", CodeError: "error",
 }

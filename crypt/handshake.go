@@ -1,0 +1,366 @@
+package crypt
+
+import (
+	"bytes"
+	"crypto/ecdh"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"ferry/frame"
+	"ferry/link"
+)
+
+// Handshake wire sizes (see docs/PROTOCOL.md, "Handshake").
+const (
+	NonceLen        = 32 // fresh random nonce of each side
+	ShareLen        = 32 // X25519 public key
+	clientHelloMin  = NonceLen + ShareLen + 4 + 1 + 1
+	maxSuites       = 8
+	maxCerts        = 4
+	serverHelloHead = NonceLen + ShareLen + 1 + 4 + 1 // nonce, share, suite, chunk, cert count
+)
+
+// Labels of the key schedule and of the signatures. Each ends in a NUL so
+// that no label is a prefix of another.
+const (
+	labelServerSig = "ferry/4 server signature\x00"
+	labelC2S       = "ferry/4 client to server"
+	labelS2C       = "ferry/4 server to client"
+	labelRegister  = "ferry/4 client register\x00"
+	labelReconnect = "ferry/4 client reconnect\x00"
+)
+
+// Handshake errors. Each ends the session.
+var (
+	ErrHandshake    = errors.New("crypt: malformed handshake message")
+	ErrNoSuite      = errors.New("crypt: no cipher suite in common")
+	ErrBadSignature = errors.New("crypt: server signature over the handshake transcript does not verify")
+)
+
+// Session is what a completed handshake yields.
+type Session struct {
+	*Conn
+	Suite Suite
+	// Transcript is SHA-256 over every handshake frame. Both sides hold the
+	// same value; client signatures bind to it so they cannot be replayed
+	// into another session.
+	Transcript [32]byte
+	// PeerChain is the server's certificate chain, leaf first (client side).
+	PeerChain []*x509.Certificate
+}
+
+// ClientConfig configures the client side of the handshake.
+type ClientConfig struct {
+	Suites []Suite // in preference order; nil means PreferredSuites()
+	Chunk  int     // the largest chunk the client wants; 0 means 64 KiB
+	// Verify decides whether the server's chain (leaf first, signature over
+	// the transcript already checked) is trusted. See CAVerifier and
+	// PinVerifier. It must not be nil.
+	Verify func(chain []*x509.Certificate) error
+}
+
+// ServerConfig configures the server side of the handshake.
+type ServerConfig struct {
+	Identity *Identity
+	Suites   []Suite // acceptable suites; nil means all
+	MaxChunk int     // the largest chunk the server accepts; 0 means 64 KiB
+}
+
+// DefaultChunk is the chunk size when neither side asks for another.
+const DefaultChunk = 64 << 10
+
+type clientHello struct {
+	nonce  [NonceLen]byte
+	share  [ShareLen]byte
+	chunk  uint32
+	suites []Suite
+}
+
+func (h *clientHello) marshal() []byte {
+	b := make([]byte, 0, clientHelloMin+len(h.suites))
+	b = append(b, h.nonce[:]...)
+	b = append(b, h.share[:]...)
+	b = binary.LittleEndian.AppendUint32(b, h.chunk)
+	b = append(b, byte(len(h.suites)))
+	for _, s := range h.suites {
+		b = append(b, byte(s))
+	}
+	return b
+}
+
+func parseClientHello(p []byte) (*clientHello, error) {
+	if len(p) < clientHelloMin {
+		return nil, fmt.Errorf("%w: client hello of %d bytes", ErrHandshake, len(p))
+	}
+	h := &clientHello{}
+	copy(h.nonce[:], p)
+	copy(h.share[:], p[32:])
+	h.chunk = binary.LittleEndian.Uint32(p[64:])
+	n := int(p[68])
+	if n == 0 || n > maxSuites || len(p) != 69+n {
+		return nil, fmt.Errorf("%w: client hello lists %d suites in %d bytes", ErrHandshake, n, len(p))
+	}
+	for _, s := range p[69:] {
+		h.suites = append(h.suites, Suite(s))
+	}
+	if h.chunk == 0 || h.chunk > frame.MaxChunk {
+		return nil, fmt.Errorf("%w: chunk size %d", ErrHandshake, h.chunk)
+	}
+	return h, nil
+}
+
+type serverHello struct {
+	nonce [NonceLen]byte
+	share [ShareLen]byte
+	suite Suite
+	chunk uint32
+	certs [][]byte
+}
+
+func (h *serverHello) marshal() []byte {
+	b := make([]byte, 0, 1024)
+	b = append(b, h.nonce[:]...)
+	b = append(b, h.share[:]...)
+	b = append(b, byte(h.suite))
+	b = binary.LittleEndian.AppendUint32(b, h.chunk)
+	b = append(b, byte(len(h.certs)))
+	for _, c := range h.certs {
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(c)))
+		b = append(b, c...)
+	}
+	return b
+}
+
+func parseServerHello(p []byte) (*serverHello, error) {
+	if len(p) < serverHelloHead {
+		return nil, fmt.Errorf("%w: server hello of %d bytes", ErrHandshake, len(p))
+	}
+	h := &serverHello{suite: Suite(p[64]), chunk: binary.LittleEndian.Uint32(p[65:])}
+	copy(h.nonce[:], p)
+	copy(h.share[:], p[32:])
+	n := int(p[69])
+	if n == 0 || n > maxCerts {
+		return nil, fmt.Errorf("%w: server hello carries %d certificates", ErrHandshake, n)
+	}
+	rest := p[serverHelloHead:]
+	for range n {
+		if len(rest) < 2 {
+			return nil, fmt.Errorf("%w: certificate list truncated", ErrHandshake)
+		}
+		l := int(binary.LittleEndian.Uint16(rest))
+		if l == 0 || len(rest) < 2+l {
+			return nil, fmt.Errorf("%w: certificate of %d bytes in %d", ErrHandshake, l, len(rest)-2)
+		}
+		h.certs = append(h.certs, rest[2:2+l])
+		rest = rest[2+l:]
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes in server hello", ErrHandshake, len(rest))
+	}
+	return h, nil
+}
+
+// Client runs the client side of the handshake on rw.
+func Client(rw link.Conn, cfg *ClientConfig) (*Session, error) {
+	if cfg.Verify == nil {
+		panic("crypt: internal error: ClientConfig without Verify")
+	}
+	c := newConn(rw, true)
+	eph, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	ch := &clientHello{chunk: uint32(cmpOr(cfg.Chunk, DefaultChunk)), suites: cfg.Suites}
+	if ch.suites == nil {
+		ch.suites = PreferredSuites()
+	}
+	rand.Read(ch.nonce[:])
+	copy(ch.share[:], eph.PublicKey().Bytes())
+	if err := c.WriteRequest(frame.ClientID{}, frame.CodeHello, ch.marshal()); err != nil {
+		return nil, err
+	}
+	sh, chain, err := readServerHello(c, ch)
+	if err != nil {
+		return nil, err
+	}
+	th1 := c.th.Sum(nil)
+	if err := readServerVerify(c, chain[0], th1); err != nil {
+		return nil, err
+	}
+	if err := cfg.Verify(chain); err != nil {
+		return nil, err
+	}
+	s, err := finish(c, eph, sh.share[:], sh.suite, int(sh.chunk))
+	if err != nil {
+		return nil, err
+	}
+	s.PeerChain = chain
+	return s, nil
+}
+
+func cmpOr(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func readServerHello(c *Conn, ch *clientHello) (*serverHello, []*x509.Certificate, error) {
+	h, p, err := c.ReadResponse()
+	if err != nil {
+		return nil, nil, fmt.Errorf("crypt: waiting for server hello: %w", err)
+	}
+	if h.Code == frame.CodeError {
+		return nil, nil, fmt.Errorf("crypt: server refused the handshake: %q", p)
+	}
+	if h.Code != frame.CodeServerHello {
+		return nil, nil, fmt.Errorf("%w: expected server hello, got %v", ErrHandshake, h.Code)
+	}
+	sh, err := parseServerHello(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !slices.Contains(ch.suites, sh.suite) {
+		return nil, nil, fmt.Errorf("%w: server chose %v, not offered", ErrHandshake, sh.suite)
+	}
+	if sh.chunk == 0 || sh.chunk > ch.chunk {
+		return nil, nil, fmt.Errorf("%w: server chose chunk size %d, over the %d offered", ErrHandshake, sh.chunk, ch.chunk)
+	}
+	chain := make([]*x509.Certificate, len(sh.certs))
+	for i, der := range sh.certs {
+		// Clone: the certificate keeps its bytes, and they live in the read
+		// buffer that the next frame overwrites.
+		if chain[i], err = x509.ParseCertificate(bytes.Clone(der)); err != nil {
+			return nil, nil, fmt.Errorf("%w: server certificate %d: %v", ErrHandshake, i, err)
+		}
+	}
+	return sh, chain, nil
+}
+
+func readServerVerify(c *Conn, leaf *x509.Certificate, th1 []byte) error {
+	h, p, err := c.ReadResponse()
+	if err != nil {
+		return fmt.Errorf("crypt: waiting for server signature: %w", err)
+	}
+	if h.Code != frame.CodeServerVerify {
+		return fmt.Errorf("%w: expected server verify, got %v", ErrHandshake, h.Code)
+	}
+	return verifySignature(leaf.PublicKey, signedTranscript(th1), p)
+}
+
+func signedTranscript(th1 []byte) []byte {
+	return append([]byte(labelServerSig), th1...)
+}
+
+// finish derives the session keys from the X25519 exchange and the full
+// transcript, and switches c to sealed frames.
+func finish(c *Conn, eph *ecdh.PrivateKey, peerShare []byte, suite Suite, chunk int) (*Session, error) {
+	pub, err := ecdh.X25519().NewPublicKey(peerShare)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key share: %v", ErrHandshake, err)
+	}
+	secret, err := eph.ECDH(pub)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key exchange: %v", ErrHandshake, err)
+	}
+	s := &Session{Conn: c, Suite: suite}
+	copy(s.Transcript[:], c.th.Sum(nil))
+	c.th = nil
+	c2s, s2c, err := deriveKeys(secret, s.Transcript[:])
+	if err != nil {
+		return nil, err
+	}
+	sendKey, recvKey := s2c, c2s
+	if c.client {
+		sendKey, recvKey = c2s, s2c
+	}
+	if c.seal, err = NewSealer(suite, sendKey); err != nil {
+		return nil, err
+	}
+	if c.open, err = NewOpener(suite, recvKey); err != nil {
+		return nil, err
+	}
+	c.chunk = chunk
+	c.limit = uint32(chunk + 1024 + TagSize)
+	return s, nil
+}
+
+// deriveKeys is the key schedule: HKDF-SHA-256 with the X25519 secret as
+// input keying material and the transcript hash as salt, one key expanded
+// per direction.
+func deriveKeys(secret, transcript []byte) (c2s, s2c []byte, err error) {
+	prk, err := hkdf.Extract(sha256.New, secret, transcript)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c2s, err = hkdf.Expand(sha256.New, prk, labelC2S, KeySize); err != nil {
+		return nil, nil, err
+	}
+	s2c, err = hkdf.Expand(sha256.New, prk, labelS2C, KeySize)
+	return c2s, s2c, err
+}
+
+// Server runs the server side of the handshake on rw.
+func Server(rw link.Conn, cfg *ServerConfig) (*Session, error) {
+	c := newConn(rw, false)
+	h, p, err := c.ReadRequest()
+	if err != nil {
+		return nil, fmt.Errorf("crypt: waiting for client hello: %w", err)
+	}
+	if h.Code != frame.CodeHello {
+		return nil, refuse(c, fmt.Errorf("%w: expected client hello, got %v", ErrHandshake, h.Code))
+	}
+	ch, err := parseClientHello(p)
+	if err != nil {
+		return nil, refuse(c, err)
+	}
+	suite, ok := chooseSuite(ch.suites, cfg.Suites)
+	if !ok {
+		return nil, refuse(c, ErrNoSuite)
+	}
+	eph, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	sh := &serverHello{suite: suite, chunk: min(ch.chunk, uint32(cmpOr(cfg.MaxChunk, DefaultChunk))), certs: cfg.Identity.Chain}
+	rand.Read(sh.nonce[:])
+	copy(sh.share[:], eph.PublicKey().Bytes())
+	if err := c.WriteResponse(frame.CodeServerHello, sh.marshal()); err != nil {
+		return nil, err
+	}
+	sig, err := cfg.Identity.sign(signedTranscript(c.th.Sum(nil)))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.WriteResponse(frame.CodeServerVerify, sig); err != nil {
+		return nil, err
+	}
+	return finish(c, eph, ch.share[:], suite, int(sh.chunk))
+}
+
+// refuse tells the client in clear why the handshake failed, then returns
+// err for the caller.
+func refuse(c *Conn, err error) error {
+	c.WriteResponse(frame.CodeError, []byte(err.Error()))
+	return err
+}
+
+// chooseSuite picks the client's most preferred suite that the server
+// accepts.
+func chooseSuite(offered, accepted []Suite) (Suite, bool) {
+	for _, s := range offered {
+		if s != SuiteAES256GCM && s != SuiteChaCha20Poly1305 {
+			continue
+		}
+		if accepted == nil || slices.Contains(accepted, s) {
+			return s, true
+		}
+	}
+	return 0, false
+}
