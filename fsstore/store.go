@@ -1,0 +1,299 @@
+package fsstore
+
+import (
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Store is an open data directory. It is safe for concurrent use by many
+// goroutines: index reads share a read lock, appends serialise only while
+// copying their record into the log buffer, and durability waits share
+// fsyncs.
+type Store struct {
+	dir  string
+	opts Options
+
+	mu      sync.RWMutex // guards everything below, and the order of appends
+	closed  bool
+	clients clientIndex
+	files   fileIndex
+	clog    *log
+	flog    *log
+	scratch []byte                    // record encoding buffer
+	dirs    map[[16]byte]*clientFiles // per-client upload state
+}
+
+// clientFiles serialises commits of one client, so that the order of
+// renames matches the order of records, and remembers that the client's
+// directory exists and is durable.
+type clientFiles struct {
+	mu    sync.Mutex
+	ready bool
+}
+
+// Open opens the data directory dir, creating it (0700) and the tables if
+// missing. Damaged records are reported through opts.Logf and skipped, a torn
+// tail is cut off, and commits interrupted by a crash are resolved; Open
+// fails only when the directory or a table cannot be read or written, or a
+// table was written by a newer ferry.
+func Open(dir string, opts Options) (*Store, error) {
+	if err := makeDir(dir); err != nil {
+		return nil, fmt.Errorf("fsstore: create data directory: %w", err)
+	}
+	if err := makeDir(filepath.Join(dir, FilesDir)); err != nil {
+		return nil, fmt.Errorf("fsstore: create data directory: %w", err)
+	}
+	s := &Store{dir: dir, opts: opts, dirs: make(map[[16]byte]*clientFiles)}
+	cl, fl, err := s.load(true)
+	if err != nil {
+		return nil, err
+	}
+	s.clog = newLog(filepath.Join(dir, ClientsTable), kindClients, cl.f, cl.size)
+	s.flog = newLog(filepath.Join(dir, FilesTable), kindFiles, fl.f, fl.size)
+	if err := s.recover(cl, fl); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// makeDir creates dir if missing and makes its entry durable.
+func makeDir(dir string) error {
+	err := os.Mkdir(dir, 0o700)
+	if os.IsExist(err) {
+		return nil
+	}
+	if err != nil {
+		return os.MkdirAll(dir, 0o700)
+	}
+	return syncDir(filepath.Dir(dir))
+}
+
+// load reads both tables at once into fresh indexes.
+func (s *Store) load(write bool) (cl, fl *loaded, err error) {
+	hintC := sizeHint(filepath.Join(s.dir, ClientsTable), 80)
+	hintF := sizeHint(filepath.Join(s.dir, FilesTable), 64)
+	s.clients, s.files = newClientIndex(hintC), newFileIndex(hintF)
+	var ferr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fl, ferr = loadTable(filepath.Join(s.dir, FilesTable), kindFiles, write, s.files.apply)
+	}()
+	cl, err = loadTable(filepath.Join(s.dir, ClientsTable), kindClients, write, s.clients.apply)
+	<-done
+	if err == nil {
+		err = ferr
+	}
+	if err != nil {
+		for _, ld := range []*loaded{cl, fl} {
+			if ld != nil && ld.f != nil {
+				ld.f.Close()
+			}
+		}
+		return nil, nil, err
+	}
+	return cl, fl, nil
+}
+
+// sizeHint guesses a table's record count from its size, to size the maps
+// once instead of growing them.
+func sizeHint(path string, recSize int64) int {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return int(min(fi.Size()/recSize, 1<<26))
+}
+
+// recover rewrites tables whose header was damaged, reports what loading
+// found, and resolves interrupted commits.
+func (s *Store) recover(cl, fl *loaded) error {
+	for _, t := range []struct {
+		ld  *loaded
+		log *log
+	}{{cl, s.clog}, {fl, s.flog}} {
+		if t.ld.rewrite {
+			if err := s.rewrite(t.log); err != nil {
+				return err
+			}
+			t.ld.markRepaired(ProblemHeader)
+			t.ld.markRepaired(ProblemTornTail)
+		}
+		for _, p := range t.ld.findings {
+			s.logf("%s", p)
+		}
+	}
+	return s.resolvePending()
+}
+
+func (s *Store) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+	}
+}
+
+// Close writes what is buffered, fsyncs and closes the tables. Uploads in
+// progress cannot be committed afterwards.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.closed = true
+	s.mu.Unlock()
+	err := s.clog.close()
+	if ferr := s.flog.close(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// Dir returns the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Register adds a client with a random ID and returns it once its record is
+// durable. A name another client holds gives ErrNameTaken.
+func (s *Store) Register(name string, kind KeyKind, pub []byte, now time.Time) (Client, error) {
+	if err := validClientName([]byte(name)); err != nil {
+		return Client{}, err
+	}
+	if err := validKey(kind, pub); err != nil {
+		return Client{}, err
+	}
+	c := clientRec{name: name, kind: kind, key: append([]byte(nil), pub...), reg: toNanos(now), seen: toNanos(now)}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return Client{}, ErrClosed
+	}
+	if _, taken := s.clients.byName[name]; taken {
+		s.mu.Unlock()
+		return Client{}, fmt.Errorf("%w: %q", ErrNameTaken, name)
+	}
+	for {
+		rand.Read(c.id[:]) // never fails (crypto/rand)
+		if _, dup := s.clients.byID[c.id]; !dup && c.id != ([16]byte{}) {
+			break
+		}
+	}
+	s.clients.put(&c)
+	end, compact := s.appendClient(&c)
+	s.mu.Unlock()
+	if err := s.clog.wait(end, true); err != nil {
+		return Client{}, fmt.Errorf("fsstore: register %q: %w", name, err)
+	}
+	s.maybeCompact(compact)
+	return c.client(), nil
+}
+
+// appendClient adds a client record to the log. Called with s.mu held.
+func (s *Store) appendClient(c *clientRec) (end int64, compact *log) {
+	s.scratch = appendClient(s.scratch[:0], c)
+	end = s.clog.add(s.scratch)
+	return end, s.needsCompaction(s.clog, s.clients.live)
+}
+
+// SetKey sets a client's public key and returns once the record is durable.
+func (s *Store) SetKey(id [16]byte, kind KeyKind, pub []byte) error {
+	if err := validKey(kind, pub); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	i, ok := s.clients.byID[id]
+	if !ok {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %x", ErrNoClient, id)
+	}
+	c := s.clients.recs[i]
+	c.kind, c.key = kind, append([]byte(nil), pub...)
+	s.clients.put(&c)
+	end, compact := s.appendClient(&c)
+	s.mu.Unlock()
+	if err := s.clog.wait(end, true); err != nil {
+		return fmt.Errorf("fsstore: set key of %x: %w", id, err)
+	}
+	s.maybeCompact(compact)
+	return nil
+}
+
+// Client returns the client with the given ID.
+func (s *Store) Client(id [16]byte) (Client, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, ok := s.clients.byID[id]
+	if !ok {
+		return Client{}, false
+	}
+	return s.clients.recs[i].client(), true
+}
+
+// ClientByName returns the client registered under name.
+func (s *Store) ClientByName(name string) (Client, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, ok := s.clients.byName[name]
+	if !ok {
+		return Client{}, false
+	}
+	return s.clients.recs[i].client(), true
+}
+
+// Touch sets a client's LastSeen. The record is written but not fsynced: a
+// crash may lose the latest LastSeen. Compaction keeps the log bounded.
+func (s *Store) Touch(id [16]byte, t time.Time) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	i, ok := s.clients.byID[id]
+	if !ok {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %x", ErrNoClient, id)
+	}
+	s.clients.recs[i].seen = toNanos(t)
+	s.scratch = appendTouch(s.scratch[:0], &id, toNanos(t))
+	s.clog.add(s.scratch)
+	compact := s.needsCompaction(s.clog, s.clients.live)
+	s.mu.Unlock()
+	s.clog.kick()
+	s.maybeCompact(compact)
+	return nil
+}
+
+// Files returns the latest record of each file of a client.
+func (s *Store) Files(id [16]byte) []File {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []File
+	i, ok := s.files.heads[id]
+	for ok && i >= 0 {
+		r := &s.files.recs[i]
+		if !r.deleted {
+			out = append(out, r.file())
+		}
+		i = r.next
+	}
+	return out
+}
+
+// File returns the latest record of one file.
+func (s *Store) File(id [16]byte, name string) (File, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i := s.files.get(id, name)
+	if i < 0 {
+		return File{}, false
+	}
+	return s.files.recs[i].file(), true
+}

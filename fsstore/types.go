@@ -1,0 +1,129 @@
+package fsstore
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// KeyKind says what kind of public key a client registered.
+type KeyKind uint8
+
+// Key kinds.
+const (
+	KeyNone    KeyKind = 0 // registered but no key yet (classic protocol sends the key after registering)
+	KeyEd25519 KeyKind = 1 // 32-byte Ed25519 public key (ferry's secure protocol v4)
+	KeyRSA     KeyKind = 2 // classic protocol v3: X.509 SubjectPublicKeyInfo DER of an RSA key (160 bytes for RSA-1024)
+)
+
+// Client is one registered client.
+type Client struct {
+	ID         [16]byte
+	Name       string
+	KeyKind    KeyKind
+	PublicKey  []byte // a copy owned by the caller
+	Registered time.Time
+	LastSeen   time.Time
+}
+
+// File is the latest record of one stored file.
+type File struct {
+	ClientID [16]byte
+	Name     string // as sent by the client, validated by ValidateName
+	Path     string // relative to the data directory, slash-separated: "files/<32 hex id>/<name>"
+	Verified bool   // the client confirmed the checksum and the bytes at Path are the ones recorded
+	Size     int64
+	Cksum    uint32 // POSIX cksum of the stored bytes
+	Time     time.Time
+	Classic  bool // uploaded over the classic (v3) protocol
+}
+
+// Options tune a Store. The zero value is ready to use.
+type Options struct {
+	// Logf receives recovery findings: damaged records with their offset,
+	// torn tails cut off, interrupted commits resolved. nil discards them.
+	Logf func(format string, args ...any)
+	// CompactRatio: a table is compacted when its superseded bytes exceed
+	// CompactRatio times its live bytes. 0 means 1.
+	CompactRatio float64
+	// CompactMinBytes: a table smaller than this is never compacted. 0
+	// means 1 MiB.
+	CompactMinBytes int64
+}
+
+// Errors callers branch on.
+var (
+	// ErrNameTaken: Register was given a name another client holds.
+	ErrNameTaken = errors.New("fsstore: name already registered")
+	// ErrBadName: a file name from the wire is not a plain file name.
+	ErrBadName = errors.New("fsstore: bad file name")
+	// ErrBadClientName: a client name is empty, too long or has control characters.
+	ErrBadClientName = errors.New("fsstore: bad client name")
+	// ErrBadKey: a public key does not fit its kind.
+	ErrBadKey = errors.New("fsstore: bad public key")
+	// ErrNoClient: no client has this ID.
+	ErrNoClient = errors.New("fsstore: no such client")
+	// ErrClosed: the Store was closed.
+	ErrClosed = errors.New("fsstore: store closed")
+	// ErrUploadDone: the Upload was already committed or aborted.
+	ErrUploadDone = errors.New("fsstore: upload already committed or aborted")
+)
+
+// MaxNameSize is the longest file name accepted, in bytes.
+const MaxNameSize = 255
+
+// tempPrefix starts the names of uploads in progress; ValidateName refuses
+// names that start with reservedPrefix so that no upload can collide.
+const (
+	tempPrefix     = ".ferry-tmp-"
+	reservedPrefix = ".ferry"
+)
+
+// ValidateName checks a file name received from the wire. A name is used as
+// one path element, never as a path: it must be 1 to 255 bytes of valid
+// UTF-8, not "." or "..", without '/', '\\', NUL or other control
+// characters, and must not start with ".ferry" (reserved for temporary
+// files). The error wraps ErrBadName and says why.
+func ValidateName(name string) error {
+	why := nameProblem(name)
+	if why == "" {
+		return nil
+	}
+	return fmt.Errorf("%w %q: %s", ErrBadName, truncName(name), why)
+}
+
+func nameProblem(name string) string {
+	switch {
+	case name == "":
+		return "empty"
+	case len(name) > MaxNameSize:
+		return fmt.Sprintf("longer than %d bytes", MaxNameSize)
+	case name == "." || name == "..":
+		return "not a file name"
+	case !utf8.ValidString(name):
+		return "not valid UTF-8"
+	case strings.HasPrefix(strings.ToLower(name), reservedPrefix):
+		return "names starting with " + reservedPrefix + " are reserved"
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '/' || c == '\\':
+			return "contains a path separator"
+		case c == 0:
+			return "contains NUL"
+		case c < 0x20 || c == 0x7f:
+			return "contains a control character"
+		}
+	}
+	return ""
+}
+
+// truncName keeps error messages short.
+func truncName(name string) string {
+	if len(name) > 64 {
+		return name[:64] + "..."
+	}
+	return name
+}
