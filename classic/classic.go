@@ -87,7 +87,7 @@ func MakeName(s string) (Name, error) {
 		return n, fmt.Errorf("classic: name %q: want 1 to %d bytes", s, NameSize-1)
 	}
 	copy(n[:], s)
-	if err := n.check(); err != nil {
+	if err := n.check(); err != nil || n.String() != s {
 		return n, fmt.Errorf("classic: name %q: only printable ASCII is allowed", s)
 	}
 	return n, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ type logBuf struct {
 func (l *logBuf) logf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lines = append(l.lines, format)
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
 }
 
 func startServer(t *testing.T, configure func(*Server)) *testServer {
@@ -57,6 +58,11 @@ func startServer(t *testing.T, configure func(*Server)) *testServer {
 	done := make(chan error, 1)
 	go func() { done <- ts.Serve(ctx, l) }()
 	t.Cleanup(func() {
+		if t.Failed() {
+			for _, l := range ts.logs.lines {
+				t.Log(l)
+			}
+		}
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
