@@ -201,7 +201,7 @@ func TestInfoFiles(t *testing.T) {
 
 func TestParseTransferInfo(t *testing.T) {
 	good := map[string]Transfer{
-		"127.0.0.1:1357\nalice\nreport.txt\n":       {"127.0.0.1:1357", "alice", "report.txt"},
+		"127.0.0.1:1357\nalice\nreport.txt\n":        {"127.0.0.1:1357", "alice", "report.txt"},
 		"host:1\r\nbob\r\n/tmp/x y.bin":              {"host:1", "bob", "/tmp/x y.bin"},
 		"localhost:1357\nMichael Jackson\nnew.txt\n": {"localhost:1357", "Michael Jackson", "new.txt"},
 	}
