@@ -1,0 +1,381 @@
+package classic
+
+import (
+	"bufio"
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"ferry/frame"
+	"ferry/link"
+)
+
+// MaxSendSize is the largest file Send accepts: a 1028's payload size is
+// 32-bit and holds the file header and the padded ciphertext.
+const MaxSendSize = DefaultMaxFileSize
+
+// maxAttempts is how often a file is sent before the client gives up: the
+// first time and three resends.
+const maxAttempts = 4
+
+// Errors of the client. Callers branch on them with errors.Is.
+var (
+	// ErrNameTaken means the server refused the registration (2101).
+	ErrNameTaken = errors.New("classic: the server refused the registration: name taken; pick another name")
+	// ErrDenied means the server refused the reconnection (2106) and a new
+	// registration was not possible either.
+	ErrDenied = errors.New("classic: the server refused the reconnection")
+	// ErrServer means the server answered 2107, its general error.
+	ErrServer = errors.New("classic: the server reported an error (2107)")
+	// ErrChecksum means the server's checksum did not match four times and
+	// the file was abandoned (1031).
+	ErrChecksum = errors.New("classic: checksum mismatch four times, upload abandoned")
+)
+
+// ClientConfig configures Send.
+type ClientConfig struct {
+	// Addr is the server's host:port.
+	Addr string
+	// Name is the name to register under when Dir holds no me.info.
+	Name string
+	// Dir holds the client's identity, me.info and priv.key, in the format
+	// of the deployed clients: read when present (reconnect), written after
+	// a registration. "" means the working directory.
+	Dir string
+	// Timeout bounds every read and write. 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Logf, if set, receives progress lines.
+	Logf func(format string, args ...any)
+}
+
+// Result says what Send did.
+type Result struct {
+	ClientID   frame.ClientID
+	Name       string // the client name used
+	Registered bool   // a new registration; me.info and priv.key were written
+	FileName   string // the file name sent
+	Size       int64  // plaintext bytes
+	Cksum      uint32 // POSIX cksum of the plaintext
+	Attempts   int    // how many times the file was sent
+	Verified   bool   // the server's checksum matched and the server confirmed
+}
+
+// Send uploads the file at path to a classic server: reconnect when Dir
+// holds me.info (and register anew if the server denies it), register
+// otherwise, then send the file, resending it up to three times while the
+// checksums differ.
+func Send(ctx context.Context, cfg ClientConfig, path string) (Result, error) {
+	res := Result{FileName: filepath.Base(path)}
+	f, err := os.Open(path)
+	if err != nil {
+		return res, fmt.Errorf("classic: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return res, fmt.Errorf("classic: %w", err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > MaxSendSize {
+		return res, fmt.Errorf("classic: %s: not a regular file of at most %d bytes", path, int64(MaxSendSize))
+	}
+	res.Size = fi.Size()
+	fileName, err := MakeName(res.FileName)
+	if err != nil {
+		return res, err
+	}
+	id, err := loadIdentity(cfg.Dir)
+	if err != nil {
+		return res, err
+	}
+	cc, err := dial(ctx, cfg)
+	if err != nil {
+		return res, err
+	}
+	defer func() { cc.close() }()
+	if err := cc.handshake(ctx, &res, id); err != nil {
+		return res, ctxErr(ctx, err)
+	}
+	return res, ctxErr(ctx, cc.upload(&res, f, fileName))
+}
+
+// ctxErr prefers the context's error: a cancelled Send closes the
+// connection, and the I/O error that follows says less.
+func ctxErr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("classic: %w", ctx.Err())
+	}
+	return err
+}
+
+// clientConn is the client's side of one connection.
+type clientConn struct {
+	cfg  ClientConfig
+	c    link.Conn
+	stop func() bool
+	r    *bufio.Reader
+	buf  []byte // a chunk of the file and its padding, reused
+	id   frame.ClientID
+	key  [AESKeySize]byte
+	hb   [frame.ResponseHeaderSize]byte
+	pb   [FileReceivedSize]byte
+}
+
+// dial connects to the server; the connection closes when ctx is done.
+func dial(ctx context.Context, cfg ClientConfig) (*clientConn, error) {
+	c, err := link.Dial(ctx, cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("classic: connect to %s: %w", cfg.Addr, err)
+	}
+	return &clientConn{cfg: cfg, c: c, stop: context.AfterFunc(ctx, func() { c.Close() }),
+		r: bufio.NewReader(c), buf: make([]byte, chunkSize+16)}, nil
+}
+
+func (cc *clientConn) close() {
+	cc.stop()
+	cc.c.Close()
+}
+
+func (cc *clientConn) logf(format string, args ...any) {
+	if cc.cfg.Logf != nil {
+		cc.cfg.Logf(format, args...)
+	}
+}
+
+func (cc *clientConn) timeout() time.Duration {
+	if cc.cfg.Timeout > 0 {
+		return cc.cfg.Timeout
+	}
+	return DefaultTimeout
+}
+
+// handshake reconnects with id, or registers when there is none or the
+// server denies it, and leaves the session's AES key in cc.key. Some
+// servers close the connection after a 2106, so registering after one
+// starts on a new connection.
+func (cc *clientConn) handshake(ctx context.Context, res *Result, id *Identity) error {
+	name := cc.cfg.Name
+	if id != nil {
+		ok, err := cc.reconnect(id)
+		if err != nil || ok {
+			res.ClientID, res.Name = id.ID, id.Name
+			return err
+		}
+		cc.logf("classic: the server does not know %s (%s): registering anew", id.Name, id.ID)
+		name = id.Name
+		fresh, err := dial(ctx, cc.cfg)
+		if err != nil {
+			return err
+		}
+		cc.close()
+		*cc = *fresh
+	}
+	id, err := cc.register(name)
+	if err != nil {
+		return err
+	}
+	res.ClientID, res.Name, res.Registered = id.ID, id.Name, true
+	return nil
+}
+
+// reconnect sends 1027; ok is false when the server answers 2106.
+func (cc *clientConn) reconnect(id *Identity) (ok bool, err error) {
+	name, err := MakeName(id.Name)
+	if err != nil {
+		return false, err
+	}
+	cc.id = id.ID
+	if err := cc.send(&Request{Header: frame.Request{ClientID: id.ID, Code: frame.CodeReconnect}, Name: name}); err != nil {
+		return false, err
+	}
+	resp, err := cc.receive(frame.CodeReconnected, frame.CodeDenied)
+	if err != nil || resp.Code == frame.CodeDenied {
+		return false, err
+	}
+	return true, cc.takeKey(id.Key, &resp)
+}
+
+// register sends 1025 with a new key, stores the identity as soon as the
+// server assigned an ID (as the deployed clients do), then sends the public
+// key with 1026.
+func (cc *clientConn) register(name string) (*Identity, error) {
+	n, err := MakeName(name)
+	if err != nil {
+		return nil, err
+	}
+	key, err := GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	pub, err := MarshalPublicKey(&key.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := cc.send(&Request{Header: frame.Request{Code: frame.CodeRegister}, Name: n}); err != nil {
+		return nil, err
+	}
+	resp, err := cc.receive(frame.CodeRegistered, frame.CodeNameTaken)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Code == frame.CodeNameTaken {
+		return nil, fmt.Errorf("%w (%q)", ErrNameTaken, name)
+	}
+	id := &Identity{Name: name, ID: resp.ClientID, Key: key}
+	if err := id.Save(cc.cfg.Dir); err != nil {
+		return nil, err
+	}
+	cc.id = id.ID
+	cc.logf("classic: registered %s as %s", name, id.ID)
+	if err := cc.send(&Request{Header: frame.Request{ClientID: id.ID, Code: frame.CodePublicKey}, Name: n, PublicKey: pub}); err != nil {
+		return nil, err
+	}
+	if resp, err = cc.receive(frame.CodeKeyAccepted); err != nil {
+		return nil, err
+	}
+	return id, cc.takeKey(key, &resp)
+}
+
+// takeKey unwraps the AES key of a 2102 or 2105.
+func (cc *clientConn) takeKey(priv *rsa.PrivateKey, resp *Response) error {
+	if resp.ClientID != cc.id {
+		return fmt.Errorf("%w: %s for client %s, we are %s", ErrMalformed, resp.Code, resp.ClientID, cc.id)
+	}
+	k, err := decryptKey(priv, &resp.EncryptedKey)
+	if err != nil {
+		return fmt.Errorf("classic: the server's AES key does not decrypt with our private key: %w", err)
+	}
+	cc.key = k
+	return nil
+}
+
+// upload sends the file, then 1029, or 1030 and the file again, up to
+// maxAttempts times, then 1031.
+func (cc *clientConn) upload(res *Result, f *os.File, name Name) error {
+	notice := func(code frame.Code) error {
+		return cc.send(&Request{Header: frame.Request{ClientID: cc.id, Code: code}, Name: name})
+	}
+	for res.Attempts = 1; ; res.Attempts++ {
+		sum, err := cc.sendFile(f, res.Size, name)
+		if err != nil {
+			return err
+		}
+		res.Cksum = sum
+		// After a 1030 some servers answer 2104, some nothing: allow one 2104.
+		want := []frame.Code{frame.CodeFileReceived}
+		if res.Attempts > 1 {
+			want = append(want, frame.CodeThanks)
+		}
+		resp, err := cc.receive(want...)
+		if err == nil && resp.Code == frame.CodeThanks {
+			resp, err = cc.receive(frame.CodeFileReceived)
+		}
+		if err != nil {
+			return err
+		}
+		if resp.Cksum == sum && resp.ContentSize == uint32(encryptedSize(res.Size)) {
+			break
+		}
+		cc.logf("classic: %s: checksum mismatch (ours %d, server's %d), attempt %d of %d", res.FileName, sum, resp.Cksum, res.Attempts, maxAttempts)
+		if res.Attempts == maxAttempts {
+			if err := notice(frame.CodeGiveUp); err != nil {
+				return err
+			}
+			if _, err := cc.receive(frame.CodeThanks); err != nil {
+				return err
+			}
+			return ErrChecksum
+		}
+		if err := notice(frame.CodeChecksumBad); err != nil {
+			return err
+		}
+	}
+	if err := notice(frame.CodeChecksumOK); err != nil {
+		return err
+	}
+	if _, err := cc.receive(frame.CodeThanks); err != nil {
+		return err
+	}
+	res.Verified = true
+	return nil
+}
+
+// sendFile sends a 1028: the header, then the file read, encrypted and
+// written one chunk at a time. It returns the cksum of what it read.
+func (cc *clientConn) sendFile(f *os.File, size int64, name Name) (uint32, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("classic: %w", err)
+	}
+	n := encryptedSize(size)
+	req := Request{Header: frame.Request{ClientID: cc.id, Code: frame.CodeSendFile}, Name: name, ContentSize: uint32(n)}
+	if err := cc.write(req.Append(cc.buf[:0])); err != nil {
+		return 0, err
+	}
+	cbc := newCBC(&cc.key, true)
+	sum := frame.NewCksum()
+	for left := size; ; {
+		p := cc.buf[:min(left, chunkSize)]
+		if _, err := io.ReadFull(f, p); err != nil {
+			return 0, fmt.Errorf("classic: read %s: %w (did it shrink?)", f.Name(), err)
+		}
+		sum.Write(p)
+		left -= int64(len(p))
+		if left == 0 {
+			p = pad(p)
+		}
+		cbc.CryptBlocks(p, p)
+		if err := cc.write(p); err != nil {
+			return 0, err
+		}
+		if left == 0 {
+			return sum.Sum32(), nil
+		}
+	}
+}
+
+func (cc *clientConn) write(p []byte) error {
+	cc.c.SetWriteDeadline(time.Now().Add(cc.timeout()))
+	if _, err := cc.c.Write(p); err != nil {
+		return fmt.Errorf("classic: send to %s: %w", cc.cfg.Addr, err)
+	}
+	return nil
+}
+
+func (cc *clientConn) send(r *Request) error {
+	var b [frame.RequestHeaderSize + PublicKeyPayload]byte
+	return cc.write(r.Append(b[:0]))
+}
+
+// receive reads one response, which must have one of the codes want; 2107
+// is ErrServer.
+func (cc *clientConn) receive(want ...frame.Code) (Response, error) {
+	cc.c.SetReadDeadline(time.Now().Add(cc.timeout()))
+	if _, err := io.ReadFull(cc.r, cc.hb[:]); err != nil {
+		return Response{}, fmt.Errorf("classic: read from %s: %w", cc.cfg.Addr, err)
+	}
+	h, err := ParseResponseHeader(&cc.hb)
+	if err != nil {
+		return Response{}, fmt.Errorf("%w: response header %x", err, cc.hb[:])
+	}
+	p := cc.pb[:h.Size]
+	if _, err := io.ReadFull(cc.r, p); err != nil {
+		return Response{}, fmt.Errorf("classic: read from %s: %w", cc.cfg.Addr, err)
+	}
+	resp, err := ParseResponseBody(h, p)
+	if err != nil {
+		return resp, err
+	}
+	if resp.Code == frame.CodeError {
+		return resp, ErrServer
+	}
+	for _, c := range want {
+		if resp.Code == c {
+			return resp, nil
+		}
+	}
+	return resp, fmt.Errorf("%w: got %s, want %v", ErrMalformed, resp.Code, want)
+}
