@@ -22,7 +22,7 @@ import (
 )
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	store *fsstore.Store
 	data  string
 	cfg   Config
@@ -30,7 +30,7 @@ type fixture struct {
 	addr  string
 }
 
-func newFixture(t *testing.T, tweak func(*Config)) *fixture {
+func newFixture(t testing.TB, tweak func(*Config)) *fixture {
 	t.Helper()
 	data := t.TempDir()
 	st, err := fsstore.Open(data, fsstore.Options{Logf: t.Logf})
@@ -80,7 +80,7 @@ func (f *fixture) connect(state, name string) (*client.Client, error) {
 	})
 }
 
-func randomFile(t *testing.T, n int) (string, []byte) {
+func randomFile(t testing.TB, n int) (string, []byte) {
 	t.Helper()
 	b := make([]byte, n)
 	rand.Read(b)
