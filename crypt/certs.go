@@ -76,9 +76,7 @@ func LoadIdentity(certFile, keyFile string) (*Identity, error) {
 		return nil, fmt.Errorf("crypt: read key: %w", err)
 	}
 	id := &Identity{}
-	for _, der := range pemBlocks(certPEM, "CERTIFICATE") {
-		id.Chain = append(id.Chain, der)
-	}
+	id.Chain = pemBlocks(certPEM, "CERTIFICATE")
 	if len(id.Chain) == 0 {
 		return nil, fmt.Errorf("crypt: %s holds no CERTIFICATE block", certFile)
 	}

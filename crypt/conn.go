@@ -59,13 +59,6 @@ func (c *Conn) headerSize() int {
 	return frame.ResponseHeaderSize
 }
 
-func (c *Conn) peerHeaderSize() int {
-	if c.client {
-		return frame.ResponseHeaderSize
-	}
-	return frame.RequestHeaderSize
-}
-
 // sealedSize is the payload size on the wire for n plaintext bytes.
 func (c *Conn) sealedSize(n int) int {
 	if c.seal == nil {

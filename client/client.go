@@ -1,0 +1,165 @@
+// Package client is the client side of ferry's secure protocol (version 4):
+// it runs the handshake over a link.Conn, registers or reconnects with the
+// identity kept in a State directory, and uploads files in chunks, checking
+// the server's checksum and resending up to three times. Memory use is one
+// chunk whatever the file size. The classic protocol is in package classic.
+package client
+
+import (
+	"crypto/ed25519"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	"ferry/crypt"
+	"ferry/frame"
+	"ferry/link"
+)
+
+// Errors a caller branches on.
+var (
+	ErrNameTaken = errors.New("client: the server has this name registered to another key; choose another -name")
+	ErrDenied    = errors.New("client: the server denied the reconnection")
+	ErrChecksum  = errors.New("client: checksum still wrong after 3 resends; the file was not stored")
+	ErrServer    = errors.New("client: the server reported an error")
+)
+
+// Config configures a client session.
+type Config struct {
+	State  State
+	Server string // the address the identity is kept under
+	Name   string // name to register with when the state has none
+	Verify func([]*x509.Certificate) error
+	Suites []crypt.Suite
+	Chunk  int
+	// Timeout bounds each wait for the server; default 2 min.
+	Timeout time.Duration
+	// Progress, if not nil, is called after each chunk.
+	Progress func(name string, sent, total int64)
+}
+
+// Client is an authenticated session with a server. Not safe for
+// concurrent use.
+type Client struct {
+	cfg  Config
+	sess *crypt.Session
+	id   *Identity
+}
+
+// Connect runs the handshake on c and authenticates: registration on first
+// use of the server, reconnection afterwards.
+func Connect(c link.Conn, cfg Config) (*Client, error) {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 2 * time.Minute
+	}
+	id, err := cfg.State.Load(cfg.Server, cfg.Name)
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadDeadline(time.Now().Add(cfg.Timeout))
+	sess, err := crypt.Client(c, &crypt.ClientConfig{Suites: cfg.Suites, Chunk: cfg.Chunk, Verify: cfg.Verify})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	cl := &Client{cfg: cfg, sess: sess, id: id}
+	if err := cl.authenticate(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return cl, nil
+}
+
+// ID is the client's ID on this server.
+func (c *Client) ID() frame.ClientID { return c.id.ID }
+
+// Session exposes the negotiated session (suite, chunk size, server chain).
+func (c *Client) Session() *crypt.Session { return c.sess }
+
+func (c *Client) authenticate() error {
+	if c.id.Registered {
+		return c.reconnect()
+	}
+	return c.register()
+}
+
+func (c *Client) register() error {
+	r := frame.Register{Name: c.id.Name}
+	copy(r.PublicKey[:], c.id.Key.Public().(ed25519.PublicKey))
+	copy(r.Signature[:], crypt.SignRegister(c.id.Key, c.sess.Transcript))
+	p, err := r.Marshal()
+	if err != nil {
+		return fmt.Errorf("client: name %q: %w", c.id.Name, err)
+	}
+	if err := c.sess.WriteRequest(frame.ClientID{}, frame.CodeRegister, p); err != nil {
+		return err
+	}
+	h, p, err := c.read()
+	if err != nil {
+		return err
+	}
+	switch {
+	case h.Code == frame.CodeNameTaken:
+		return fmt.Errorf("%w (name %q)", ErrNameTaken, c.id.Name)
+	case h.Code != frame.CodeRegistered || len(p) != frame.IDSize:
+		return fmt.Errorf("client: unexpected %v to registration", h.Code)
+	}
+	copy(c.id.ID[:], p)
+	c.id.Registered = true
+	return c.cfg.State.Save(c.cfg.Server, c.id)
+}
+
+func (c *Client) reconnect() error {
+	r := frame.Reconnect{Name: c.id.Name}
+	copy(r.Signature[:], crypt.SignReconnect(c.id.Key, c.sess.Transcript, c.id.ID))
+	p, err := r.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := c.sess.WriteRequest(c.id.ID, frame.CodeReconnect, p); err != nil {
+		return err
+	}
+	h, _, err := c.read()
+	if err != nil {
+		return err
+	}
+	switch h.Code {
+	case frame.CodeReconnected:
+		return nil
+	case frame.CodeDenied:
+		return fmt.Errorf("%w: it does not know client %s named %q with this key (was its data reset?); to register anew, delete %s",
+			ErrDenied, c.id.ID, c.id.Name, c.cfg.State.path(c.cfg.Server))
+	}
+	return fmt.Errorf("client: unexpected %v to reconnection", h.Code)
+}
+
+// read waits for the next response; a 2107 becomes an ErrServer error
+// carrying the server's reason.
+func (c *Client) read() (frame.Response, []byte, error) {
+	c.sess.Link().SetReadDeadline(time.Now().Add(c.cfg.Timeout))
+	h, p, err := c.sess.ReadResponse()
+	if err != nil {
+		return h, nil, err
+	}
+	if h.Code == frame.CodeError {
+		return h, nil, fmt.Errorf("%w: %s", ErrServer, p)
+	}
+	return h, p, nil
+}
+
+// Close says goodbye and closes the link.
+func (c *Client) Close() error {
+	defer c.sess.Close()
+	if err := c.sess.WriteRequest(c.id.ID, frame.CodeBye, nil); err != nil {
+		return err
+	}
+	h, _, err := c.read()
+	if err != nil {
+		return err
+	}
+	if h.Code != frame.CodeThanks {
+		return fmt.Errorf("client: unexpected %v to goodbye", h.Code)
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"ferry/crypt"
+	"ferry/fsstore"
+	"ferry/server"
+)
+
+type serveFlags struct {
+	listen, data, cert, key string
+	hostnames               multiFlag
+	chunk                   int
+	maxFile                 int64
+	idle                    time.Duration
+	transport               transportFlags
+	classic                 string
+}
+
+func runServe(args []string, stderr io.Writer) error {
+	var f serveFlags
+	fs := newFlags("serve", "[flags]", stderr)
+	fs.StringVar(&f.listen, "listen", ":7417", "TCP `address` to listen on")
+	fs.StringVar(&f.data, "data", defaultDataDir(), "data `directory`: tables, stored files, CA and server keys")
+	fs.Var(&f.hostnames, "hostname", "a `name` or address for the server certificate made on first start (repeatable; default localhost, 127.0.0.1, ::1 and the host name)")
+	fs.StringVar(&f.cert, "cert", "", "server certificate chain `file` (PEM) to use instead of the generated one")
+	fs.StringVar(&f.key, "key", "", "private key `file` (PEM) of -cert")
+	fs.IntVar(&f.chunk, "chunk", crypt.DefaultChunk, "largest chunk in `bytes` a client may send")
+	fs.Int64Var(&f.maxFile, "max-file", 1<<40, "largest file in `bytes` accepted")
+	fs.DurationVar(&f.idle, "idle-timeout", 2*time.Minute, "drop a client silent for this `long`")
+	fs.StringVar(&f.classic, "classic", "", "also serve the classic, UNAUTHENTICATED seed-004 protocol on this TCP `address` (e.g. 127.0.0.1:1357)")
+	f.transport.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ferry serve: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	return serve(&f, stderr)
+}
+
+func serve(f *serveFlags, stderr io.Writer) error {
+	logger := log.New(stderr, "ferry: ", log.LstdFlags)
+	store, err := fsstore.Open(f.data, fsstore.Options{Logf: logger.Printf})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	id, err := serverIdentity(f, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := server.New(server.Config{
+		Identity: id, Store: store, MaxChunk: f.chunk, MaxFileSize: f.maxFile,
+		IdleTimeout: f.idle, Logf: logger.Printf,
+	})
+	l, err := f.transport.listen(f.listen)
+	if err != nil {
+		return err
+	}
+	if f.classic != "" {
+		if err := startClassic(ctx, f, store, logger); err != nil {
+			l.Close()
+			return err
+		}
+	}
+	logger.Printf("serving on %s, data in %s", l.Addr(), f.data)
+	return srv.Serve(ctx, l)
+}
+
+// serverIdentity loads -cert/-key, or the identity in the data directory,
+// making a CA and a server certificate on first start.
+func serverIdentity(f *serveFlags, stderr io.Writer) (*crypt.Identity, error) {
+	if f.cert != "" || f.key != "" {
+		if f.cert == "" || f.key == "" {
+			return nil, errors.New("-cert and -key go together")
+		}
+		return crypt.LoadIdentity(f.cert, f.key)
+	}
+	certFile, keyFile := filepath.Join(f.data, "server.pem"), filepath.Join(f.data, "server.key")
+	caFile := filepath.Join(f.data, "ca.pem")
+	if _, err := os.Stat(certFile); errors.Is(err, os.ErrNotExist) {
+		hosts := f.hostnames
+		if len(hosts) == 0 {
+			hosts = defaultHostnames()
+		}
+		if err := firstStart(f.data, hosts); err != nil {
+			return nil, fmt.Errorf("first start: %w", err)
+		}
+	}
+	id, err := crypt.LoadIdentity(certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if ca, err := crypt.LoadCertPool(caFile); err == nil && ca != nil && f.cert == "" {
+		fmt.Fprintf(stderr, "ferry: clients trust this server with: -ca %s\n", caFile)
+	}
+	fmt.Fprintf(stderr, "ferry: server key fingerprint %s (for clients that pin it: -trust-new)\n", crypt.Fingerprint(id.Leaf))
+	return id, nil
+}
+
+// firstStart makes the CA (unless one is there) and the server certificate.
+func firstStart(dir string, hosts []string) error {
+	caFile, caKey := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca.key")
+	var ca *crypt.CA
+	var err error
+	if _, statErr := os.Stat(caFile); statErr == nil {
+		ca, err = crypt.LoadCA(caFile, caKey)
+	} else {
+		ca, err = crypt.NewCA("ferry CA", time.Now())
+		if err == nil {
+			err = writeKeyPair(filepath.Join(dir, "ca"), [][]byte{ca.Cert.Raw}, ca.Key)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	id, err := ca.Issue(hosts, time.Now())
+	if err != nil {
+		return err
+	}
+	return writeKeyPair(filepath.Join(dir, "server"), id.Chain, id.Key)
+}
+
+func defaultHostnames() []string {
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if h, err := os.Hostname(); err == nil && h != "" && h != "localhost" {
+		hosts = append(hosts, h)
+	}
+	return hosts
+}
+
+// defaultDataDir is systemd's StateDirectory when set, else a directory in
+// the user's data home.
+func defaultDataDir() string {
+	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "ferry-server")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "ferry-server")
+	}
+	return "ferry-data"
+}

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"time"
+
+	"ferry/crypt"
+	"ferry/frame"
+	"ferry/fsstore"
+)
+
+// Session errors, reported to the client in a 2107 before the link closes.
+var (
+	ErrProtocol = errors.New("server: protocol violation")
+	ErrNotAuth  = errors.New("server: request before registration or reconnection")
+)
+
+// session is the state of one authenticated conversation.
+type session struct {
+	srv *Server
+	*crypt.Session
+	client fsstore.Client
+	authed bool
+}
+
+func (h *session) who() string {
+	if h.authed {
+		return fmt.Sprintf("%q (%s)", h.client.Name, frame.ClientID(h.client.ID))
+	}
+	return "unauthenticated"
+}
+
+// read waits up to the idle timeout for the next request.
+func (h *session) read() (frame.Request, []byte, error) {
+	h.Link().SetReadDeadline(time.Now().Add(h.srv.cfg.IdleTimeout))
+	return h.ReadRequest()
+}
+
+// run serves requests until the client says goodbye or something fails; a
+// failure is reported to the client with a 2107 and ends the session.
+func (h *session) run() error {
+	for {
+		req, p, err := h.read()
+		if err != nil {
+			return err
+		}
+		done, err := h.handle(req, p)
+		if err != nil {
+			h.fail(err)
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// fail sends err's text in a 2107.
+func (h *session) fail(err error) {
+	msg := err.Error()
+	if len(msg) > frame.MaxReasonSize {
+		msg = msg[:frame.MaxReasonSize]
+	}
+	h.WriteResponse(frame.CodeError, []byte(msg))
+}
+
+func (h *session) handle(req frame.Request, p []byte) (done bool, err error) {
+	switch req.Code {
+	case frame.CodeRegister:
+		return false, h.register(p)
+	case frame.CodeReconnect:
+		return false, h.reconnect(req.ClientID, p)
+	}
+	if !h.authed {
+		return false, fmt.Errorf("%w: %v", ErrNotAuth, req.Code)
+	}
+	if req.ClientID != h.client.ID {
+		return false, fmt.Errorf("%w: request for client %s in the session of %s", ErrProtocol, req.ClientID, frame.ClientID(h.client.ID))
+	}
+	switch req.Code {
+	case frame.CodeSendFile:
+		return false, h.receive(p)
+	case frame.CodeBye:
+		return true, h.WriteResponse(frame.CodeThanks, h.client.ID[:])
+	}
+	return false, fmt.Errorf("%w: unexpected %v", ErrProtocol, req.Code)
+}
+
+// register handles 1025. A name already registered with the same key is
+// answered with its existing ID, so a client that lost the 2100 can retry.
+func (h *session) register(p []byte) error {
+	r, err := frame.ParseRegister(p)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrProtocol, err)
+	}
+	pub := ed25519.PublicKey(r.PublicKey[:])
+	if err := crypt.VerifyRegister(pub, h.Transcript, r.Signature[:]); err != nil {
+		return err
+	}
+	st := h.srv.cfg.Store
+	now := time.Now()
+	c, err := st.Register(r.Name, fsstore.KeyEd25519, pub, now)
+	if errors.Is(err, fsstore.ErrNameTaken) {
+		old, ok := st.ClientByName(r.Name)
+		if !ok || old.KeyKind != fsstore.KeyEd25519 || !pub.Equal(ed25519.PublicKey(old.PublicKey)) {
+			h.srv.cfg.Logf("registration of %q refused: name taken", r.Name)
+			return h.WriteResponse(frame.CodeNameTaken, nil)
+		}
+		c, err = old, st.Touch(old.ID, now)
+	}
+	if err != nil {
+		return err
+	}
+	h.client, h.authed = c, true
+	h.srv.cfg.Logf("client %s registered", h.who())
+	return h.WriteResponse(frame.CodeRegistered, c.ID[:])
+}
+
+// reconnect handles 1027: the client proves it holds the registered key.
+func (h *session) reconnect(id frame.ClientID, p []byte) error {
+	r, err := frame.ParseReconnect(p)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrProtocol, err)
+	}
+	st := h.srv.cfg.Store
+	c, ok := st.Client(id)
+	if !ok || c.KeyKind != fsstore.KeyEd25519 || c.Name != r.Name ||
+		crypt.VerifyReconnect(ed25519.PublicKey(c.PublicKey), h.Transcript, id, r.Signature[:]) != nil {
+		h.srv.cfg.Logf("reconnection of %q as %s denied", r.Name, id)
+		return h.WriteResponse(frame.CodeDenied, id[:])
+	}
+	if err := st.Touch(c.ID, time.Now()); err != nil {
+		return err
+	}
+	h.client, h.authed = c, true
+	h.srv.cfg.Logf("client %s reconnected", h.who())
+	return h.WriteResponse(frame.CodeReconnected, c.ID[:])
+}
