@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
 
-.PHONY: all build demo test lint bench fuzz clean
+.PHONY: all build demo test lint bench bench-go fuzz clean
 all: build
 
 build:
@@ -24,7 +24,10 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-bench:
+# bench: every Go benchmark; bench/*.mk add their own prerequisites
+# (the scp/sftp comparison, the serial ZMODEM comparison).
+bench: bench-go
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 fuzz:
@@ -35,3 +38,4 @@ clean:
 	rm -rf bin dist
 
 -include boards/boards.mk
+-include bench/*.mk
