@@ -141,8 +141,11 @@ func DecodeRecord(b []byte) (typ byte, payload []byte, n int, ok bool) {
 	return b[2], b[RecordHeaderSize:n], n, true
 }
 
-// readBufSize is the scanner's window; it must exceed the largest record.
-const readBufSize = 1 << 20
+// Scanner window sizes. The window must hold two largest records.
+const (
+	readBufSize    = 1 << 20
+	minReadBufSize = 16 << 10
+)
 
 // scanner reads records from a table file through a fixed window.
 type scanner struct {
@@ -154,8 +157,11 @@ type scanner struct {
 	err  error
 }
 
-func newScanner(r io.Reader, off int64) *scanner {
-	return &scanner{r: r, buf: make([]byte, readBufSize), off: off}
+// newScanner reads from r, positioned at file offset off; sizeHint is the
+// number of bytes expected, to keep the window small for small tables.
+func newScanner(r io.Reader, off, sizeHint int64) *scanner {
+	n := int(min(max(sizeHint+1, minReadBufSize), readBufSize))
+	return &scanner{r: r, buf: make([]byte, n), off: off}
 }
 
 // fill makes at least n unread bytes available unless the file ends first,
@@ -203,7 +209,7 @@ func (s *scanner) validAt(k int) int {
 func (s *scanner) resync() bool {
 	k := 1
 	for {
-		if k > readBufSize/2 {
+		if k > len(s.buf)/2 {
 			// Positions before k hold no record start; keep the window small.
 			s.skip(k - 1)
 			k = 1
@@ -244,8 +250,8 @@ type badRange struct{ off, len int64 }
 // scan reads records from r, which is positioned at file offset off, and
 // calls visit for each intact one. The payload passed to visit is valid only
 // during the call.
-func scan(r io.Reader, off int64, visit func(typ byte, payload []byte, off int64)) scanResult {
-	s := newScanner(r, off)
+func scan(r io.Reader, off, sizeHint int64, visit func(typ byte, payload []byte, off int64)) scanResult {
+	s := newScanner(r, off, sizeHint)
 	res := scanResult{end: off}
 	for s.fill(RecordHeaderSize) > 0 {
 		if n := s.validAt(0); n > 0 {

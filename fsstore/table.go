@@ -89,7 +89,11 @@ func (ld *loaded) read(f *os.File, path string, kind byte, apply func(typ byte, 
 		return nil
 	}
 	var bad int
-	res := scan(f, HeaderSize, func(typ byte, p []byte, off int64) {
+	var sizeHint int64 = readBufSize
+	if fi, err := f.Stat(); err == nil {
+		sizeHint = fi.Size()
+	}
+	res := scan(f, HeaderSize, sizeHint, func(typ byte, p []byte, off int64) {
 		if err := apply(typ, p); err != nil {
 			bad++
 			ld.note(ProblemDamaged, path, off, fmt.Sprintf("record type %d: %v", typ, err), false)
