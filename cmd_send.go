@@ -18,6 +18,7 @@ import (
 
 type sendFlags struct {
 	server, ca, name, state, as, serverName string
+	classicDir                              string
 	trustNew, quiet                         bool
 	chunk                                   int
 	timeout                                 time.Duration
@@ -38,12 +39,16 @@ func runSend(args []string, stderr io.Writer) error {
 	fs.IntVar(&f.chunk, "chunk", boards.Current.ChunkSize, "chunk size in `bytes` to ask for (the server may choose less)")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up when the server is silent this `long`")
 	fs.BoolVar(&f.quiet, "q", false, "no progress line")
-	fs.BoolVar(&f.classic, "classic", false, "speak the classic, UNAUTHENTICATED seed-004 protocol (see docs/CLASSIC.md)")
+	fs.BoolVar(&f.classic, "classic", false, "speak the classic, UNAUTHENTICATED seed-004 protocol (docs/CLASSIC.md); with no FILE, act as the deployed client: read transfer.info, me.info and priv.key in the working directory")
+	fs.StringVar(&f.classicDir, "classic-dir", "", "with -classic and FILEs: `directory` of me.info and priv.key")
 	f.transport.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if f.classic {
+		if !flagSet(fs, "server") {
+			f.server = "127.0.0.1:1357" // the deployed clients' default port
+		}
 		return sendClassic(&f, fs.Args(), stderr)
 	}
 	if fs.NArg() == 0 {

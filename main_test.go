@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests run the real ferry binary, as a user would.
+
+var ferryBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ferry-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	ferryBin = filepath.Join(dir, "ferry")
+	out, err := exec.Command("go", "build", "-o", ferryBin, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building ferry: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startServer runs "ferry serve" and waits until it listens.
+func startServer(t *testing.T, data string, extra ...string) string {
+	t.Helper()
+	addr := freePort(t)
+	cmd := exec.Command(ferryBin, append([]string{"serve", "-listen", addr, "-data", data}, extra...)...)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		ok := false
+		for sc.Scan() {
+			t.Log("server: ", sc.Text())
+			if !ok && strings.Contains(sc.Text(), "serving on") {
+				ok = true
+				ready <- true
+			}
+		}
+		if !ok {
+			close(ready)
+		}
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatal("server exited before listening")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start")
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan error)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server exit on SIGINT: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Error("server did not stop on SIGINT")
+		}
+	})
+	return addr
+}
+
+// ferry runs the binary and returns its stdout, stderr and exit code.
+func ferry(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(ferryBin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func writeRandom(t *testing.T, path string, n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSendWithCA(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "srv")
+	addr := startServer(t, data)
+	want := writeRandom(t, filepath.Join(dir, "photo.jpg"), 300_000)
+	out, errs, code := ferry(t, "send", "-server", addr, "-ca", filepath.Join(data, "ca.pem"),
+		"-state", filepath.Join(dir, "state"), "-name", "cam", filepath.Join(dir, "photo.jpg"))
+	if code != 0 || !strings.Contains(out, `as "photo.jpg": 300000 bytes`) {
+		t.Fatalf("send: exit %d\n%s%s", code, out, errs)
+	}
+	matches, _ := filepath.Glob(filepath.Join(data, "files", "*", "photo.jpg"))
+	if len(matches) != 1 {
+		t.Fatalf("stored copies: %v", matches)
+	}
+	got, _ := os.ReadFile(matches[0])
+	if !bytes.Equal(got, want) {
+		t.Fatal("stored copy differs")
+	}
+	if _, errs, code := ferry(t, "fsck", "-data", data); code != 0 {
+		t.Fatalf("fsck: exit %d: %s", code, errs)
+	}
+}
+
+func TestUntrustedServerExit3(t *testing.T) {
+	dir := t.TempDir()
+	addr := startServer(t, filepath.Join(dir, "srv"))
+	if _, errs, code := ferry(t, "ca", "-out", filepath.Join(dir, "other")); code != 0 {
+		t.Fatal(errs)
+	}
+	writeRandom(t, filepath.Join(dir, "f"), 10)
+	_, errs, code := ferry(t, "send", "-server", addr, "-ca", filepath.Join(dir, "other", "ca.pem"),
+		"-state", filepath.Join(dir, "st"), filepath.Join(dir, "f"))
+	if code != exitTrust || !strings.Contains(errs, "not trusted") {
+		t.Fatalf("exit %d, want %d: %s", code, exitTrust, errs)
+	}
+}
+
+func TestTrustOnFirstUse(t *testing.T) {
+	dir := t.TempDir()
+	addr := startServer(t, filepath.Join(dir, "srv"))
+	writeRandom(t, filepath.Join(dir, "f"), 1000)
+	args := []string{"send", "-server", addr, "-state", filepath.Join(dir, "st"), filepath.Join(dir, "f")}
+	_, errs, code := ferry(t, args...)
+	if code != exitTrust || !strings.Contains(errs, "-trust-new") || !strings.Contains(errs, "SHA256:") {
+		t.Fatalf("first use without -trust-new: exit %d: %s", code, errs)
+	}
+	if _, errs, code = ferry(t, append([]string{"send", "-trust-new"}, args[1:]...)...); code != 0 {
+		t.Fatalf("with -trust-new: exit %d: %s", code, errs)
+	}
+	if _, errs, code = ferry(t, args...); code != 0 {
+		t.Fatalf("pinned: exit %d: %s", code, errs)
+	}
+}
+
+func TestOwnCAWithCertCommand(t *testing.T) {
+	dir := t.TempDir()
+	pki := filepath.Join(dir, "pki")
+	if _, errs, code := ferry(t, "ca", "-out", pki); code != 0 {
+		t.Fatal(errs)
+	}
+	if _, errs, code := ferry(t, "cert", "-ca-cert", filepath.Join(pki, "ca.pem"), "-ca-key", filepath.Join(pki, "ca.key"),
+		"-hostname", "127.0.0.1", "-out", filepath.Join(pki, "server")); code != 0 {
+		t.Fatal(errs)
+	}
+	addr := startServer(t, filepath.Join(dir, "srv"), "-cert", filepath.Join(pki, "server.pem"), "-key", filepath.Join(pki, "server.key"))
+	writeRandom(t, filepath.Join(dir, "f"), 5000)
+	if _, errs, code := ferry(t, "send", "-server", addr, "-ca", filepath.Join(pki, "ca.pem"), "-state", filepath.Join(dir, "st"), filepath.Join(dir, "f")); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"nonsense"}, {"send"}, {"send", "-bogus"}, {"serve", "extra"}} {
+		if _, _, code := ferry(t, args...); code != exitUsage {
+			t.Errorf("ferry %v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	if out, _, code := ferry(t, "help"); code != 0 || !strings.Contains(out, "Exit codes") {
+		t.Errorf("help: exit %d", code)
+	}
+}
