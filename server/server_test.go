@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
@@ -326,4 +327,59 @@ func TestGarbageClient(t *testing.T) {
 		t.Fatalf("after garbage: %v", err)
 	}
 	c.Close()
+}
+
+// rawSession is an authenticated-handshake session with no client logic,
+// for sending what a well-behaved client never would.
+func (f *fixture) rawSession() *crypt.Session {
+	c, err := link.Dial(context.Background(), f.addr)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	sess, err := crypt.Client(c, &crypt.ClientConfig{Chunk: 4096, Verify: crypt.CAVerifier(f.roots, "127.0.0.1")})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return sess
+}
+
+func TestRegisterBadSignature(t *testing.T) {
+	f := newFixture(t, nil)
+	sess := f.rawSession()
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	r := frame.Register{Name: "forger"}
+	copy(r.PublicKey[:], pub)
+	var other [32]byte // a signature over another transcript
+	copy(r.Signature[:], crypt.SignRegister(priv, other))
+	p, _ := r.Marshal()
+	sess.WriteRequest(frame.ClientID{}, frame.CodeRegister, p)
+	h, reason, err := sess.ReadResponse()
+	if err != nil || h.Code != frame.CodeError || !strings.Contains(string(reason), "signature") {
+		t.Fatalf("got %v %q %v, want 2107", h.Code, reason, err)
+	}
+	if _, ok := f.store.ClientByName("forger"); ok {
+		t.Fatal("client with a bad proof registered")
+	}
+}
+
+// TestShortUpload ends the content early with a last chunk: the server
+// refuses it and stores nothing.
+func TestShortUpload(t *testing.T) {
+	f := newFixture(t, nil)
+	c, err := f.connect(t.TempDir(), "short")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := c.Session()
+	p, _ := (&frame.SendFile{Size: 3 * 4096, Name: "short"}).Marshal()
+	sess.WriteRequest(c.ID(), frame.CodeSendFile, p)
+	buf := sess.ChunkBuf()
+	sess.WriteChunk(c.ID(), frame.CodeLastChunk, len(buf))
+	h, reason, err := sess.ReadResponse()
+	if err != nil || h.Code != frame.CodeError || !strings.Contains(string(reason), "last chunk") {
+		t.Fatalf("got %v %q %v, want 2107", h.Code, reason, err)
+	}
+	if _, ok := f.store.File(c.ID(), "short"); ok {
+		t.Fatal("short upload listed")
+	}
 }
