@@ -124,3 +124,29 @@ func BenchmarkCksum64K(b *testing.B) {
 		c.Write(buf)
 	}
 }
+
+// TestCksumPaths checks that the sliced and the bit-reversal paths agree
+// for every length around their block boundaries, from any running state.
+func TestCksumPaths(t *testing.T) {
+	data := make([]byte, 3*4096+100)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	for _, n := range []int{0, 1, 15, 16, 17, 63, 64, 65, 4095, 4096, 4097, 8192, len(data)} {
+		for _, crc := range []uint32{0, 0xFFFFFFFF, 0x12345678} {
+			if a, b := cksumSliced(crc, data[:n]), cksumReflected(crc, data[:n], new([cksumBlock]byte)); a != b {
+				t.Errorf("len %d from %08x: sliced %08x, reflected %08x", n, crc, a, b)
+			}
+		}
+	}
+}
+
+func BenchmarkCksumSliced64K(b *testing.B) {
+	buf := make([]byte, 64<<10)
+	b.SetBytes(int64(len(buf)))
+	var crc uint32
+	for b.Loop() {
+		crc = cksumSliced(crc, buf)
+	}
+}
