@@ -1,0 +1,490 @@
+package link
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// PortConfig configures the link over a serial port, stdio or a pipe.
+// The zero value suits a pipe; set Baud for a serial line.
+type PortConfig struct {
+	Baud   int  // line rate, for timers and pacing; 0 = unknown or fast (a pipe): no pacing
+	RTSCTS bool // use hardware flow control (OpenSerial only)
+
+	MaxPayload  int           // largest frame payload; 0 = MaxPayload
+	Window      int           // payload bytes in flight and buffered each way; 0 = one second of line, 16..256 KiB
+	KeepAlive   time.Duration // idle time before a keepalive frame; 0 = 1s
+	PeerTimeout time.Duration // silence after which the session fails; 0 = 60s
+
+	// derived by normalize
+	byteTime    time.Duration // time of one byte on the line (10 bits), 0 if unpaced
+	minRTO      time.Duration
+	initRTO     time.Duration
+	maxRTO      time.Duration
+	synInterval time.Duration
+}
+
+// pacingLead is how far ahead of the line the writer may be. It bounds the
+// latency an ack suffers behind queued frames.
+const pacingLead = 20 * time.Millisecond
+
+func (c PortConfig) normalize() PortConfig {
+	if c.MaxPayload <= 0 || c.MaxPayload > MaxPayload {
+		c.MaxPayload = MaxPayload
+	}
+	c.MaxPayload = max(c.MaxPayload, sizerMin)
+	if c.Baud > 0 {
+		c.byteTime = time.Duration(int64(10*time.Second) / int64(c.Baud))
+	}
+	if c.Window <= 0 {
+		c.Window = 256 << 10
+		if c.Baud > 0 {
+			c.Window = min(max(c.Baud/10, 16<<10), 256<<10)
+		}
+	}
+	c.Window = max(c.Window, 2*c.MaxPayload)
+	if c.KeepAlive <= 0 {
+		c.KeepAlive = time.Second
+	}
+	if c.PeerTimeout <= 0 {
+		c.PeerTimeout = 60 * time.Second
+	}
+	// Timers: the retransmission timeout of a frame is its time on the
+	// line plus max(minRTO, srtt+4*rttvar), doubled on every timeout up
+	// to maxRTO. minRTO absorbs scheduling jitter; losses are normally
+	// found by the selective acks long before.
+	c.minRTO = 200 * time.Millisecond
+	c.initRTO = 500 * time.Millisecond
+	c.maxRTO = 2 * time.Second
+	c.synInterval = 300 * time.Millisecond
+	return c
+}
+
+// mux runs the link over one port: a reader goroutine that decodes frames
+// and a writer goroutine that sends them, and at most one current
+// session.
+type mux struct {
+	port   io.ReadWriteCloser
+	cfg    PortConfig
+	server bool
+
+	mu      sync.Mutex
+	cur     *session // current session (server: may be closed, lingering)
+	pending *session // server: opened by a SYN, not yet accepted
+	err     error    // the port failed or was closed
+	ctl     []ctlFrame
+	accSig  chan struct{} // a session opened, was established or failed
+	kickSig chan struct{} // wakes the writer
+	done    chan struct{} // closed by close
+	once    sync.Once
+
+	lastNoSession time.Time
+
+	// owned by the writer
+	wbuf     [MaxFrame]byte
+	lineFree time.Time // when the line will have sent what was written
+
+	// owned by the reader
+	dec decoder
+}
+
+// ctlFrame is an unkeyed frame queued by the reader.
+type ctlFrame struct {
+	typ uint8
+	sid uint32
+}
+
+func newMux(port io.ReadWriteCloser, cfg PortConfig, server bool) *mux {
+	return &mux{
+		port: port, cfg: cfg.normalize(), server: server,
+		accSig:  make(chan struct{}, 1),
+		kickSig: make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+}
+
+func (m *mux) start() {
+	go m.readLoop()
+	go m.writeLoop()
+}
+
+func (m *mux) kick() { signal(m.kickSig) }
+
+// airtime is the time n bytes take on the line.
+func (m *mux) airtime(n int) time.Duration { return time.Duration(n) * m.cfg.byteTime }
+
+// wait releases the lock until c is signalled, dead is closed, the
+// deadline passes or the mux closes. Called with m.mu held.
+func (m *mux) wait(c, dead chan struct{}, deadline time.Time) {
+	m.mu.Unlock()
+	defer m.mu.Lock()
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-c:
+	case <-dead:
+	case <-timeout:
+	case <-m.done:
+	}
+}
+
+// close stops the mux and closes the port. Sessions fail with errClosed.
+func (m *mux) close() {
+	m.once.Do(func() {
+		m.mu.Lock()
+		m.failAll(errClosed)
+		m.mu.Unlock()
+		close(m.done)
+		m.port.Close()
+	})
+}
+
+// failAll records a port error and fails every session. Called with m.mu held.
+func (m *mux) failAll(err error) {
+	if m.err == nil {
+		m.err = err
+	}
+	if m.cur != nil {
+		m.cur.fail(err)
+	}
+	if m.pending != nil && m.pending != m.cur {
+		m.pending.fail(err)
+	}
+	signal(m.accSig)
+}
+
+// readLoop decodes frames from the port until it fails.
+func (m *mux) readLoop() {
+	for {
+		n, err := m.port.Read(m.dec.space())
+		if n > 0 {
+			m.dec.w += n
+			m.handleFrames()
+		}
+		if err != nil {
+			m.mu.Lock()
+			m.failAll(fmt.Errorf("link: read port: %w", err))
+			m.mu.Unlock()
+			m.kick()
+			return
+		}
+		// n == 0 && err == nil: a serial read timeout; read again.
+	}
+}
+
+func (m *mux) handleFrames() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	for {
+		orphans := m.dec.orphans
+		h, p, ok := m.dec.next()
+		if m.dec.orphans != orphans {
+			m.onOrphan(now)
+		}
+		if !ok {
+			return
+		}
+		m.handle(h, p, now)
+	}
+}
+
+// handle processes one good frame. Called with m.mu held.
+func (m *mux) handle(h header, p []byte, now time.Time) {
+	switch h.typ {
+	case typeSyn:
+		if m.server {
+			m.onSyn(p)
+		}
+		return
+	case typeSynAck:
+		if !m.server {
+			m.onSynAck(p, now)
+		}
+		return
+	case typeNoSession:
+		if s := m.cur; !m.server && s != nil && s.state == stOpen {
+			s.fail(ErrReset)
+		}
+		return
+	}
+	s := m.cur
+	if s == nil || s.err != nil || s.state != stOpen {
+		return
+	}
+	s.lastHeard = now
+	switch h.typ {
+	case typeData, typeFin:
+		s.onData(h.seq, p, h.typ == typeFin)
+	case typeRst:
+		s.fail(ErrReset)
+		return
+	case typePoll:
+		s.ackOwed = true
+	case typeAck:
+		if len(p) > bitmapMax {
+			p = p[:bitmapMax]
+		}
+		s.onAck(h.ack, p, now)
+		m.kick()
+		return
+	}
+	s.onAck(h.ack, nil, now)
+	m.kick()
+}
+
+// onSyn opens a session, or answers again for the current one.
+func (m *mux) onSyn(p []byte) {
+	sid, err := parseSetup(p)
+	if err != nil {
+		return
+	}
+	if m.cur == nil || m.cur.sid != sid {
+		if m.cur != nil {
+			m.cur.fail(ErrReset)
+		}
+		if m.pending != nil && m.pending != m.cur {
+			m.pending.fail(ErrReset)
+		}
+		s := newSession(m, sid, false)
+		m.cur, m.pending = s, s
+		m.dec.setKey(sessionKey(sid, dirClient))
+		signal(m.accSig)
+	}
+	m.queueCtl(ctlFrame{typ: typeSynAck, sid: sid})
+}
+
+// onSynAck establishes the client's session.
+func (m *mux) onSynAck(p []byte, now time.Time) {
+	sid, err := parseSetup(p)
+	s := m.cur
+	if s == nil || s.state != stSynSent {
+		return
+	}
+	if errors.Is(err, ErrBadSetup) {
+		s.fail(err)
+		return
+	}
+	if err != nil || sid != s.sid {
+		return
+	}
+	s.state = stOpen
+	s.lastHeard, s.lastSent = now, now
+	signal(m.accSig)
+	m.kick()
+}
+
+// onOrphan answers a keyed frame that belongs to no session of this
+// (server) side: the client's session died with a server restart.
+func (m *mux) onOrphan(now time.Time) {
+	if !m.server || m.cur != nil || now.Sub(m.lastNoSession) < time.Second {
+		return
+	}
+	m.lastNoSession = now
+	m.queueCtl(ctlFrame{typ: typeNoSession})
+}
+
+func (m *mux) queueCtl(c ctlFrame) {
+	if len(m.ctl) < 8 {
+		m.ctl = append(m.ctl, c)
+	}
+	m.kick()
+}
+
+// writeLoop sends frames until the mux closes or the port fails.
+func (m *mux) writeLoop() {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if !m.pace() {
+			return
+		}
+		m.mu.Lock()
+		if m.err != nil {
+			m.mu.Unlock()
+			return
+		}
+		now := time.Now()
+		b, wake := m.nextFrame(now)
+		m.mu.Unlock()
+		if b == nil {
+			timer.Reset(max(wake.Sub(now), time.Millisecond))
+			select {
+			case <-m.kickSig:
+			case <-timer.C:
+			case <-m.done:
+				return
+			}
+			timer.Stop()
+			continue
+		}
+		if _, err := m.port.Write(b); err != nil {
+			m.mu.Lock()
+			m.failAll(fmt.Errorf("link: write port: %w", err))
+			m.mu.Unlock()
+			return
+		}
+		if m.cfg.byteTime > 0 {
+			m.lineFree = later(m.lineFree, now).Add(m.airtime(len(b)))
+		}
+	}
+}
+
+// pace sleeps while the line is more than pacingLead behind the writes.
+func (m *mux) pace() bool {
+	if m.cfg.byteTime == 0 {
+		return true
+	}
+	at := m.lineFree.Add(-pacingLead)
+	if !time.Now().Before(at) {
+		return true
+	}
+	t := time.NewTimer(time.Until(at))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-m.done:
+		return false
+	}
+}
+
+// nextFrame picks the next frame to send. Called with m.mu held.
+func (m *mux) nextFrame(now time.Time) ([]byte, time.Time) {
+	if len(m.ctl) > 0 {
+		c := m.ctl[0]
+		m.ctl = append(m.ctl[:0], m.ctl[1:]...)
+		s := session{sid: c.sid}
+		var p []byte
+		if c.typ == typeSynAck {
+			p = s.setup()
+		}
+		return putFrame(m.wbuf[:], header{typ: c.typ}, p, 0), now
+	}
+	if m.cur == nil {
+		return nil, now.Add(time.Hour)
+	}
+	return m.cur.nextFrame(m.wbuf[:], now)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// DialPort starts a link session as the client on port and returns it as
+// a reliable stream. It sends SYN frames until the server answers, ctx
+// ends or, if ctx has no deadline, cfg.PeerTimeout passes; bytes before
+// the answer (a login banner, a shell's echo) are skipped. DialPort takes
+// ownership of port: the returned Conn's Close closes it, and so does a
+// failed DialPort.
+func DialPort(ctx context.Context, port io.ReadWriteCloser, cfg PortConfig) (Conn, error) {
+	m := newMux(port, cfg, false)
+	s := newSession(m, randomSID(), true)
+	s.state = stSynSent
+	m.cur = s
+	m.dec.setKey(sessionKey(s.sid, dirServer))
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, m.cfg.PeerTimeout)
+		defer cancel()
+	}
+	m.start()
+	m.mu.Lock()
+	for s.state == stSynSent && s.err == nil {
+		if ctx.Err() != nil {
+			s.fail(fmt.Errorf("link: no answer from the other end (is ferry serving there?): %w", ctx.Err()))
+			break
+		}
+		m.mu.Unlock()
+		select {
+		case <-m.accSig:
+		case <-ctx.Done():
+		case <-s.dead:
+		}
+		m.mu.Lock()
+	}
+	err := s.err
+	m.mu.Unlock()
+	if err != nil {
+		m.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func randomSID() uint32 {
+	var b [4]byte
+	for {
+		rand.Read(b[:])
+		if sid := binary.LittleEndian.Uint32(b[:]); sid != 0 {
+			return sid
+		}
+	}
+}
+
+// ListenPort serves link sessions on port: Accept yields one Conn per
+// session, one after another; a client that starts a new session ends the
+// previous one. The listener owns port; Close closes it.
+func ListenPort(port io.ReadWriteCloser, cfg PortConfig) (Listener, error) {
+	m := newMux(port, cfg, true)
+	m.start()
+	return &portListener{m: m, name: portName(port)}, nil
+}
+
+type portListener struct {
+	m    *mux
+	name string
+}
+
+// Accept waits for a client's SYN and returns its session.
+func (l *portListener) Accept() (Conn, error) {
+	m := l.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for {
+		if s := m.pending; s != nil {
+			m.pending = nil
+			if s.err == nil {
+				return s, nil
+			}
+			continue
+		}
+		select {
+		case <-m.done:
+			return nil, ErrClosed
+		default:
+		}
+		if m.err != nil {
+			return nil, m.err
+		}
+		m.mu.Unlock()
+		select {
+		case <-m.accSig:
+		case <-m.done:
+		}
+		m.mu.Lock()
+	}
+}
+
+func (l *portListener) Close() error { l.m.close(); return nil }
+func (l *portListener) Addr() string { return l.name }
+
+func portName(port io.ReadWriteCloser) string {
+	if n, ok := port.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return "link"
+}

@@ -1,0 +1,283 @@
+package link
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+)
+
+// Errors of a link session.
+var (
+	// ErrPeerTimeout means nothing valid came from the peer for
+	// PortConfig.PeerTimeout: the cable is out or the peer is gone.
+	ErrPeerTimeout = errors.New("link: peer silent too long; check the cable and that ferry runs at the other end")
+	// ErrReset means the peer ended the session abruptly, started a new
+	// one or no longer knows it (it restarted); start again.
+	ErrReset = errors.New("link: session reset by peer; start again")
+	// ErrBadSetup means a session setup frame had an unknown version.
+	ErrBadSetup = errors.New("link: peer speaks another link protocol version")
+)
+
+// errClosed is returned by Read and Write on a Conn after Close.
+var errClosed = fmt.Errorf("link: use of closed connection: %w", net.ErrClosed)
+
+// Setup payload of SYN and SYNACK frames.
+const (
+	setupMagic   = "FLNK"
+	setupVersion = 1
+	setupSize    = 9 // magic 4 + version 1 + session ID 4 (LE)
+)
+
+const (
+	stSynSent = iota // client: SYN sent, waiting for SYNACK
+	stOpen
+)
+
+// session is one link session: a Conn. All fields below m are guarded by
+// m.mu.
+type session struct {
+	m      *mux
+	sid    uint32
+	txKey  uint32 // CRC-32C key state of the frames this side sends
+	client bool
+
+	state   int
+	err     error // terminal error
+	closing bool  // Close called: send FIN after the queued data
+	closed  bool  // Close done: drop what arrives
+	rdl     time.Time
+	wdl     time.Time
+
+	readSig  chan struct{} // something to read, or state changed
+	dead     chan struct{} // closed when err is set
+	writeSig chan struct{} // room to write, or state changed
+
+	// send side
+	sendQ         ring
+	tx            [256]txSlot
+	base, next    uint8 // oldest unacked, next new sequence number
+	inflightBytes int
+	nlost         int
+	txCount       uint64 // serial number of the last transmission
+	ackedTx       uint64 // highest serial number known to have arrived
+	finQueued     bool
+	finAcked      bool
+	srtt, rttvar  time.Duration
+	backoff       uint
+	pollOwed      bool
+	size          sizer
+
+	// receive side
+	recvQ   ring
+	rx      [256]rxSlot
+	rnext   uint8 // next sequence number to deliver; the cumulative ack
+	held    int   // frames in rx not yet delivered
+	peerFin bool
+	ackOwed bool
+
+	lastHeard time.Time
+	lastSent  time.Time
+	nextSyn   time.Time
+	stats     Stats
+}
+
+// Stats counts what a session did, for logs and tests.
+type Stats struct {
+	BytesSent   int64 // frame bytes written, retransmissions included
+	FramesSent  int   // data frames acknowledged
+	Retransmits int   // frames found lost by a later frame's ack
+	Timeouts    int   // frames retransmitted after a timeout
+}
+
+func newSession(m *mux, sid uint32, client bool) *session {
+	dir := byte(dirServer)
+	if client {
+		dir = dirClient
+	}
+	now := time.Now()
+	return &session{
+		m: m, sid: sid, client: client, txKey: sessionKey(sid, dir),
+		readSig:  make(chan struct{}, 1),
+		writeSig: make(chan struct{}, 1),
+		dead:     make(chan struct{}),
+		sendQ:    newRing(m.cfg.Window),
+		recvQ:    newRing(m.cfg.Window),
+		size:     newSizer(m.cfg.MaxPayload),
+		state:    stOpen, lastHeard: now, lastSent: now,
+	}
+}
+
+// setup returns the SYN/SYNACK payload of the session.
+func (s *session) setup() []byte {
+	var b [setupSize]byte
+	copy(b[:4], setupMagic)
+	b[4] = setupVersion
+	binary.LittleEndian.PutUint32(b[5:9], s.sid)
+	return b[:]
+}
+
+// parseSetup decodes a SYN/SYNACK payload.
+func parseSetup(p []byte) (sid uint32, err error) {
+	if len(p) < setupSize || string(p[:4]) != setupMagic {
+		return 0, errors.New("link: bad setup frame")
+	}
+	if p[4] != setupVersion {
+		return 0, ErrBadSetup
+	}
+	return binary.LittleEndian.Uint32(p[5:9]), nil
+}
+
+// fail ends the session with err, waking everyone.
+func (s *session) fail(err error) {
+	if s.err != nil {
+		return
+	}
+	s.err = err
+	close(s.dead)
+	s.m.kick()
+}
+
+// Read reads from the stream. It returns io.EOF after the peer's Close.
+func (s *session) Read(p []byte) (int, error) {
+	m := s.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for {
+		if s.closed {
+			return 0, errClosed
+		}
+		if s.recvQ.n > 0 {
+			if len(p) == 0 {
+				return 0, nil
+			}
+			n := s.recvQ.read(p)
+			s.deliver()
+			m.kick()
+			return n, nil
+		}
+		switch {
+		case s.peerFin:
+			return 0, io.EOF
+		case s.err != nil:
+			return 0, s.err
+		case expired(s.rdl):
+			return 0, os.ErrDeadlineExceeded
+		}
+		m.wait(s.readSig, s.dead, s.rdl)
+	}
+}
+
+// Write queues p for sending. It blocks while the send buffer is full.
+func (s *session) Write(p []byte) (int, error) {
+	m := s.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for {
+		switch {
+		case s.closing || s.closed:
+			return n, errClosed
+		case s.err != nil:
+			return n, s.err
+		case len(p) == 0:
+			return n, nil
+		case expired(s.wdl):
+			return n, os.ErrDeadlineExceeded
+		}
+		if k := s.sendQ.write(p); k > 0 {
+			n += k
+			p = p[k:]
+			m.kick()
+			continue
+		}
+		m.wait(s.writeSig, s.dead, s.wdl)
+	}
+}
+
+// Close flushes what was written, sends FIN and waits until the peer
+// acknowledged it (or, when the peer closed first, a short while). It
+// returns an error if the data may not have arrived. A client's Close
+// closes the port too.
+func (s *session) Close() error {
+	m := s.m
+	m.mu.Lock()
+	err := s.closeWriteLocked()
+	if !s.closed {
+		s.closed = true
+		s.deliver() // drop what is queued in rx
+		signal(s.readSig)
+	}
+	m.mu.Unlock()
+	if s.client {
+		m.close()
+	}
+	return err
+}
+
+// CloseWrite is Close for the sending half only: Read goes on until the
+// peer closes.
+func (s *session) CloseWrite() error {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	return s.closeWriteLocked()
+}
+
+func (s *session) closeWriteLocked() error {
+	m := s.m
+	if !s.closing {
+		s.closing = true
+		m.kick()
+	}
+	var linger time.Time
+	for !s.finAcked && s.err == nil && !expired(s.wdl) {
+		if s.peerFin && linger.IsZero() {
+			linger = time.Now().Add(min(m.cfg.maxRTO, 2*time.Second))
+		}
+		if !linger.IsZero() && expired(linger) {
+			break
+		}
+		dl := s.wdl
+		if !linger.IsZero() && (dl.IsZero() || linger.Before(dl)) {
+			dl = linger
+		}
+		m.wait(s.writeSig, s.dead, dl)
+	}
+	switch {
+	case s.finAcked || s.peerFin:
+		return nil
+	case s.err != nil:
+		return fmt.Errorf("link: close: %w", s.err)
+	}
+	return fmt.Errorf("link: close: unacknowledged data: %w", os.ErrDeadlineExceeded)
+}
+
+// SetReadDeadline sets the deadline of Read calls, blocked ones included.
+func (s *session) SetReadDeadline(t time.Time) error {
+	s.m.mu.Lock()
+	s.rdl = t
+	s.m.mu.Unlock()
+	signal(s.readSig)
+	return nil
+}
+
+// SetWriteDeadline sets the deadline of Write and Close.
+func (s *session) SetWriteDeadline(t time.Time) error {
+	s.m.mu.Lock()
+	s.wdl = t
+	s.m.mu.Unlock()
+	signal(s.writeSig)
+	return nil
+}
+
+// Stats returns the session's counters.
+func (s *session) Stats() Stats {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	return s.stats
+}
+
+func expired(t time.Time) bool { return !t.IsZero() && !time.Now().Before(t) }
