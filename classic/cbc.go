@@ -15,16 +15,22 @@ const chunkSize = 64 << 10
 // ciphertexts), kept for compatibility.
 var zeroIV [aes.BlockSize]byte
 
-// newCBC returns the AES-128-CBC encrypter or decrypter of an upload.
-func newCBC(key *[AESKeySize]byte, encrypt bool) cipher.BlockMode {
+// newEncrypter returns the AES-128-CBC encrypter of an upload.
+func newEncrypter(key *[AESKeySize]byte) cipher.BlockMode {
+	return cipher.NewCBCEncrypter(newBlock(key), zeroIV[:])
+}
+
+// newDecrypter returns the AES-128-CBC decrypter of an upload.
+func newDecrypter(key *[AESKeySize]byte) cipher.BlockMode {
+	return cipher.NewCBCDecrypter(newBlock(key), zeroIV[:])
+}
+
+func newBlock(key *[AESKeySize]byte) cipher.Block {
 	b, err := aes.NewCipher(key[:])
 	if err != nil {
 		panic("classic: internal error: aes: " + err.Error())
 	}
-	if encrypt {
-		return cipher.NewCBCEncrypter(b, zeroIV[:])
-	}
-	return cipher.NewCBCDecrypter(b, zeroIV[:])
+	return b
 }
 
 // unpad strips the PKCS#7 padding from the decrypted last chunk p (a

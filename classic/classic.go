@@ -36,7 +36,6 @@ package classic
 
 import (
 	"bytes"
-	"crypto/aes"
 	"errors"
 	"fmt"
 	"time"
@@ -118,6 +117,4 @@ func (n *Name) check() error {
 
 // MaxContent is the largest ciphertext (content size of a 1028) of a
 // plaintext of at most maxFile bytes: PKCS#7 always adds 1 to 16 bytes.
-func MaxContent(maxFile int64) int64 {
-	return maxFile - maxFile%aes.BlockSize + aes.BlockSize
-}
+func MaxContent(maxFile int64) int64 { return encryptedSize(maxFile) }

@@ -315,7 +315,7 @@ func (cc *clientConn) sendFile(f *os.File, size int64, name Name) (uint32, error
 	if err := cc.write(req.Append(cc.buf[:0])); err != nil {
 		return 0, err
 	}
-	cbc := newCBC(&cc.key, true)
+	cbc := newEncrypter(&cc.key)
 	sum := frame.NewCksum()
 	for left := size; ; {
 		p := cc.buf[:min(left, chunkSize)]

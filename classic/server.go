@@ -65,7 +65,7 @@ func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 		}
 		wg.Go(func() {
 			if err := s.ServeConn(ctx, c); err != nil {
-				s.logf("classic: %s: %v", l.Addr(), err)
+				s.logf("%v", err)
 			}
 		})
 	}
@@ -163,10 +163,13 @@ func refused(h frame.Request, why string) error {
 func (sc *conn) serveOne() error {
 	sc.c.SetReadDeadline(time.Now().Add(sc.srv.timeout()))
 	if _, err := io.ReadFull(sc.r, sc.hb[:]); err != nil {
-		if err == io.ErrUnexpectedEOF {
+		switch err {
+		case io.EOF:
+			return err
+		case io.ErrUnexpectedEOF:
 			return fmt.Errorf("%w: short header", ErrMalformed)
 		}
-		return err
+		return fmt.Errorf("classic: read request: %w", err)
 	}
 	h, err := ParseRequestHeader(&sc.hb, MaxContent(sc.srv.maxFile()))
 	if err != nil {
@@ -198,17 +201,22 @@ func (sc *conn) serveOne() error {
 func (sc *conn) read(p []byte) error {
 	sc.c.SetReadDeadline(time.Now().Add(sc.srv.timeout()))
 	_, err := io.ReadFull(sc.r, p)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
 		return fmt.Errorf("%w: frame cut short", ErrMalformed)
+	case err != nil:
+		return fmt.Errorf("classic: read request: %w", err)
 	}
-	return err
+	return nil
 }
 
 // send writes one response.
 func (sc *conn) send(r *Response) error {
 	sc.c.SetWriteDeadline(time.Now().Add(sc.srv.timeout()))
-	_, err := sc.c.Write(r.Append(sc.out[:0]))
-	return err
+	if _, err := sc.c.Write(r.Append(sc.out[:0])); err != nil {
+		return fmt.Errorf("classic: send %s: %w", r.Code, err)
+	}
+	return nil
 }
 
 // refuse sends 2107; errors are ignored, the connection closes next.
@@ -336,7 +344,7 @@ func (sc *conn) receive(req *Request) error {
 // decrypt reads n bytes of ciphertext and writes their plaintext to w, one
 // chunk at a time; the padding is checked at the end.
 func (sc *conn) decrypt(w *fsstore.Upload, key *[AESKeySize]byte, n uint32) error {
-	cbc := newCBC(key, false)
+	cbc := newDecrypter(key)
 	for left := int64(n); left > 0; {
 		p := sc.buf[:min(left, int64(len(sc.buf)))]
 		if err := sc.read(p); err != nil {

@@ -105,7 +105,7 @@ func TestServerRefusesInSession(t *testing.T) {
 	name := mustName("f.txt")
 	fileFrame := func(cc *clientConn, plain []byte, contentSize uint32) []byte {
 		ct := bytes.Clone(plain) // no padding added: plain decides it
-		newCBC(&cc.key, true).CryptBlocks(ct, ct)
+		newEncrypter(&cc.key).CryptBlocks(ct, ct)
 		req := Request{Header: frame.Request{ClientID: cc.id, Code: frame.CodeSendFile}, Name: name, ContentSize: contentSize}
 		return append(req.Append(nil), ct...)
 	}

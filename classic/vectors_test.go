@@ -51,7 +51,7 @@ func TestUploadVector(t *testing.T) {
 		}
 		v.plaintext = []byte("ferry classic vector, 40 bytes of text\n\x00")
 		v.ciphertext = pad(bytes.Clone(v.plaintext))
-		newCBC(&v.aesKey, true).CryptBlocks(v.ciphertext, v.ciphertext)
+		newEncrypter(&v.aesKey).CryptBlocks(v.ciphertext, v.ciphertext)
 		ek, err := encryptKey(&id.Key.PublicKey, &v.aesKey)
 		if err != nil {
 			t.Fatal(err)
@@ -74,12 +74,12 @@ func TestUploadVector(t *testing.T) {
 		t.Fatalf("encrypted key decrypts to %x, %v; want %x", k, err, v.aesKey)
 	}
 	ct := pad(bytes.Clone(v.plaintext))
-	newCBC(&v.aesKey, true).CryptBlocks(ct, ct)
+	newEncrypter(&v.aesKey).CryptBlocks(ct, ct)
 	if !bytes.Equal(ct, v.ciphertext) {
 		t.Fatalf("ciphertext %x, want %x", ct, v.ciphertext)
 	}
 	pt := bytes.Clone(v.ciphertext)
-	newCBC(&v.aesKey, false).CryptBlocks(pt, pt)
+	newDecrypter(&v.aesKey).CryptBlocks(pt, pt)
 	if pt, err = unpad(pt); err != nil || !bytes.Equal(pt, v.plaintext) {
 		t.Fatalf("decrypts to %q, %v", pt, err)
 	}
