@@ -123,8 +123,8 @@ func checkTrailer(b []byte, key uint32) bool {
 // byte past the start of a frame that failed. Not safe for concurrent use.
 type decoder struct {
 	buf   [3 * MaxFrame]byte
-	r, w  int  // unread bytes are buf[r:w]
-	ahead int  // scan-ahead resumes here (absolute index), 0 = from r+1
+	r, w  int    // unread bytes are buf[r:w]
+	ahead int    // scan-ahead resumes here (absolute index), 0 = from r+1
 	key   uint32 // CRC-32C state of the receive key prefix
 	keyOK bool   // key is set: keyed frames can be accepted
 

@@ -373,4 +373,3 @@ func (d *direction) addStat(p *int64, n int) {
 	*p += int64(n)
 	d.mu.Unlock()
 }
-
