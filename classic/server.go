@@ -48,23 +48,29 @@ type Server struct {
 // Serve accepts connections on l and serves each in its own goroutine until
 // ctx is done or l is closed; it then closes l, waits for the connections
 // it started (which end with ctx, or when their client leaves or idles out)
-// and returns nil, or the error of Accept if that was not ErrClosed.
+// and returns nil. Other errors of Accept (out of file descriptors) are
+// logged and retried after a pause, as net/http does.
 func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 	defer l.Close()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	pause := time.Duration(0)
 	for {
 		c, err := l.Accept()
 		if err != nil {
 			if errors.Is(err, link.ErrClosed) || ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("classic: accept on %s: %w", l.Addr(), err)
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			s.logf("classic: accept on %s: %v; retrying in %v", l.Addr(), err, pause)
+			time.Sleep(pause)
+			continue
 		}
+		pause = 0
 		wg.Go(func() {
-			if err := s.ServeConn(ctx, c); err != nil {
+			if err := s.ServeConn(ctx, c); err != nil && ctx.Err() == nil {
 				s.logf("%v", err)
 			}
 		})
