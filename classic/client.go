@@ -174,11 +174,14 @@ func (cc *clientConn) handshake(ctx context.Context, res *Result, id *Identity) 
 		cc.close()
 		*cc = *fresh
 	}
-	id, err := cc.register(name)
+	reg, err := cc.register(name)
+	if err != nil && id != nil {
+		return fmt.Errorf("%w; registering anew: %w", ErrDenied, err)
+	}
 	if err != nil {
 		return err
 	}
-	res.ClientID, res.Name, res.Registered = id.ID, id.Name, true
+	res.ClientID, res.Name, res.Registered = reg.ID, reg.Name, true
 	return nil
 }
 

@@ -182,3 +182,61 @@ func TestResends(t *testing.T) {
 		})
 	}
 }
+
+// TestReconnectDenied: a me.info the server does not know gets 2106, and
+// the client registers anew under the name it holds; when that name is
+// taken, it says both.
+func TestReconnectDenied(t *testing.T) {
+	ts := startServer(t, nil)
+	home := t.TempDir()
+	if err := testIdentity(t).Save(home); err != nil {
+		t.Fatal(err)
+	}
+	p, data := writeTestFile(t, t.TempDir(), "d.bin", 100, 2)
+	res, err := Send(context.Background(), ClientConfig{Addr: ts.addr, Dir: home}, p)
+	if err != nil || !res.Registered || res.Name != "alice" || res.ClientID == vecID {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	ts.checkStored(t, res.ClientID, "d.bin", data)
+	id, err := loadIdentity(home)
+	if err != nil || id.ID != res.ClientID || id.Key.Equal(testIdentity(t).Key) {
+		t.Fatalf("me.info after registering anew: %+v, %v", id, err)
+	}
+
+	other := t.TempDir()
+	if err := testIdentity(t).Save(other); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Send(context.Background(), ClientConfig{Addr: ts.addr, Dir: other}, p)
+	if !errors.Is(err, ErrDenied) || !errors.Is(err, ErrNameTaken) {
+		t.Fatalf("got %v, want ErrDenied and ErrNameTaken", err)
+	}
+}
+
+// TestRunInfoFiles runs the info-file mode twice in one directory: it
+// registers and writes me.info and priv.key as the deployed clients do,
+// then reconnects with them.
+func TestRunInfoFiles(t *testing.T) {
+	ts := startServer(t, nil)
+	dir := t.TempDir()
+	_, data := writeTestFile(t, dir, "notes.txt", 3000, 4)
+	info := ts.addr + "\nfrank\nnotes.txt\n"
+	if err := os.WriteFile(filepath.Join(dir, TransferInfo), []byte(info), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := RunInfoFiles(context.Background(), dir)
+	if err != nil || !res.Registered || res.Name != "frank" {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	ts.checkStored(t, res.ClientID, "notes.txt", data)
+	me, _ := os.ReadFile(filepath.Join(dir, MeInfo))
+	priv, _ := os.ReadFile(filepath.Join(dir, PrivKey))
+	wantHead := fmt.Sprintf("frank\n%X\n", res.ClientID[:])
+	if !bytes.HasPrefix(me, []byte(wantHead)) || !bytes.Equal(me[len(wantHead):], priv) {
+		t.Fatalf("me.info\n%s\npriv.key\n%s", me, priv)
+	}
+	again, err := RunInfoFiles(context.Background(), dir)
+	if err != nil || again.Registered || again.ClientID != res.ClientID || !again.Verified {
+		t.Fatalf("second run: %+v, %v", again, err)
+	}
+}
