@@ -43,7 +43,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		var again []byte
 		switch typ {
 		case recClient:
-			c, err := decodeClient(p)
+			c, err := decodeClient(p, nil)
 			if err != nil {
 				return
 			}
@@ -55,13 +55,13 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 			again = appendTouch(nil, &id, seen)
 		case recFile:
-			fr, prev, err := decodeFile(p)
+			fr, prev, err := decodeFile(p, nil)
 			if err != nil {
 				return
 			}
 			again = appendFile(nil, &fr, &prev)
 		case recFileDelete:
-			id, name, err := decodeDelete(p)
+			id, name, err := decodeDelete(p, nil)
 			if err != nil {
 				return
 			}

@@ -13,6 +13,7 @@ type clientIndex struct {
 	byID   map[[16]byte]int32
 	byName map[string]int32
 	live   int64 // size of the table once compacted
+	arena  *arena
 }
 
 func newClientIndex(hint int) clientIndex {
@@ -21,6 +22,7 @@ func newClientIndex(hint int) clientIndex {
 		byID:   make(map[[16]byte]int32, hint),
 		byName: make(map[string]int32, hint),
 		live:   HeaderSize,
+		arena:  new(arena),
 	}
 }
 
@@ -28,7 +30,7 @@ func newClientIndex(hint int) clientIndex {
 func (x *clientIndex) apply(typ byte, p []byte) error {
 	switch typ {
 	case recClient:
-		c, err := decodeClient(p)
+		c, err := decodeClient(p, x.arena)
 		if err != nil {
 			return err
 		}
@@ -106,6 +108,7 @@ type fileIndex struct {
 	heads   map[[16]byte]int32
 	pending map[int32]fileVer // previous versions of commits in progress
 	live    int64
+	arena   *arena
 }
 
 func newFileIndex(hint int) fileIndex {
@@ -115,6 +118,7 @@ func newFileIndex(hint int) fileIndex {
 		heads:   make(map[[16]byte]int32, hint),
 		pending: make(map[int32]fileVer),
 		live:    HeaderSize,
+		arena:   new(arena),
 	}
 }
 
@@ -122,13 +126,13 @@ func newFileIndex(hint int) fileIndex {
 func (x *fileIndex) apply(typ byte, p []byte) error {
 	switch typ {
 	case recFile:
-		f, prev, err := decodeFile(p)
+		f, prev, err := decodeFile(p, x.arena)
 		if err != nil {
 			return err
 		}
 		x.put(&f, &prev)
 	case recFileDelete:
-		id, name, err := decodeDelete(p)
+		id, name, err := decodeDelete(p, x.arena)
 		if err != nil {
 			return err
 		}

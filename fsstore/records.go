@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -88,7 +89,7 @@ func clientRecordSize(c *clientRec) int64 {
 	return RecordHeaderSize + clientFixedSize + int64(len(c.name)+len(c.key))
 }
 
-func decodeClient(p []byte) (clientRec, error) {
+func decodeClient(p []byte, a *arena) (clientRec, error) {
 	var c clientRec
 	if len(p) < clientFixedSize {
 		return c, errPayload
@@ -105,8 +106,8 @@ func decodeClient(p []byte) (clientRec, error) {
 	if validClientName(name) != nil || validKey(c.kind, key) != nil {
 		return c, errPayload
 	}
-	c.name = string(name)
-	c.key = append([]byte(nil), key...)
+	c.name = a.str(name)
+	c.key = a.bytes(key)
 	return c, nil
 }
 
@@ -169,7 +170,7 @@ func fileRecordSize(f *fileRec) int64 {
 	return n
 }
 
-func decodeFile(p []byte) (f fileRec, prev fileVer, err error) {
+func decodeFile(p []byte, a *arena) (f fileRec, prev fileVer, err error) {
 	if len(p) < fileFixedSize {
 		return f, prev, errPayload
 	}
@@ -185,8 +186,8 @@ func decodeFile(p []byte) (f fileRec, prev fileVer, err error) {
 	if len(p) != want {
 		return f, prev, errPayload
 	}
-	name := p[fileFixedSize : fileFixedSize+nn]
-	if err := ValidateName(string(name)); err != nil {
+	name := a.str(p[fileFixedSize : fileFixedSize+nn])
+	if err := ValidateName(name); err != nil {
 		return f, prev, errPayload
 	}
 	if f.flags&flagPending != 0 {
@@ -194,7 +195,7 @@ func decodeFile(p []byte) (f fileRec, prev fileVer, err error) {
 			return f, prev, errPayload
 		}
 	}
-	f.name = string(name)
+	f.name = name
 	return f, prev, nil
 }
 
@@ -207,16 +208,16 @@ func appendDelete(dst []byte, client *[16]byte, name string) []byte {
 	return endRecord(dst, start)
 }
 
-func decodeDelete(p []byte) (client [16]byte, name string, err error) {
+func decodeDelete(p []byte, a *arena) (client [16]byte, name string, err error) {
 	if len(p) < deleteFixedSize || len(p) != deleteFixedSize+int(p[16]) {
 		return client, "", errPayload
 	}
 	copy(client[:], p)
-	n := p[deleteFixedSize:]
-	if ValidateName(string(n)) != nil {
+	name = a.str(p[deleteFixedSize:])
+	if ValidateName(name) != nil {
 		return client, "", errPayload
 	}
-	return client, string(n), nil
+	return client, name, nil
 }
 
 // validClientName checks a client name: 1 to 255 bytes of UTF-8 without
@@ -246,4 +247,42 @@ func validKey(kind KeyKind, key []byte) error {
 		return fmt.Errorf("%w: kind %d with %d bytes", ErrBadKey, kind, len(key))
 	}
 	return nil
+}
+
+// arena hands out strings and byte slices carved from large blocks, so that
+// loading a million records does not make millions of small allocations.
+// What it returns is never written again. The zero value is ready to use.
+type arena struct {
+	sb  *strings.Builder
+	buf []byte
+}
+
+const arenaBlock = 64 << 10
+
+// str returns p as a string. A strings.Builder never modifies bytes it has
+// handed out through String, so substrings of it are stable.
+func (a *arena) str(p []byte) string {
+	if a == nil {
+		return string(p)
+	}
+	if a.sb == nil || a.sb.Cap()-a.sb.Len() < len(p) {
+		a.sb = new(strings.Builder)
+		a.sb.Grow(max(arenaBlock, len(p)))
+	}
+	start := a.sb.Len()
+	a.sb.Write(p)
+	return a.sb.String()[start:]
+}
+
+// bytes returns a copy of p that cannot be appended to in place.
+func (a *arena) bytes(p []byte) []byte {
+	if a == nil {
+		return append([]byte(nil), p...)
+	}
+	if cap(a.buf)-len(a.buf) < len(p) {
+		a.buf = make([]byte, 0, max(arenaBlock, len(p)))
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, p...)
+	return a.buf[start:len(a.buf):len(a.buf)]
 }
