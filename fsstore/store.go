@@ -25,7 +25,11 @@ type Store struct {
 	flog    *log
 	scratch []byte                    // record encoding buffer
 	dirs    map[[16]byte]*clientFiles // per-client upload state
+	lock    *os.File                  // held while open; nil where there is no flock
 }
+
+// lockFile is the name of the lock file in the data directory.
+const lockFile = "fsstore.lock"
 
 // clientFiles serialises commits of one client, so that the order of
 // renames matches the order of records, and remembers that the client's
@@ -47,9 +51,14 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := makeDir(filepath.Join(dir, FilesDir)); err != nil {
 		return nil, fmt.Errorf("fsstore: create data directory: %w", err)
 	}
-	s := &Store{dir: dir, opts: opts, dirs: make(map[[16]byte]*clientFiles)}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{dir: dir, opts: opts, dirs: make(map[[16]byte]*clientFiles), lock: lock}
 	cl, fl, err := s.load(true)
 	if err != nil {
+		s.unlock()
 		return nil, err
 	}
 	s.clog = newLog(filepath.Join(dir, ClientsTable), kindClients, cl.f, cl.size)
@@ -61,16 +70,19 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// makeDir creates dir if missing and makes its entry durable.
+// makeDir creates dir if missing and makes its entry durable (also when an
+// earlier process created it and died before the fsync).
 func makeDir(dir string) error {
-	err := os.Mkdir(dir, 0o700)
-	if os.IsExist(err) {
-		return nil
-	}
-	if err != nil {
-		return os.MkdirAll(dir, 0o700)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
 	}
 	return syncDir(filepath.Dir(dir))
+}
+
+func (s *Store) unlock() {
+	if s.lock != nil {
+		s.lock.Close()
+	}
 }
 
 // load reads both tables at once into fresh indexes.
@@ -151,6 +163,7 @@ func (s *Store) Close() error {
 	if ferr := s.flog.close(); err == nil {
 		err = ferr
 	}
+	s.unlock()
 	return err
 }
 

@@ -252,3 +252,17 @@ func writer(s *Store, w, n int) error {
 	}
 	return nil
 }
+
+func TestSecondOpenLocked(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, nil)
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+	if _, err := Check(dir, true); err != nil {
+		t.Fatalf("Check on a clean directory needs no lock: %v", err)
+	}
+	s.Close()
+	s = openT(t, dir, nil)
+	s.Close()
+}

@@ -67,6 +67,8 @@ var (
 	ErrNoClient = errors.New("fsstore: no such client")
 	// ErrClosed: the Store was closed.
 	ErrClosed = errors.New("fsstore: store closed")
+	// ErrLocked: another process has the data directory open.
+	ErrLocked = errors.New("fsstore: data directory in use by another process")
 	// ErrUploadDone: the Upload was already committed or aborted.
 	ErrUploadDone = errors.New("fsstore: upload already committed or aborted")
 )
