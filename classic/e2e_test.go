@@ -240,3 +240,13 @@ func TestRunInfoFiles(t *testing.T) {
 		t.Fatalf("second run: %+v, %v", again, err)
 	}
 }
+
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
