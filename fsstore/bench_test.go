@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // writeBigTables writes n clients, each with one Ed25519 key and one file,
@@ -39,14 +40,17 @@ func BenchmarkOpen1M(b *testing.B) {
 	dir := b.TempDir()
 	writeBigTables(b, dir, n)
 	var perRecord float64
+	var cpu time.Duration
 	for b.Loop() {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
+		cpu0 := cpuTime()
 		s, err := Open(dir, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
+		cpu += cpuTime() - cpu0
 		b.StopTimer()
 		runtime.GC()
 		runtime.ReadMemStats(&after)
@@ -58,6 +62,7 @@ func BenchmarkOpen1M(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(perRecord, "heap-B/record")
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
 }
 
 // TestOpenScale is a quick check of the index on 100 k clients and files,

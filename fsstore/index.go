@@ -100,12 +100,13 @@ type fileKey struct {
 }
 
 // fileIndex is the in-memory file table. The files of one client form a
-// list through fileRec.next, starting at heads[client]. Not safe for
+// list through fileRec.next, starting at heads[client]; heads is built on
+// first use (only Files needs it), which keeps it out of Open. Not safe for
 // concurrent use: the Store's lock guards it.
 type fileIndex struct {
 	recs    []fileRec
 	byKey   map[fileKey]int32
-	heads   map[[16]byte]int32
+	heads   map[[16]byte]int32 // nil until linkClients
 	pending map[int32]fileVer // previous versions of commits in progress
 	live    int64
 	arena   *arena
@@ -115,7 +116,6 @@ func newFileIndex(hint int) fileIndex {
 	return fileIndex{
 		recs:    make([]fileRec, 0, hint),
 		byKey:   make(map[fileKey]int32, hint),
-		heads:   make(map[[16]byte]int32, hint),
 		pending: make(map[int32]fileVer),
 		live:    HeaderSize,
 		arena:   new(arena),
@@ -149,13 +149,11 @@ func (x *fileIndex) put(f *fileRec, prev *fileVer) int32 {
 	i, ok := x.byKey[fileKey{f.client, f.name}]
 	if !ok {
 		i = int32(len(x.recs))
-		head, ok := x.heads[f.client]
-		if !ok {
-			head = -1
-		}
-		x.recs = append(x.recs, fileRec{client: f.client, name: f.name, next: head, deleted: true})
+		x.recs = append(x.recs, fileRec{client: f.client, name: f.name, next: -1, deleted: true})
 		x.byKey[fileKey{f.client, f.name}] = i
-		x.heads[f.client] = i
+		if x.heads != nil {
+			x.link(i)
+		}
 	}
 	r := &x.recs[i]
 	if !r.deleted {
@@ -165,10 +163,28 @@ func (x *fileIndex) put(f *fileRec, prev *fileVer) int32 {
 	x.live += fileRecordSize(r)
 	if r.flags&flagPending != 0 {
 		x.pending[i] = *prev
-	} else {
+	} else if len(x.pending) > 0 {
 		delete(x.pending, i)
 	}
 	return i
+}
+
+// linkClients builds the per-client lists.
+func (x *fileIndex) linkClients() {
+	x.heads = make(map[[16]byte]int32)
+	for i := range x.recs {
+		x.link(int32(i))
+	}
+}
+
+// link puts file i at the head of its client's list.
+func (x *fileIndex) link(i int32) {
+	r := &x.recs[i]
+	r.next = -1
+	if head, ok := x.heads[r.client]; ok {
+		r.next = head
+	}
+	x.heads[r.client] = i
 }
 
 // remove drops a file from the listing.

@@ -87,15 +87,14 @@ func (s *Store) unlock() {
 
 // load reads both tables at once into fresh indexes.
 func (s *Store) load(write bool) (cl, fl *loaded, err error) {
-	hintC := sizeHint(filepath.Join(s.dir, ClientsTable), 80)
-	hintF := sizeHint(filepath.Join(s.dir, FilesTable), 64)
-	s.clients, s.files = newClientIndex(hintC), newFileIndex(hintF)
 	var ferr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		s.files = newFileIndex(sizeHint(filepath.Join(s.dir, FilesTable), 64))
 		fl, ferr = loadTable(filepath.Join(s.dir, FilesTable), kindFiles, write, s.files.apply)
 	}()
+	s.clients = newClientIndex(sizeHint(filepath.Join(s.dir, ClientsTable), 80))
 	cl, err = loadTable(filepath.Join(s.dir, ClientsTable), kindClients, write, s.clients.apply)
 	<-done
 	if err == nil {
@@ -287,6 +286,15 @@ func (s *Store) Touch(id [16]byte, t time.Time) error {
 // Files returns the latest record of each file of a client.
 func (s *Store) Files(id [16]byte) []File {
 	s.mu.RLock()
+	if s.files.heads == nil {
+		s.mu.RUnlock()
+		s.mu.Lock()
+		if s.files.heads == nil {
+			s.files.linkClients()
+		}
+		s.mu.Unlock()
+		s.mu.RLock()
+	}
 	defer s.mu.RUnlock()
 	var out []File
 	i, ok := s.files.heads[id]
