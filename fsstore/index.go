@@ -107,7 +107,7 @@ type fileIndex struct {
 	recs    []fileRec
 	byKey   map[fileKey]int32
 	heads   map[[16]byte]int32 // nil until linkClients
-	pending map[int32]fileVer // previous versions of commits in progress
+	pending map[int32]fileVer  // previous versions of commits in progress
 	live    int64
 	arena   *arena
 }
