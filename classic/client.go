@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"ferry/frame"
@@ -92,12 +93,12 @@ func Send(ctx context.Context, cfg ClientConfig, path string) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	cc, err := dial(ctx, cfg)
-	if err != nil {
+	cc := &clientConn{ctx: ctx, cfg: cfg, buf: make([]byte, chunkSize+16)}
+	if err := cc.redial(); err != nil {
 		return res, err
 	}
-	defer func() { cc.close() }()
-	if err := cc.handshake(ctx, &res, id); err != nil {
+	defer cc.close()
+	if err := cc.handshake(&res, id); err != nil {
 		return res, ctxErr(ctx, err)
 	}
 	return res, ctxErr(ctx, cc.upload(&res, f, fileName))
@@ -112,12 +113,15 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// clientConn is the client's side of one connection.
+// clientConn is the client's side of a session: one connection, or a new
+// one per request with servers that close it after every response.
 type clientConn struct {
+	ctx  context.Context // of the Send call it serves
 	cfg  ClientConfig
 	c    link.Conn
 	stop func() bool
 	r    *bufio.Reader
+	used bool   // a request was answered on c
 	buf  []byte // a chunk of the file and its padding, reused
 	id   frame.ClientID
 	key  [AESKeySize]byte
@@ -125,19 +129,60 @@ type clientConn struct {
 	pb   [FileReceivedSize]byte
 }
 
-// dial connects to the server; the connection closes when ctx is done.
-func dial(ctx context.Context, cfg ClientConfig) (*clientConn, error) {
-	c, err := link.Dial(ctx, cfg.Addr)
+// redial closes the connection, if any, and opens a new one, which closes
+// when the context is done.
+func (cc *clientConn) redial() error {
+	cc.close()
+	c, err := link.Dial(cc.ctx, cc.cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("classic: connect to %s: %w", cfg.Addr, err)
+		return fmt.Errorf("classic: connect to %s: %w", cc.cfg.Addr, err)
 	}
-	return &clientConn{cfg: cfg, c: c, stop: context.AfterFunc(ctx, func() { c.Close() }),
-		r: bufio.NewReader(c), buf: make([]byte, chunkSize+16)}, nil
+	cc.c, cc.r, cc.used = c, bufio.NewReader(c), false
+	cc.stop = context.AfterFunc(cc.ctx, func() { c.Close() })
+	return nil
 }
 
 func (cc *clientConn) close() {
-	cc.stop()
-	cc.c.Close()
+	if cc.c != nil {
+		cc.stop()
+		cc.c.Close()
+		cc.c = nil
+	}
+}
+
+// roundTrip sends a request with send and reads its response, which must
+// have one of the codes want; with none, no response is read. Some
+// deployed servers close the connection after every response: when a
+// connection that served a request before turns out closed, the request is
+// sent again, once, on a new one.
+func (cc *clientConn) roundTrip(send func() error, want ...frame.Code) (Response, error) {
+	resp, err := cc.try(send, want)
+	if err != nil && cc.used && closedByPeer(err) {
+		cc.logf("classic: %s closed the connection; connecting again", cc.cfg.Addr)
+		if err := cc.redial(); err != nil {
+			return resp, err
+		}
+		resp, err = cc.try(send, want)
+	}
+	cc.used = cc.used || err == nil
+	return resp, err
+}
+
+func (cc *clientConn) try(send func() error, want []frame.Code) (Response, error) {
+	if err := send(); err != nil || len(want) == 0 {
+		return Response{}, err
+	}
+	return cc.receive(want...)
+}
+
+// closedByPeer reports whether err says the server closed the connection.
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// request returns a send function for a request without content.
+func (cc *clientConn) request(r *Request) func() error {
+	return func() error { return cc.send(r) }
 }
 
 func (cc *clientConn) logf(format string, args ...any) {
@@ -157,7 +202,7 @@ func (cc *clientConn) timeout() time.Duration {
 // server denies it, and leaves the session's AES key in cc.key. Some
 // servers close the connection after a 2106, so registering after one
 // starts on a new connection.
-func (cc *clientConn) handshake(ctx context.Context, res *Result, id *Identity) error {
+func (cc *clientConn) handshake(res *Result, id *Identity) error {
 	name := cc.cfg.Name
 	if id != nil {
 		ok, err := cc.reconnect(id)
@@ -167,12 +212,9 @@ func (cc *clientConn) handshake(ctx context.Context, res *Result, id *Identity) 
 		}
 		cc.logf("classic: the server does not know %s (%s): registering anew", id.Name, id.ID)
 		name = id.Name
-		fresh, err := dial(ctx, cc.cfg)
-		if err != nil {
+		if err := cc.redial(); err != nil {
 			return err
 		}
-		cc.close()
-		*cc = *fresh
 	}
 	reg, err := cc.register(name)
 	if err != nil && id != nil {
@@ -192,10 +234,8 @@ func (cc *clientConn) reconnect(id *Identity) (ok bool, err error) {
 		return false, err
 	}
 	cc.id = id.ID
-	if err := cc.send(&Request{Header: frame.Request{ClientID: id.ID, Code: frame.CodeReconnect}, Name: name}); err != nil {
-		return false, err
-	}
-	resp, err := cc.receive(frame.CodeReconnected, frame.CodeDenied)
+	req := Request{Header: frame.Request{ClientID: id.ID, Code: frame.CodeReconnect}, Name: name}
+	resp, err := cc.roundTrip(cc.request(&req), frame.CodeReconnected, frame.CodeDenied)
 	if err != nil || resp.Code == frame.CodeDenied {
 		return false, err
 	}
@@ -218,10 +258,8 @@ func (cc *clientConn) register(name string) (*Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cc.send(&Request{Header: frame.Request{Code: frame.CodeRegister}, Name: n}); err != nil {
-		return nil, err
-	}
-	resp, err := cc.receive(frame.CodeRegistered, frame.CodeNameTaken)
+	req := Request{Header: frame.Request{Code: frame.CodeRegister}, Name: n}
+	resp, err := cc.roundTrip(cc.request(&req), frame.CodeRegistered, frame.CodeNameTaken)
 	if err != nil {
 		return nil, err
 	}
@@ -234,10 +272,8 @@ func (cc *clientConn) register(name string) (*Identity, error) {
 	}
 	cc.id = id.ID
 	cc.logf("classic: registered %s as %s", name, id.ID)
-	if err := cc.send(&Request{Header: frame.Request{ClientID: id.ID, Code: frame.CodePublicKey}, Name: n, PublicKey: pub}); err != nil {
-		return nil, err
-	}
-	if resp, err = cc.receive(frame.CodeKeyAccepted); err != nil {
+	req = Request{Header: frame.Request{ClientID: id.ID, Code: frame.CodePublicKey}, Name: n, PublicKey: pub}
+	if resp, err = cc.roundTrip(cc.request(&req), frame.CodeKeyAccepted); err != nil {
 		return nil, err
 	}
 	return id, cc.takeKey(key, &resp)
@@ -259,36 +295,22 @@ func (cc *clientConn) takeKey(priv *rsa.PrivateKey, resp *Response) error {
 // upload sends the file, then 1029, or 1030 and the file again, up to
 // maxAttempts times, then 1031.
 func (cc *clientConn) upload(res *Result, f *os.File, name Name) error {
-	notice := func(code frame.Code) error {
-		return cc.send(&Request{Header: frame.Request{ClientID: cc.id, Code: code}, Name: name})
+	notice := func(code frame.Code, want ...frame.Code) error {
+		req := Request{Header: frame.Request{ClientID: cc.id, Code: code}, Name: name}
+		_, err := cc.roundTrip(cc.request(&req), want...)
+		return err
 	}
 	for res.Attempts = 1; ; res.Attempts++ {
-		sum, err := cc.sendFile(f, res.Size, name)
+		resp, err := cc.sendFile(res, f, name)
 		if err != nil {
 			return err
 		}
-		res.Cksum = sum
-		// After a 1030 some servers answer 2104, some nothing: allow one 2104.
-		want := []frame.Code{frame.CodeFileReceived}
-		if res.Attempts > 1 {
-			want = append(want, frame.CodeThanks)
-		}
-		resp, err := cc.receive(want...)
-		if err == nil && resp.Code == frame.CodeThanks {
-			resp, err = cc.receive(frame.CodeFileReceived)
-		}
-		if err != nil {
-			return err
-		}
-		if resp.Cksum == sum && resp.ContentSize == uint32(encryptedSize(res.Size)) {
+		if resp.Cksum == res.Cksum && resp.ContentSize == uint32(encryptedSize(res.Size)) {
 			break
 		}
-		cc.logf("classic: %s: checksum mismatch (ours %d, server's %d), attempt %d of %d", res.FileName, sum, resp.Cksum, res.Attempts, maxAttempts)
+		cc.logf("classic: %s: checksum mismatch (ours %d, server's %d), attempt %d of %d", res.FileName, res.Cksum, resp.Cksum, res.Attempts, maxAttempts)
 		if res.Attempts == maxAttempts {
-			if err := notice(frame.CodeGiveUp); err != nil {
-				return err
-			}
-			if _, err := cc.receive(frame.CodeThanks); err != nil {
+			if err := notice(frame.CodeGiveUp, frame.CodeThanks); err != nil {
 				return err
 			}
 			return ErrChecksum
@@ -297,19 +319,35 @@ func (cc *clientConn) upload(res *Result, f *os.File, name Name) error {
 			return err
 		}
 	}
-	if err := notice(frame.CodeChecksumOK); err != nil {
-		return err
-	}
-	if _, err := cc.receive(frame.CodeThanks); err != nil {
+	if err := notice(frame.CodeChecksumOK, frame.CodeThanks); err != nil {
 		return err
 	}
 	res.Verified = true
 	return nil
 }
 
-// sendFile sends a 1028: the header, then the file read, encrypted and
+// sendFile sends the file with 1028 and returns the server's 2103; the
+// file's cksum goes into res. After a 1030 some servers answer 2104, some
+// nothing: one 2104 before the 2103 is allowed.
+func (cc *clientConn) sendFile(res *Result, f *os.File, name Name) (Response, error) {
+	want := []frame.Code{frame.CodeFileReceived}
+	if res.Attempts > 1 {
+		want = append(want, frame.CodeThanks)
+	}
+	send := func() (err error) {
+		res.Cksum, err = cc.writeFile(f, res.Size, name)
+		return err
+	}
+	resp, err := cc.roundTrip(send, want...)
+	if err == nil && resp.Code == frame.CodeThanks {
+		resp, err = cc.receive(frame.CodeFileReceived)
+	}
+	return resp, err
+}
+
+// writeFile writes a 1028: the header, then the file read, encrypted and
 // written one chunk at a time. It returns the cksum of what it read.
-func (cc *clientConn) sendFile(f *os.File, size int64, name Name) (uint32, error) {
+func (cc *clientConn) writeFile(f *os.File, size int64, name Name) (uint32, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return 0, fmt.Errorf("classic: %w", err)
 	}

@@ -72,9 +72,15 @@ func pythonStored(t *testing.T, dir string, id frame.ClientID, name string) []by
 }
 
 // TestInteropClientWithPythonServer: ferry's client registers, uploads,
-// reconnects and uploads again against the Python server.
+// reconnects and uploads again against the Python server, one that keeps
+// connections and one that closes them after every request.
 func TestInteropClientWithPythonServer(t *testing.T) {
-	addr, sdir := startPythonServer(t)
+	t.Run("persistent", func(t *testing.T) { clientWithPythonServer(t) })
+	t.Run("one-request", func(t *testing.T) { clientWithPythonServer(t, "--one-request") })
+}
+
+func clientWithPythonServer(t *testing.T, args ...string) {
+	addr, sdir := startPythonServer(t, args...)
 	ctx := context.Background()
 	cfg := ClientConfig{Addr: addr, Name: "ferry client", Dir: t.TempDir()}
 	for i, size := range []int{1000, 70_000, 0} {
@@ -95,7 +101,7 @@ func TestInteropClientWithPythonServer(t *testing.T) {
 // TestInteropResendsWithPythonServer covers both behaviours after 1030
 // (2104 or silence), resends that succeed and a fourth failure.
 func TestInteropResendsWithPythonServer(t *testing.T) {
-	for _, tt := range []struct {
+	for i, tt := range []struct {
 		corrupt  int
 		ack      bool
 		attempts int
@@ -106,11 +112,17 @@ func TestInteropResendsWithPythonServer(t *testing.T) {
 		{3, true, 4, nil},
 		{4, false, 4, ErrChecksum},
 		{4, true, 4, ErrChecksum},
+		{2, false, 3, nil},
+		{4, true, 4, ErrChecksum},
 	} {
-		t.Run(fmt.Sprintf("corrupt=%d,ack=%v", tt.corrupt, tt.ack), func(t *testing.T) {
+		oneRequest := i >= 5
+		t.Run(fmt.Sprintf("corrupt=%d,ack=%v,one-request=%v", tt.corrupt, tt.ack, oneRequest), func(t *testing.T) {
 			args := []string{"--corrupt", fmt.Sprint(tt.corrupt)}
 			if tt.ack {
 				args = append(args, "--ack-1030")
+			}
+			if oneRequest {
+				args = append(args, "--one-request")
 			}
 			addr, _ := startPythonServer(t, args...)
 			p, _ := writeTestFile(t, t.TempDir(), "r.bin", 3000, 1)
@@ -143,13 +155,13 @@ func TestInteropDeniedWithPythonServer(t *testing.T) {
 
 // runPythonClient runs testdata/interop/seed_client.py in dir and returns
 // its one line of output.
-func runPythonClient(t *testing.T, dir string) string {
+func runPythonClient(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	script, err := filepath.Abs("testdata/interop/seed_client.py")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("python3", script)
+	cmd := exec.Command("python3", append([]string{script}, args...)...)
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if err != nil {
@@ -186,15 +198,21 @@ func parseOK(t *testing.T, line string) frame.ClientID {
 }
 
 // TestInteropPythonClientWithServer: the Python client registers, uploads
-// and reconnects against ferry's server; then ferry's client takes over its
-// directory in place (RunInfoFiles) and reconnects with the files the
-// Python client wrote; and the other way round.
+// and reconnects against ferry's server, keeping its connection or as the
+// C++ template does; then ferry's client takes over its directory in place
+// (RunInfoFiles) and reconnects with the files the Python client wrote; and
+// the other way round.
 func TestInteropPythonClientWithServer(t *testing.T) {
+	t.Run("persistent", func(t *testing.T) { pythonClientWithServer(t) })
+	t.Run("template", func(t *testing.T) { pythonClientWithServer(t, "--template") })
+}
+
+func pythonClientWithServer(t *testing.T, args ...string) {
 	ts := startServer(t, nil)
 	dir, data := pythonClientDir(t, ts.addr, "py client", 100_000)
-	id := parseOK(t, runPythonClient(t, dir))
+	id := parseOK(t, runPythonClient(t, dir, args...))
 	ts.checkStored(t, id, "payload.dat", data)
-	if again := parseOK(t, runPythonClient(t, dir)); again != id {
+	if again := parseOK(t, runPythonClient(t, dir, args...)); again != id {
 		t.Fatalf("reconnected as %s, registered as %s", again, id)
 	}
 	res, err := RunInfoFiles(context.Background(), dir)
@@ -208,7 +226,7 @@ func TestInteropPythonClientWithServer(t *testing.T) {
 		t.Fatalf("ferry registers: %+v, %v", res, err)
 	}
 	ts.checkStored(t, res.ClientID, "payload.dat", data2)
-	if got := parseOK(t, runPythonClient(t, dir2)); got != res.ClientID {
+	if got := parseOK(t, runPythonClient(t, dir2, args...)); got != res.ClientID {
 		t.Fatalf("the Python client reconnected as %s, want %s", got, res.ClientID)
 	}
 }
@@ -216,6 +234,11 @@ func TestInteropPythonClientWithServer(t *testing.T) {
 // TestInteropPythonClientResends: ferry's server answers 1030 with nothing,
 // as the Python client expects of some servers.
 func TestInteropPythonClientResends(t *testing.T) {
+	t.Run("persistent", func(t *testing.T) { pythonClientResends(t) })
+	t.Run("template", func(t *testing.T) { pythonClientResends(t, "--template") })
+}
+
+func pythonClientResends(t *testing.T, args ...string) {
 	var mu sync.Mutex
 	bad := 0
 	ts := startServer(t, func(s *Server) {
@@ -229,13 +252,13 @@ func TestInteropPythonClientResends(t *testing.T) {
 		}
 	})
 	dir, data := pythonClientDir(t, ts.addr, "py resender", 20_000)
-	id := parseOK(t, runPythonClient(t, dir))
+	id := parseOK(t, runPythonClient(t, dir, args...))
 	ts.checkStored(t, id, "payload.dat", data)
 
 	mu.Lock()
 	bad = -100 // every answer wrong from now on
 	mu.Unlock()
-	if out := runPythonClient(t, dir); out != "GAVEUP" {
+	if out := runPythonClient(t, dir, args...); out != "GAVEUP" {
 		t.Fatalf("seed_client.py said %q, want GAVEUP", out)
 	}
 }

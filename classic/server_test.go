@@ -72,8 +72,8 @@ func TestServerRefuses(t *testing.T) {
 // AES key in place, ready for crafted requests.
 func session(t *testing.T, ts *testServer, name string) *clientConn {
 	t.Helper()
-	cc, err := dial(context.Background(), ClientConfig{Addr: ts.addr, Name: name, Dir: t.TempDir(), Timeout: 10 * time.Second})
-	if err != nil {
+	cc := &clientConn{ctx: context.Background(), cfg: ClientConfig{Addr: ts.addr, Name: name, Dir: t.TempDir(), Timeout: 10 * time.Second}}
+	if err := cc.redial(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cc.close)

@@ -3,11 +3,14 @@
 way the deployed Python servers are, from docs/CLASSIC.md and the seed text.
 Used only by ferry's interop tests (go test -tags interop ./classic).
 
-    seed_server.py --dir DIR [--port 0] [--corrupt N] [--ack-1030] [--close-after-denied]
+    seed_server.py --dir DIR [--port 0] [--corrupt N] [--ack-1030]
+                   [--close-after-denied] [--one-request]
 
 It prints "PORT <n>" once listening. --corrupt N sends a wrong checksum in
 the first N answers 2103; --ack-1030 answers 1030 with 2104 (as some
-deployed servers do); --close-after-denied closes the connection after 2106.
+deployed servers do); --close-after-denied closes the connection after 2106;
+--one-request closes every connection after one request, as servers made
+for clients that connect once per request do.
 """
 import argparse
 import os
@@ -51,11 +54,12 @@ def cstr(field):
 
 
 class State:
-    def __init__(self, directory, corrupt, ack_1030, close_after_denied):
+    def __init__(self, directory, corrupt, ack_1030, close_after_denied, one_request):
         self.dir = directory
         self.corrupt = corrupt
         self.ack_1030 = ack_1030
         self.close_after_denied = close_after_denied
+        self.one_request = one_request
         self.lock = threading.Lock()
         self.db = sqlite3.connect(os.path.join(directory, "defensive.db"), check_same_thread=False)
         self.db.execute("CREATE TABLE IF NOT EXISTS clients (ID BLOB PRIMARY KEY, Name TEXT UNIQUE, PublicKey BLOB, LastSeen TEXT, AESKey BLOB)")
@@ -99,7 +103,7 @@ class Handler(socketserver.BaseRequestHandler):
                 if size > MAX_PAYLOAD:
                     raise Refused("payload too large")
                 payload = self.recv_exact(size)
-                if not self.dispatch(st, cid, code, payload):
+                if not self.dispatch(st, cid, code, payload) or st.one_request:
                     return
         except Exception as e:  # noqa: BLE001 - like the deployed servers: any error is 2107
             print("seed_server: error:", repr(e), file=sys.stderr)
@@ -190,9 +194,10 @@ def main():
     ap.add_argument("--corrupt", type=int, default=0)
     ap.add_argument("--ack-1030", action="store_true")
     ap.add_argument("--close-after-denied", action="store_true")
+    ap.add_argument("--one-request", action="store_true")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", a.port), Handler)
-    srv.state = State(a.dir, a.corrupt, a.ack_1030, a.close_after_denied)
+    srv.state = State(a.dir, a.corrupt, a.ack_1030, a.close_after_denied, a.one_request)
     print("PORT", srv.server_address[1], flush=True)
     srv.serve_forever()
 
