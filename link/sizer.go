@@ -12,7 +12,7 @@ import "math"
 //	n = (-h + sqrt(h² + 4h/q)) / 2
 //
 // New sessions start at sizerStart bytes and the size may double after
-// every two clean frames of the current ceiling, so a clean line reaches
+// every four clean frames of the current ceiling, so a clean line reaches
 // MaxPayload within a few KiB while a noisy one never sends a large frame
 // that would almost surely fail. The zero value is not ready; use newSizer.
 type sizer struct {
@@ -26,6 +26,9 @@ const (
 	sizerHalfLife = 64 << 10 // bytes on the wire
 	sizerStart    = 256
 	sizerMin      = 64
+	// sizerGrowAfter is how many ceilings' worth of clean payload let the
+	// ceiling double: 15 KiB from sizerStart to 4 KiB.
+	sizerGrowAfter = 4
 )
 
 func newSizer(max int) sizer {
@@ -47,7 +50,7 @@ func (z *sizer) delivered(n int, clean bool) {
 		return
 	}
 	z.clean += n
-	if z.clean >= 2*z.ceil && z.ceil < z.max {
+	if z.clean >= sizerGrowAfter*z.ceil && z.ceil < z.max {
 		z.ceil = min(2*z.ceil, z.max)
 		z.clean = 0
 	}

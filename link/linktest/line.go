@@ -22,7 +22,7 @@ type Config struct {
 	Drop       float64       // probability that a byte is lost
 	BurstEvery time.Duration // mean time between noise bursts; 0 = none
 	BurstLen   time.Duration // length of a burst: bytes replaced by noise
-	FIFO       int           // bytes a writer may queue ahead of the line; 0 = 256 or 10ms of line
+	FIFO       int           // bytes a writer may queue ahead of the line; 0 = 1024 or 10ms of line
 	Seed       uint64        // 0 = random
 }
 
@@ -39,7 +39,7 @@ type Line struct {
 // NewLine returns a line; take its ends with End.
 func NewLine(cfg Config) *Line {
 	if cfg.FIFO <= 0 {
-		cfg.FIFO = max(256, cfg.Baud/1000)
+		cfg.FIFO = max(1024, cfg.Baud/1000)
 	}
 	if cfg.Seed == 0 {
 		cfg.Seed = rand.Uint64()
@@ -189,9 +189,10 @@ func (e *End) CloseWrite() error {
 	return nil
 }
 
-// Close closes both directions of this end.
+// Close closes this end: its reads and writes fail. Like a program that
+// exits on a serial line, it does not end the stream to the other end;
+// CloseWrite does.
 func (e *End) Close() error {
-	e.CloseWrite()
 	e.closeRead()
 	return nil
 }

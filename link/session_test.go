@@ -1,0 +1,247 @@
+package link
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"ferry/link/linktest"
+)
+
+// pair dials and accepts one session over ends a and b.
+func pair(t *testing.T, a, b io.ReadWriteCloser, cfg PortConfig) (client, server Conn, l Listener) {
+	t.Helper()
+	l, err := ListenPort(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			t.Error("accept:", err)
+		}
+		accepted <- c
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client, err = DialPort(ctx, a, cfg)
+	if err != nil {
+		t.Fatal("dial:", err)
+	}
+	return client, <-accepted, l
+}
+
+// readFull reads len(want) bytes from c and compares.
+func expectRead(t *testing.T, c Conn, want []byte) {
+	t.Helper()
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c, got); err != nil {
+		t.Fatal("read:", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("received bytes differ from those sent")
+	}
+}
+
+// The cable is pulled for longer than any retransmission timer but
+// shorter than the peer timeout: the session resumes.
+func TestPauseResumes(t *testing.T) {
+	line := linktest.NewLine(linktest.Config{Baud: 115200})
+	defer line.Close()
+	cfg := PortConfig{Baud: 115200, PeerTimeout: 6 * time.Second}
+	c, s, l := pair(t, line.End(0), line.End(1), cfg)
+	defer l.Close()
+	data := random(40 << 10)
+	go func() {
+		time.Sleep(time.Second)
+		line.Pause(3 * time.Second)
+	}()
+	go c.Write(data)
+	start := time.Now()
+	expectRead(t, s, data)
+	if el := time.Since(start); el < 4*time.Second {
+		t.Errorf("finished in %v, during the pause", el)
+	}
+	c.Close()
+}
+
+// A pause longer than the peer timeout ends in ErrPeerTimeout, not a hang.
+func TestPauseTimesOut(t *testing.T) {
+	line := linktest.NewLine(linktest.Config{Baud: 115200})
+	defer line.Close()
+	cfg := PortConfig{Baud: 115200, PeerTimeout: time.Second}
+	c, s, l := pair(t, line.End(0), line.End(1), cfg)
+	defer l.Close()
+	line.Pause(time.Hour)
+	start := time.Now()
+	_, err := c.Write(random(64 << 10))
+	if err == nil {
+		_, err = c.Read(make([]byte, 1))
+	}
+	if !errors.Is(err, ErrPeerTimeout) {
+		t.Fatalf("client: %v, want ErrPeerTimeout", err)
+	}
+	if _, err := s.Read(make([]byte, 1)); !errors.Is(err, ErrPeerTimeout) {
+		t.Fatalf("server: %v, want ErrPeerTimeout", err)
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("took %v to notice", el)
+	}
+	c.Close()
+}
+
+// Keepalives hold an idle session open past the peer timeout.
+func TestIdleKeepAlive(t *testing.T) {
+	line := linktest.NewLine(linktest.Config{Baud: 115200})
+	defer line.Close()
+	cfg := PortConfig{Baud: 115200, PeerTimeout: 500 * time.Millisecond, KeepAlive: 100 * time.Millisecond}
+	c, s, l := pair(t, line.End(0), line.End(1), cfg)
+	defer l.Close()
+	time.Sleep(1500 * time.Millisecond)
+	go c.Write([]byte("still here"))
+	expectRead(t, s, []byte("still here"))
+	c.Close()
+}
+
+// A server that restarts loses the session; the client hears so at once.
+func TestServerRestart(t *testing.T) {
+	line := linktest.NewLine(linktest.Config{Baud: 115200})
+	defer line.Close()
+	cfg := PortConfig{Baud: 115200}
+	c, _, l := pair(t, line.End(0), line.End(1), cfg)
+	l.Close()
+	l2, err := ListenPort(line.Replug(1), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	start := time.Now()
+	c.Write(random(1000))
+	_, err = c.Read(make([]byte, 1))
+	if !errors.Is(err, ErrReset) {
+		t.Fatalf("client: %v, want ErrReset", err)
+	}
+	t.Logf("reset noticed after %v", time.Since(start))
+	c.Close()
+}
+
+// A client that restarts starts a new session: the old one fails on the
+// server, the new one is accepted and works.
+func TestClientRestart(t *testing.T) {
+	line := linktest.NewLine(linktest.Config{Baud: 115200})
+	defer line.Close()
+	cfg := PortConfig{Baud: 115200}
+	c, s, l := pair(t, line.End(0), line.End(1), cfg)
+	defer l.Close()
+	c.Write([]byte("first"))
+	expectRead(t, s, []byte("first"))
+
+	c2, err := DialPort(context.Background(), line.Replug(0), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Read(make([]byte, 1)); !errors.Is(err, ErrReset) {
+		t.Fatalf("old session: %v, want ErrReset", err)
+	}
+	s2, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := random(8 << 10)
+	go c2.Write(data)
+	expectRead(t, s2, data)
+	c2.Close()
+	c.Close()
+}
+
+// Sessions follow one another on the same line; frames of an earlier
+// session that arrive late are ignored.
+func TestSessionsAndStaleFrames(t *testing.T) {
+	line := linktest.NewLine(linktest.Config{})
+	defer line.Close()
+	l, err := ListenPort(line.End(1), PortConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// A frame of an old session, with valid CRCs, as it would linger.
+	var buf [MaxFrame]byte
+	stale := putFrame(buf[:], header{typ: typeData, seq: 0}, []byte("stale data"), sessionKey(12345, dirClient))
+	for i := 0; i < 3; i++ {
+		a := line.Replug(0)
+		a.Write(stale)
+		c, err := DialPort(context.Background(), a, PortConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := []byte("session " + string(rune('0'+i)))
+		c.Write(msg[:4])
+		a.Write(stale)
+		c.Write(msg[4:])
+		c.(*session).CloseWrite()
+		got, err := io.ReadAll(srv)
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("session %d got %q, %v", i, got, err)
+		}
+		if err := srv.Close(); err != nil {
+			t.Error("server close:", err)
+		}
+		if err := c.Close(); err != nil {
+			t.Error("client close:", err)
+		}
+		a.Write(stale)
+	}
+}
+
+func TestDeadlines(t *testing.T) {
+	a, b := linktest.Pipe(linktest.Config{})
+	c, s, l := pair(t, a, b, PortConfig{})
+	defer l.Close()
+	s.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := s.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read: %v, want a deadline error", err)
+	}
+	// A blocked Read is released by a deadline set meanwhile.
+	s.SetReadDeadline(time.Time{})
+	done := make(chan error)
+	go func() { _, err := s.Read(make([]byte, 1)); done <- err }()
+	time.Sleep(20 * time.Millisecond)
+	s.SetReadDeadline(time.Now())
+	if err := <-done; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("blocked read: %v, want a deadline error", err)
+	}
+	// The server does not read: the client's buffers fill up and Write
+	// meets its deadline.
+	c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+	_, err := c.Write(make([]byte, 4<<20))
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write: %v, want a deadline error", err)
+	}
+	c.SetWriteDeadline(time.Time{})
+	s.SetReadDeadline(time.Time{})
+	go io.Copy(io.Discard, s)
+	if err := c.Close(); err != nil {
+		t.Fatal("close:", err)
+	}
+}
+
+func TestListenerClose(t *testing.T) {
+	_, b := linktest.Pipe(linktest.Config{})
+	l, _ := ListenPort(b, PortConfig{})
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		l.Close()
+	}()
+	if _, err := l.Accept(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("accept: %v, want ErrClosed", err)
+	}
+}

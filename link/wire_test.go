@@ -1,0 +1,285 @@
+package link
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigurn/crc16"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/frames.txt")
+
+func TestCRCCheckValues(t *testing.T) {
+	check := []byte("123456789")
+	if got := crc16.Checksum(check, crc16Table); got != 0x29B1 {
+		t.Errorf("CRC-16/CCITT-FALSE = %#04x, want 0x29b1", got)
+	}
+	if got := crc32.Checksum(check, crc32Table); got != 0xE3069283 {
+		t.Errorf("CRC-32C = %#08x, want 0xe3069283", got)
+	}
+}
+
+// vector is one line of testdata/frames.txt:
+// name sid dir type seq ack payload-hex frame-hex ("-" for empty).
+type vector struct {
+	name          string
+	sid           uint32
+	dir           byte
+	typ, seq, ack uint8
+	payload       []byte
+	frame         []byte
+}
+
+var vectors = []vector{
+	{name: "syn", typ: typeSyn, payload: []byte("FLNK\x01\x78\x56\x34\x12")},
+	{name: "synack", typ: typeSynAck, payload: []byte("FLNK\x01\x78\x56\x34\x12")},
+	{name: "nosession", typ: typeNoSession},
+	{name: "data", sid: 0x12345678, dir: dirClient, typ: typeData, seq: 7, ack: 3, payload: []byte("hello, ferry")},
+	{name: "ack-sack", sid: 0x12345678, dir: dirServer, typ: typeAck, seq: 3, ack: 7, payload: []byte{0x06}},
+	{name: "poll", sid: 0x12345678, dir: dirClient, typ: typePoll, seq: 8, ack: 3},
+	{name: "fin", sid: 0x12345678, dir: dirClient, typ: typeFin, seq: 8, ack: 3},
+	{name: "rst", sid: 0x12345678, dir: dirServer, typ: typeRst, seq: 3, ack: 9},
+}
+
+func (v vector) key() uint32 {
+	if !keyed(v.typ) {
+		return 0
+	}
+	return sessionKey(v.sid, v.dir)
+}
+
+func hexOrDash(b []byte) string {
+	if len(b) == 0 {
+		return "-"
+	}
+	return hex.EncodeToString(b)
+}
+
+func TestFrameVectors(t *testing.T) {
+	var buf [MaxFrame]byte
+	if *update {
+		var out bytes.Buffer
+		out.WriteString("# name sid dir type seq ack payload frame (hex; - = empty). See docs/LINK.md.\n")
+		for _, v := range vectors {
+			f := putFrame(buf[:], header{typ: v.typ, seq: v.seq, ack: v.ack}, v.payload, v.key())
+			dir := "-"
+			if v.dir != 0 {
+				dir = string(v.dir)
+			}
+			fmt.Fprintf(&out, "%s %08x %s %d %d %d %s %s\n", v.name, v.sid, dir, v.typ, v.seq, v.ack, hexOrDash(v.payload), hex.EncodeToString(f))
+		}
+		if err := os.WriteFile("testdata/frames.txt", out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range readVectors(t) {
+		t.Run(v.name, func(t *testing.T) {
+			f := putFrame(buf[:], header{typ: v.typ, seq: v.seq, ack: v.ack}, v.payload, v.key())
+			if !bytes.Equal(f, v.frame) {
+				t.Fatalf("encoded\n%x\nwant\n%x", f, v.frame)
+			}
+			var d decoder
+			d.setKey(v.key())
+			d.w = copy(d.space(), append([]byte("noise\x9e"), v.frame...))
+			h, p, ok := d.next()
+			if !ok || h.typ != v.typ || h.seq != v.seq || h.ack != v.ack || !bytes.Equal(p, v.payload) {
+				t.Fatalf("decoded %+v %x %v", h, p, ok)
+			}
+		})
+	}
+}
+
+func readVectors(t *testing.T) []vector {
+	f, err := os.Open("testdata/frames.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var vs []vector
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		fs := strings.Fields(line)
+		if len(fs) != 8 {
+			t.Fatalf("bad vector line %q", line)
+		}
+		num := func(s string, base, bits int) uint64 {
+			n, err := strconv.ParseUint(s, base, bits)
+			if err != nil {
+				t.Fatalf("bad number in %q: %v", line, err)
+			}
+			return n
+		}
+		bin := func(s string) []byte {
+			if s == "-" {
+				return nil
+			}
+			b, err := hex.DecodeString(s)
+			if err != nil {
+				t.Fatalf("bad hex in %q: %v", line, err)
+			}
+			return b
+		}
+		v := vector{name: fs[0], sid: uint32(num(fs[1], 16, 32)),
+			typ: uint8(num(fs[3], 10, 8)), seq: uint8(num(fs[4], 10, 8)), ack: uint8(num(fs[5], 10, 8)),
+			payload: bin(fs[6]), frame: bin(fs[7])}
+		if fs[2] != "-" {
+			v.dir = fs[2][0]
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// Every corruption of a single bit, and every truncation, is rejected.
+func TestDecoderRejects(t *testing.T) {
+	var buf [MaxFrame]byte
+	key := sessionKey(1, dirClient)
+	f := putFrame(buf[:], header{typ: typeData, seq: 1, ack: 2}, []byte("some payload bytes"), key)
+	for bit := 0; bit < len(f)*8; bit++ {
+		g := bytes.Clone(f)
+		g[bit/8] ^= 1 << (bit % 8)
+		var d decoder
+		d.setKey(key)
+		d.w = copy(d.space(), g)
+		if _, _, ok := d.next(); ok {
+			t.Fatalf("accepted a frame with bit %d flipped", bit)
+		}
+	}
+	var d decoder
+	d.setKey(sessionKey(2, dirClient))
+	d.w = copy(d.space(), f)
+	if _, _, ok := d.next(); ok {
+		t.Fatal("accepted a frame of another session")
+	}
+}
+
+// A header that passes its CRC inside garbage must not hide the frame
+// behind it while it waits for a payload that never comes.
+func TestDecoderFalseHeader(t *testing.T) {
+	var buf, fb [MaxFrame]byte
+	key := sessionKey(1, dirClient)
+	// A valid header claiming 4000 bytes, and no payload.
+	fake := putFrame(fb[:], header{typ: typeData, seq: 9}, make([]byte, 4000), key)[:HeaderSize]
+	f := putFrame(buf[:], header{typ: typeAck, seq: 1, ack: 2}, nil, key)
+	var d decoder
+	d.setKey(key)
+	d.w = copy(d.space(), append(bytes.Clone(fake), f...))
+	h, _, ok := d.next()
+	if !ok || h.typ != typeAck {
+		t.Fatalf("got %+v %v, want the ack behind the false header", h, ok)
+	}
+}
+
+func FuzzDecoder(f *testing.F) {
+	var buf [MaxFrame]byte
+	key := sessionKey(7, dirServer)
+	f.Add(putFrame(buf[:], header{typ: typeData, seq: 1, ack: 2}, []byte("payload"), key))
+	f.Add(putFrame(buf[:], header{typ: typeSyn}, []byte("FLNK\x01abcd"), 0))
+	f.Add([]byte("login: \x9e\x00\x10"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var d decoder
+		d.setKey(key)
+		for len(in) > 0 {
+			n := copy(d.space(), in)
+			in = in[n:]
+			d.w += n
+			for {
+				h, p, ok := d.next()
+				if !ok {
+					break
+				}
+				// Round trip: a decoded frame encodes to the same bytes.
+				k := uint32(0)
+				if keyed(h.typ) {
+					k = key
+				}
+				g := putFrame(buf[:], h, p, k)
+				if h2, p2, ok := parseAndCheck(g, k); !ok || h2 != h || !bytes.Equal(p2, p) {
+					t.Fatalf("round trip of %+v failed", h)
+				}
+			}
+		}
+	})
+}
+
+func parseAndCheck(b []byte, key uint32) (header, []byte, bool) {
+	h, ok := parseHeader(b)
+	if !ok || len(b) != HeaderSize+h.n+TrailerSize || !checkTrailer(b, key) {
+		return header{}, nil, false
+	}
+	return h, b[HeaderSize : HeaderSize+h.n], true
+}
+
+func TestWireAllocs(t *testing.T) {
+	var buf [MaxFrame]byte
+	payload := make([]byte, 1024)
+	key := sessionKey(1, dirClient)
+	var d decoder
+	d.setKey(key)
+	allocs := testing.AllocsPerRun(100, func() {
+		f := putFrame(buf[:], header{typ: typeData, seq: 1, ack: 2}, payload, key)
+		d.w += copy(d.space(), f)
+		if _, _, ok := d.next(); !ok {
+			t.Fatal("frame not decoded")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("encode+decode: %v allocs, want 0", allocs)
+	}
+}
+
+// The steady-state ARQ loop, from Write through both muxes and back,
+// allocates nothing.
+var timeNow = time.Now
+
+func TestARQAllocs(t *testing.T) {
+	mc := newMux(nil, PortConfig{}, false)
+	ms := newMux(nil, PortConfig{}, true)
+	c := newSession(mc, 42, true)
+	s := newSession(ms, 42, false)
+	mc.cur, ms.cur = c, s
+	mc.dec.setKey(sessionKey(42, dirServer))
+	ms.dec.setKey(sessionKey(42, dirClient))
+	data := make([]byte, 3000)
+	out := make([]byte, 4000)
+	deliver := func(from, to *mux) {
+		from.mu.Lock()
+		b, _ := from.nextFrame(timeNow())
+		from.mu.Unlock()
+		if b != nil {
+			to.dec.w += copy(to.dec.space(), b)
+			to.handleFrames()
+		}
+	}
+	step := func() {
+		c.sendQ.write(data)
+		for i := 0; i < 4; i++ {
+			deliver(mc, ms)
+			deliver(ms, mc)
+		}
+		s.recvQ.read(out)
+		s.deliver()
+	}
+	for i := 0; i < 600; i++ { // warm up every slot
+		step()
+	}
+	if allocs := testing.AllocsPerRun(200, step); allocs != 0 {
+		t.Errorf("ARQ step: %v allocs, want 0", allocs)
+	}
+	if c.sendQ.n > 0 && c.inflightBytes == 0 {
+		t.Error("nothing moved")
+	}
+}
