@@ -29,9 +29,15 @@ func (sc *conn) register(req *Request) error {
 // fresh AES key. Only a client without a key may send one, or the client
 // registered on this very connection: a known ID alone does not let anyone
 // replace a key.
+//
+// A zero client ID in the header is taken to mean the client registered
+// under the name, for clients that leave the ID out of 1026.
 func (sc *conn) publicKey(req *Request) error {
 	h := &req.Header
 	c, ok := sc.srv.Store.Client(h.ClientID)
+	if h.ClientID == (frame.ClientID{}) {
+		c, ok = sc.srv.Store.ClientByName(req.Name.String())
+	}
 	if !ok || c.Name != req.Name.String() {
 		return refused(*h, "unknown client or name")
 	}
