@@ -38,7 +38,7 @@ func (l *logBuf) logf(format string, args ...any) {
 	l.lines = append(l.lines, fmt.Sprintf(format, args...))
 }
 
-func startServer(t *testing.T, configure func(*Server)) *testServer {
+func startServer(t testing.TB, configure func(*Server)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := fsstore.Open(filepath.Join(dir, "store"), fsstore.Options{})
@@ -73,7 +73,7 @@ func startServer(t *testing.T, configure func(*Server)) *testServer {
 }
 
 // writeFile writes n pseudo-random bytes into dir/name.
-func writeTestFile(t *testing.T, dir, name string, n int, seed uint64) (string, []byte) {
+func writeTestFile(t testing.TB, dir, name string, n int, seed uint64) (string, []byte) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 7))
 	data := make([]byte, n)

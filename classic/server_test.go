@@ -219,3 +219,21 @@ func TestLargeFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkUpload measures a reconnect and an 8 MiB upload over loopback
+// TCP into a real store, both sides in this process.
+func BenchmarkUpload(b *testing.B) {
+	ts := startServer(b, nil)
+	cfg := ClientConfig{Addr: ts.addr, Name: "bench", Dir: b.TempDir()}
+	p, _ := writeTestFile(b, b.TempDir(), "bench.bin", 8<<20, 1)
+	if _, err := Send(context.Background(), cfg, p); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(8 << 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Send(context.Background(), cfg, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
