@@ -85,6 +85,7 @@ type mux struct {
 	once    sync.Once
 
 	lastNoSession time.Time
+	writing       bool // the writer is between taking a frame and writing it
 
 	// owned by the writer
 	wbuf     [MaxFrame]byte
@@ -316,6 +317,7 @@ func (m *mux) writeLoop() {
 		}
 		now := time.Now()
 		b, wake := m.nextFrame(now)
+		m.writing = b != nil
 		m.mu.Unlock()
 		if b == nil {
 			timer.Reset(max(wake.Sub(now), time.Millisecond))
@@ -328,10 +330,17 @@ func (m *mux) writeLoop() {
 			timer.Stop()
 			continue
 		}
-		if _, err := m.port.Write(b); err != nil {
-			m.mu.Lock()
+		_, err := m.port.Write(b)
+		m.mu.Lock()
+		m.writing = false
+		if err != nil {
 			m.failAll(fmt.Errorf("link: write port: %w", err))
-			m.mu.Unlock()
+		}
+		m.mu.Unlock()
+		if cur := m.current(); cur != nil {
+			signal(cur.writeSig)
+		}
+		if err != nil {
 			return
 		}
 		if m.cfg.byteTime > 0 {
@@ -375,6 +384,12 @@ func (m *mux) nextFrame(now time.Time) ([]byte, time.Time) {
 		return nil, now.Add(time.Hour)
 	}
 	return m.cur.nextFrame(m.wbuf[:], now)
+}
+
+func (m *mux) current() *session {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cur
 }
 
 func later(a, b time.Time) time.Time {

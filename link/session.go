@@ -206,6 +206,9 @@ func (s *session) Close() error {
 	m := s.m
 	m.mu.Lock()
 	err := s.closeWriteLocked()
+	if s.client {
+		s.flushAcks()
+	}
 	if !s.closed {
 		s.closed = true
 		s.deliver() // drop what is queued in rx
@@ -216,6 +219,17 @@ func (s *session) Close() error {
 		m.close()
 	}
 	return err
+}
+
+// flushAcks gives the writer a moment to acknowledge the peer's FIN
+// before the port closes, so that the peer need not linger.
+func (s *session) flushAcks() {
+	m := s.m
+	dl := time.Now().Add(200*time.Millisecond + m.airtime(2*MaxFrame))
+	for (s.ackOwed || m.writing) && s.err == nil && !expired(dl) {
+		m.kick()
+		m.wait(s.writeSig, s.dead, dl)
+	}
 }
 
 // CloseWrite is Close for the sending half only: Read goes on until the
