@@ -169,7 +169,15 @@ func (cc *clientConn) roundTrip(send func() error, want ...frame.Code) (Response
 }
 
 func (cc *clientConn) try(send func() error, want []frame.Code) (Response, error) {
-	if err := send(); err != nil || len(want) == 0 {
+	err := send()
+	if err != nil && len(want) > 0 {
+		// A server that refuses a request before reading all of it (a file
+		// over its limit) answers 2107 and closes: say that, not the reset.
+		if _, rerr := cc.receiveBy(time.Now().Add(time.Second), want); errors.Is(rerr, ErrServer) {
+			return Response{}, rerr
+		}
+	}
+	if err != nil || len(want) == 0 {
 		return Response{}, err
 	}
 	return cc.receive(want...)
@@ -394,7 +402,11 @@ func (cc *clientConn) send(r *Request) error {
 // receive reads one response, which must have one of the codes want; 2107
 // is ErrServer.
 func (cc *clientConn) receive(want ...frame.Code) (Response, error) {
-	cc.c.SetReadDeadline(time.Now().Add(cc.timeout()))
+	return cc.receiveBy(time.Now().Add(cc.timeout()), want)
+}
+
+func (cc *clientConn) receiveBy(deadline time.Time, want []frame.Code) (Response, error) {
+	cc.c.SetReadDeadline(deadline)
 	if _, err := io.ReadFull(cc.r, cc.hb[:]); err != nil {
 		return Response{}, fmt.Errorf("classic: read from %s: %w", cc.cfg.Addr, err)
 	}

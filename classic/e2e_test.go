@@ -250,3 +250,15 @@ func mustOpen(t *testing.T, path string) *os.File {
 	t.Cleanup(func() { f.Close() })
 	return f
 }
+
+// TestFileOverLimit: a file over the server's limit is refused before its
+// content is read, and the client reports the server's refusal.
+func TestFileOverLimit(t *testing.T) {
+	ts := startServer(t, func(s *Server) { s.MaxFileSize = 1 << 20 })
+	p, _ := writeTestFile(t, t.TempDir(), "huge.bin", 16<<20, 1)
+	_, err := Send(context.Background(), ClientConfig{Addr: ts.addr, Name: "ivan", Dir: t.TempDir()}, p)
+	if !errors.Is(err, ErrServer) {
+		t.Fatalf("got %v, want ErrServer", err)
+	}
+	sendGood(t, ts)
+}
