@@ -65,7 +65,11 @@ func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 			}
 			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
 			s.logf("classic: accept on %s: %v; retrying in %v", l.Addr(), err, pause)
-			time.Sleep(pause)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(pause):
+			}
 			continue
 		}
 		pause = 0
