@@ -1,0 +1,5 @@
+//go:build ferry_arm64
+
+package boards
+
+const profileName = "arm64"

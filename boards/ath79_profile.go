@@ -1,0 +1,5 @@
+//go:build ferry_ath79
+
+package boards
+
+const profileName = "ath79"

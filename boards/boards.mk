@@ -1,0 +1,34 @@
+# boards.mk: the cross-builds of every board profile (boards/<name>.env), their
+# size budget, and the test binaries and an end-to-end transfer run under
+# qemu-user. Included by the Makefile, which sets GO, VERSION and LDFLAGS.
+# See docs/BOARDS.md.
+
+BOARDS      := $(patsubst boards/%.env,%,$(wildcard boards/*.env))
+SIZE_BUDGET ?= 5242880
+
+.PHONY: boards size size-report test-cross $(BOARDS:%=board-%)
+
+# boards: dist/ferry-<profile>[.exe] for every profile.
+boards: $(BOARDS:%=board-%)
+
+# board-<profile>: one of them; the .env file sets GOOS, GOARCH, GOARM,
+# GOMIPS and TAGS (unset first, so that the caller's environment cannot leak in).
+$(BOARDS:%=board-%): board-%:
+	@unset GOOS GOARCH GOARM GOMIPS TAGS; set -a; . ./boards/$*.env; set +a; \
+	ext=; if [ "$$GOOS" = windows ]; then ext=.exe; fi; \
+	echo "dist/ferry-$*$$ext: $$GOOS/$$GOARCH $${GOARM:+GOARM=$$GOARM }$${GOMIPS:+GOMIPS=$$GOMIPS }-tags $$TAGS"; \
+	$(GO) build -trimpath -tags "$$TAGS" -ldflags "$(LDFLAGS)" -o dist/ferry-$*$$ext .
+
+# size: the size of every build; fails when a mips or mipsle build is over
+# SIZE_BUDGET bytes (5 MiB), and then says what costs the bytes.
+size: boards
+	@./boards/size.sh check dist $(SIZE_BUDGET)
+
+# size-report: the packages that cost the most bytes in the ath79 build.
+size-report:
+	@./boards/size.sh report ath79
+
+# test-cross: every package's tests for arm (v6), arm64, mips and mipsle under
+# qemu-user (qemu-user-static must be installed).
+test-cross:
+	@./boards/test-cross.sh

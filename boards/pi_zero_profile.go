@@ -1,0 +1,5 @@
+//go:build ferry_pi_zero
+
+package boards
+
+const profileName = "pi-zero"

@@ -1,0 +1,5 @@
+//go:build ferry_windows_arm64
+
+package boards
+
+const profileName = "windows-arm64"
