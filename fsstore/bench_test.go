@@ -65,17 +65,17 @@ func BenchmarkOpen1M(b *testing.B) {
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
 }
 
-// TestOpenScale is a quick check of the index on 100 k clients and files,
+// TestOpenScale is a quick check of the index on 50 k clients and files,
 // so that a slowdown in Open shows up in ordinary test runs.
 func TestOpenScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
 	dir := t.TempDir()
-	writeBigTables(t, dir, 100_000)
+	writeBigTables(t, dir, 50_000)
 	s := openT(t, dir, nil)
 	defer s.Close()
-	if len(s.clients.recs) != 100_000 || len(s.Files(s.clients.recs[99_999].id)) != 1 {
+	if len(s.clients.recs) != 50_000 || len(s.Files(s.clients.recs[49_999].id)) != 1 {
 		t.Fatal("not everything loaded")
 	}
 	if _, ok := s.ClientByName("client-0012345"); !ok {

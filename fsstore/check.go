@@ -141,6 +141,11 @@ func inspect(dir string) (Report, error) {
 		return rep, err
 	}
 	rep.Problems = append(append(rep.Problems, cl.findings...), fl.findings...)
+	for _, name := range []string{ClientsTable, FilesTable} {
+		if _, err := os.Stat(filepath.Join(dir, name+compactSuffix)); err == nil {
+			rep.Problems = append(rep.Problems, Problem{Kind: ProblemLeftover, Path: name + compactSuffix, Offset: -1, Detail: "unfinished compaction; removed by opening the store"})
+		}
+	}
 	rep.Clients = len(s.clients.recs)
 	for i := range s.files.recs {
 		if !s.files.recs[i].deleted {
@@ -280,7 +285,8 @@ func fix(dir string, rep *Report) error {
 		switch {
 		case p.Kind == ProblemDamaged:
 			damaged = true
-		case p.Kind == ProblemHeader || p.Kind == ProblemTornTail || p.Kind == ProblemPending:
+		case p.Kind == ProblemHeader || p.Kind == ProblemTornTail || p.Kind == ProblemPending,
+			p.Kind == ProblemLeftover && p.fix == nil:
 			p.Repaired = true // Open did it
 		case p.fix != nil:
 			if err := p.fix(s); err != nil {

@@ -88,6 +88,9 @@ func TestLeftoverCompactionRemoved(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, tb.name+compactSuffix), []byte("half a compaction"), 0o600)
 	}
 	rep, _ := Check(dir, false)
+	if len(rep.Problems) != 2 || rep.Problems[0].Kind != ProblemLeftover {
+		t.Fatalf("Check:\n%s", rep.String())
+	}
 	var logs []string
 	s := openT(t, dir, &logs)
 	defer s.Close()
@@ -102,7 +105,6 @@ func TestLeftoverCompactionRemoved(t *testing.T) {
 			t.Fatal("leftover not removed")
 		}
 	}
-	_ = rep
 }
 
 // TestInterruptedCommit writes the pending record of a replacement and

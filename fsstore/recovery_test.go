@@ -138,6 +138,7 @@ func TestTruncateEveryOffset(t *testing.T) {
 	src := sampleDir(t)
 	for _, tb := range tables {
 		t.Run(tb.name, func(t *testing.T) {
+			t.Parallel() // fsync-bound
 			orig, _ := os.ReadFile(filepath.Join(src, tb.name))
 			ends := recordEnds(t, orig)
 			dir := copyDir(t, src)
@@ -182,6 +183,7 @@ func TestFlipEveryBit(t *testing.T) {
 		}
 		for _, rec := range slices.Compact(picks) {
 			t.Run(fmt.Sprintf("%s/record%d", tb.name, rec), func(t *testing.T) {
+				t.Parallel() // fsync-bound
 				flipRecord(t, src, tb.name, tb.kind, orig, ends, rec)
 			})
 		}
