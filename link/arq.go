@@ -249,6 +249,7 @@ func (s *session) nextFrame(b []byte, now time.Time) ([]byte, time.Time) {
 			return nil, s.nextSyn
 		}
 		s.nextSyn = now.Add(cfg.synInterval)
+		s.lastSyn = now
 		return putFrame(b, header{typ: typeSyn}, s.setup(), 0), now
 	}
 	wake := s.checkTimers(now)

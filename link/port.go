@@ -60,7 +60,7 @@ func (c PortConfig) normalize() PortConfig {
 	// to maxRTO. minRTO absorbs scheduling jitter; losses are normally
 	// found by the selective acks long before.
 	c.minRTO = 200 * time.Millisecond
-	c.initRTO = 500 * time.Millisecond
+	c.initRTO = 300 * time.Millisecond
 	c.maxRTO = 2 * time.Second
 	c.synInterval = 300 * time.Millisecond
 	return c
@@ -281,6 +281,7 @@ func (m *mux) onSynAck(p []byte, now time.Time) {
 	}
 	s.state = stOpen
 	s.lastHeard, s.lastSent = now, now
+	s.sampleRTT(now.Sub(s.lastSyn)) // a first estimate, from the latest SYN
 	signal(m.accSig)
 	m.kick()
 }

@@ -82,6 +82,7 @@ type session struct {
 	lastHeard time.Time
 	lastSent  time.Time
 	nextSyn   time.Time
+	lastSyn   time.Time
 	stats     Stats
 }
 
