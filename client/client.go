@@ -45,6 +45,7 @@ type Client struct {
 	cfg  Config
 	sess *crypt.Session
 	id   *Identity
+	pipe pipe // the chunk ring of uploads, reused
 }
 
 // Connect runs the handshake on c and authenticates: registration on first

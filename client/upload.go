@@ -69,36 +69,17 @@ func (c *Client) Upload(path, name string) (Result, error) {
 	}
 }
 
-// sendContent streams the file from its start in chunks read straight into
-// the frame buffer, and returns its cksum.
+// sendContent streams the file from its start as chunks (see upload_pipe.go)
+// and returns its cksum.
 func (c *Client) sendContent(f *os.File, name string, size int64) (uint32, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return 0, err
 	}
-	var sum frame.Cksum
-	var sent int64
-	for {
-		buf := c.sess.ChunkBuf()
-		n := int(min(int64(len(buf)), size-sent))
-		if _, err := io.ReadFull(f, buf[:n]); err != nil {
-			return 0, fmt.Errorf("client: %s shrank while being sent: %w", f.Name(), err)
-		}
-		sum.Write(buf[:n])
-		sent += int64(n)
-		code := frame.CodeChunk
-		if sent == size {
-			code = frame.CodeLastChunk
-		}
-		if err := c.sess.WriteChunk(c.id.ID, code, n); err != nil {
-			return 0, err
-		}
-		if c.cfg.Progress != nil {
-			c.cfg.Progress(name, sent, size)
-		}
-		if code == frame.CodeLastChunk {
-			return sum.Sum32(), nil
-		}
+	var progress func(int64)
+	if c.cfg.Progress != nil {
+		progress = func(sent int64) { c.cfg.Progress(name, sent, size) }
 	}
+	return c.pipe.send(c.sess, c.id.ID, f, size, progress)
 }
 
 // checkReceipt reads the 2103 and compares it with what was sent.

@@ -35,8 +35,10 @@ type Conn struct {
 	chunk  int                           // negotiated chunk size, 0 before the handshake
 	th     hash.Hash                     // transcript hash, nil once the handshake is over
 	wbuf   []byte                        // header + payload + tag of the frame being written
-	rbuf   []byte                        // header + payload of the frame last read
+	rbuf   []byte                        // header + payload of the frame last read, + room to read ahead
 	hbuf   [frame.RequestHeaderSize]byte // header being read; in the struct so that it does not escape per call
+	ahead  [frame.RequestHeaderSize]byte // start of the next frame, read with the last payload
+	nahead int                           // bytes in ahead
 }
 
 func newConn(rw link.Conn, client bool) *Conn {
@@ -92,6 +94,43 @@ func (c *Conn) WriteChunk(id frame.ClientID, code frame.Code, n int) error {
 	return c.writeFrame(id, code, n)
 }
 
+// ChunkFrameSize is the most bytes a sealed chunk request frame takes:
+// header, chunk, tag. A client that keeps several chunks in flight gives
+// each a buffer of this size, or packs several frames into one buffer and
+// writes them with one WriteSealed.
+func (c *Conn) ChunkFrameSize() int {
+	return frame.RequestHeaderSize + c.chunk + TagSize
+}
+
+// ChunkPayload is the part of a frame buffer (at least ChunkFrameSize
+// bytes) that carries the chunk: Chunk() bytes after the header.
+func (c *Conn) ChunkPayload(buf []byte) []byte {
+	return buf[frame.RequestHeaderSize : frame.RequestHeaderSize+c.chunk]
+}
+
+// SealChunk makes buf, a frame buffer whose ChunkPayload holds n bytes of
+// chunk, into a sealed request frame with the given code, in place, and
+// returns the frame: the first hs+n+TagSize bytes of buf. Sealing takes the
+// next sequence number: frames must be written with WriteSealed in the
+// order they were sealed, and no other frame may be written in between.
+// SealChunk and WriteSealed may run on two goroutines; two SealChunks at
+// once may not. Client side, after the handshake.
+func (c *Conn) SealChunk(buf []byte, id frame.ClientID, code frame.Code, n int) []byte {
+	if c.seal == nil || !c.client || n > c.chunk || len(buf) < frame.RequestHeaderSize+n+TagSize {
+		panic("crypt: internal error: SealChunk without keys, on a server, or larger than the chunk")
+	}
+	return c.seal1(buf, id, code, n)
+}
+
+// WriteSealed writes frames that SealChunk returned, one or several back to
+// back in sealing order, with one write.
+func (c *Conn) WriteSealed(f []byte) error {
+	if _, err := c.rw.Write(f); err != nil {
+		return fmt.Errorf("crypt: write chunk: %w", err)
+	}
+	return nil
+}
+
 // WriteRequest sends a request (client side only). payload is copied.
 func (c *Conn) WriteRequest(id frame.ClientID, code frame.Code, payload []byte) error {
 	if !c.client {
@@ -117,31 +156,59 @@ func (c *Conn) WriteResponse(code frame.Code, payload []byte) error {
 // writeFrame puts the header in front of the n payload bytes already in
 // wbuf, seals them if the session has keys, and writes the frame.
 func (c *Conn) writeFrame(id frame.ClientID, code frame.Code, n int) error {
-	hs := c.headerSize()
-	size := uint32(c.sealedSize(n))
-	if c.client {
-		h := frame.Request{ClientID: id, Version: frame.VersionSecure, Code: code, Size: size}
-		h.Put((*[frame.RequestHeaderSize]byte)(c.wbuf[:hs]))
-	} else {
-		h := frame.Response{Version: frame.VersionSecure, Code: code, Size: size}
-		h.Put((*[frame.ResponseHeaderSize]byte)(c.wbuf[:hs]))
-	}
-	if c.seal != nil {
-		c.seal.Seal(c.wbuf[hs:hs], c.wbuf[hs:hs+n], c.wbuf[:hs])
-	}
-	out := c.wbuf[:hs+int(size)]
-	if c.th != nil {
-		c.th.Write(out)
-	}
+	out := c.seal1(c.wbuf, id, code, n)
 	if _, err := c.rw.Write(out); err != nil {
 		return fmt.Errorf("crypt: write %v: %w", code, err)
 	}
 	return nil
 }
 
+// seal1 puts the header in front of the n payload bytes in buf, seals them
+// if the session has keys, and returns the frame.
+func (c *Conn) seal1(buf []byte, id frame.ClientID, code frame.Code, n int) []byte {
+	hs := c.headerSize()
+	size := uint32(c.sealedSize(n))
+	if c.client {
+		h := frame.Request{ClientID: id, Version: frame.VersionSecure, Code: code, Size: size}
+		h.Put((*[frame.RequestHeaderSize]byte)(buf[:hs]))
+	} else {
+		h := frame.Response{Version: frame.VersionSecure, Code: code, Size: size}
+		h.Put((*[frame.ResponseHeaderSize]byte)(buf[:hs]))
+	}
+	if c.seal != nil {
+		c.seal.Seal(buf[hs:hs], buf[hs:hs+n], buf[:hs])
+	}
+	out := buf[:hs+int(size)]
+	if c.th != nil {
+		c.th.Write(out)
+	}
+	return out
+}
+
 // ReadRequest reads the next request (server side only). The payload is
 // valid until the next read on c.
 func (c *Conn) ReadRequest() (frame.Request, []byte, error) {
+	return c.readRequest(nil)
+}
+
+// NewReadBuf returns a new buffer for ReadRequestInto, for a server that
+// keeps several received frames in flight. Server side, after the handshake.
+func (c *Conn) NewReadBuf() []byte {
+	return make([]byte, 2*frame.RequestHeaderSize+int(c.limit))
+}
+
+// ReadRequestInto is ReadRequest reading into buf, a NewReadBuf buffer:
+// the payload is in buf and stays valid until buf is reused, whatever c
+// reads in the meantime.
+func (c *Conn) ReadRequestInto(buf []byte) (frame.Request, []byte, error) {
+	if len(buf) < 2*frame.RequestHeaderSize+int(c.limit) {
+		panic("crypt: internal error: ReadRequestInto with a buffer not from NewReadBuf")
+	}
+	return c.readRequest(buf)
+}
+
+// readRequest reads a request into buf, or into rbuf when buf is nil.
+func (c *Conn) readRequest(buf []byte) (frame.Request, []byte, error) {
 	hb := &c.hbuf
 	if err := c.readHeader(hb[:]); err != nil {
 		return frame.Request{}, nil, err
@@ -153,7 +220,7 @@ func (c *Conn) ReadRequest() (frame.Request, []byte, error) {
 	if h.Version != frame.VersionSecure {
 		return h, nil, fmt.Errorf("crypt: request of protocol version %d on a version 4 connection: %w", h.Version, frame.ErrVersion)
 	}
-	p, err := c.readPayload(hb[:], h.Size)
+	p, err := c.readPayload(buf, hb[:], h.Size)
 	return h, p, err
 }
 
@@ -171,16 +238,23 @@ func (c *Conn) ReadResponse() (frame.Response, []byte, error) {
 	if h.Version != frame.VersionSecure {
 		return h, nil, fmt.Errorf("crypt: response of protocol version %d on a version 4 connection: %w", h.Version, frame.ErrVersion)
 	}
-	p, err := c.readPayload(hb[:], h.Size)
+	p, err := c.readPayload(nil, hb[:], h.Size)
 	return h, p, err
 }
 
+// readHeader fills hb, first with the bytes read ahead with the last
+// payload, then from the link.
 func (c *Conn) readHeader(hb []byte) error {
-	if _, err := io.ReadFull(c.rw, hb); err != nil {
-		if errors.Is(err, io.EOF) {
+	have := copy(hb, c.ahead[:c.nahead])
+	c.nahead = 0
+	if have == len(hb) {
+		return nil
+	}
+	if _, err := io.ReadFull(c.rw, hb[have:]); err != nil {
+		if errors.Is(err, io.EOF) && have == 0 {
 			return ErrClosedByPeer
 		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return ErrTruncated
 		}
 		return fmt.Errorf("crypt: read header: %w", err)
@@ -188,25 +262,48 @@ func (c *Conn) readHeader(hb []byte) error {
 	return nil
 }
 
-// readPayload reads size bytes after the header hb and opens them.
-func (c *Conn) readPayload(hb []byte, size uint32) ([]byte, error) {
+// readPayload reads size bytes after the header hb into buf (rbuf when buf
+// is nil) and opens them. It asks the link for up to one header more than
+// the payload and keeps what comes in ahead, so that a stream of frames
+// costs one read each rather than two; it never waits for those extra
+// bytes.
+func (c *Conn) readPayload(buf, hb []byte, size uint32) ([]byte, error) {
 	hs := len(hb)
 	if c.open != nil && size < TagSize {
 		return nil, fmt.Errorf("crypt: sealed frame of %d bytes is shorter than its tag: %w", size, ErrOpen)
 	}
-	c.rbuf = grow(c.rbuf, hs+int(size))
-	copy(c.rbuf, hb)
-	if _, err := io.ReadFull(c.rw, c.rbuf[hs:]); err != nil {
+	end := hs + int(size)
+	if buf == nil {
+		c.growRead(end + hs)
+		buf = c.rbuf
+	}
+	copy(buf, hb)
+	n, err := io.ReadAtLeast(c.rw, buf[hs:min(len(buf), end+hs)], int(size))
+	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, ErrTruncated
 		}
 		return nil, fmt.Errorf("crypt: read payload: %w", err)
 	}
+	c.nahead = copy(c.ahead[:], buf[end:hs+n])
 	if c.th != nil {
-		c.th.Write(c.rbuf)
+		c.th.Write(buf[:end])
 	}
 	if c.open == nil {
-		return c.rbuf[hs:], nil
+		return buf[hs:end], nil
 	}
-	return c.open.Open(c.rbuf[hs:hs], c.rbuf[hs:], c.rbuf[:hs])
+	return c.open.Open(buf[hs:hs], buf[hs:end], buf[:hs])
+}
+
+// growRead makes rbuf hold at least n bytes; after the handshake it grows
+// straight to the largest frame, so that the steady state never allocates.
+func (c *Conn) growRead(n int) {
+	if cap(c.rbuf) >= n {
+		c.rbuf = c.rbuf[:cap(c.rbuf)]
+		return
+	}
+	if c.open != nil {
+		n = max(n, 2*frame.RequestHeaderSize+int(c.limit))
+	}
+	c.rbuf = make([]byte, n)
 }

@@ -51,27 +51,27 @@ func (h *session) receive(p []byte) error {
 	}
 }
 
-// receiveContent writes the chunks of one transmission into up.
+// receiveContent writes the chunks of one transmission into up: pipelined
+// when a slot is free (see upload_pipe.go), a frame at a time otherwise.
 func (h *session) receiveContent(up *fsstore.Upload, size uint64) error {
+	if r, ok := takeRing(len(h.NewReadBuf())); ok {
+		defer putRing(r)
+		return receivePipelined(sessionSource{h.Session}, r, up, size, h.srv.cfg.IdleTimeout)
+	}
 	var got uint64
 	for {
 		req, p, err := h.read()
 		if err != nil {
 			return fmt.Errorf("server: upload interrupted after %d of %d bytes: %w", got, size, err)
 		}
-		if req.Code != frame.CodeChunk && req.Code != frame.CodeLastChunk {
-			return fmt.Errorf("%w: %v inside an upload", ErrProtocol, req.Code)
-		}
-		if got += uint64(len(p)); got > size {
-			return fmt.Errorf("%w: more content than the %d bytes declared", ErrProtocol, size)
+		last, err := checkChunk(req, len(p), &got, size)
+		if err != nil {
+			return err
 		}
 		if _, err := up.Write(p); err != nil {
 			return err
 		}
-		if req.Code == frame.CodeLastChunk {
-			if got != size {
-				return fmt.Errorf("%w: last chunk after %d of %d bytes", ErrProtocol, got, size)
-			}
+		if last {
 			return nil
 		}
 	}
