@@ -94,9 +94,6 @@ func Send(ctx context.Context, cfg ClientConfig, path string) (Result, error) {
 		return res, err
 	}
 	cc := &clientConn{ctx: ctx, cfg: cfg, buf: make([]byte, chunkSize+16)}
-	if err := cc.redial(); err != nil {
-		return res, err
-	}
 	defer cc.close()
 	if err := cc.handshake(&res, id); err != nil {
 		return res, ctxErr(ctx, err)
@@ -206,13 +203,18 @@ func (cc *clientConn) timeout() time.Duration {
 	return DefaultTimeout
 }
 
-// handshake reconnects with id, or registers when there is none or the
-// server denies it, and leaves the session's AES key in cc.key. Some
-// servers close the connection after a 2106, so registering after one
-// starts on a new connection.
+// handshake connects and reconnects with id, or registers when there is
+// none or the server denies it, and leaves the session's AES key in cc.key.
+// A new key is made before connecting: that takes a while on a small
+// device, and servers time idle connections out. Some servers close the
+// connection after a 2106, so registering after one starts on a new
+// connection.
 func (cc *clientConn) handshake(res *Result, id *Identity) error {
 	name := cc.cfg.Name
 	if id != nil {
+		if err := cc.redial(); err != nil {
+			return err
+		}
 		ok, err := cc.reconnect(id)
 		if err != nil || ok {
 			res.ClientID, res.Name = id.ID, id.Name
@@ -220,11 +222,15 @@ func (cc *clientConn) handshake(res *Result, id *Identity) error {
 		}
 		cc.logf("classic: the server does not know %s (%s): registering anew", id.Name, id.ID)
 		name = id.Name
-		if err := cc.redial(); err != nil {
-			return err
-		}
 	}
-	reg, err := cc.register(name)
+	key, err := GenerateKey()
+	if err != nil {
+		return err
+	}
+	if err := cc.redial(); err != nil {
+		return err
+	}
+	reg, err := cc.register(name, key)
 	if err != nil && id != nil {
 		return fmt.Errorf("%w; registering anew: %w", ErrDenied, err)
 	}
@@ -250,15 +256,11 @@ func (cc *clientConn) reconnect(id *Identity) (ok bool, err error) {
 	return true, cc.takeKey(id.Key, &resp)
 }
 
-// register sends 1025 with a new key, stores the identity as soon as the
-// server assigned an ID (as the deployed clients do), then sends the public
-// key with 1026.
-func (cc *clientConn) register(name string) (*Identity, error) {
+// register sends 1025, stores the identity with key as soon as the server
+// assigned an ID (as the deployed clients do), then sends the public key
+// with 1026.
+func (cc *clientConn) register(name string, key *rsa.PrivateKey) (*Identity, error) {
 	n, err := MakeName(name)
-	if err != nil {
-		return nil, err
-	}
-	key, err := GenerateKey()
 	if err != nil {
 		return nil, err
 	}

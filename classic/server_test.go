@@ -77,7 +77,7 @@ func session(t *testing.T, ts *testServer, name string) *clientConn {
 		t.Fatal(err)
 	}
 	t.Cleanup(cc.close)
-	if _, err := cc.register(name); err != nil {
+	if _, err := cc.register(name, testIdentity(t).Key); err != nil {
 		t.Fatal(err)
 	}
 	return cc
