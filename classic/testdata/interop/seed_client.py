@@ -28,19 +28,27 @@ VERSION = 3
 NAME = 255
 
 
-def cksum(data):
-    crc = 0
-    def feed(b):
-        nonlocal crc
-        crc ^= b << 24
+def _table():
+    t = []
+    for i in range(256):
+        c = i << 24
         for _ in range(8):
-            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else (crc << 1)
-            crc &= 0xFFFFFFFF
+            c = ((c << 1) ^ 0x04C11DB7) if c & 0x80000000 else (c << 1)
+        t.append(c & 0xFFFFFFFF)
+    return t
+
+
+_T = _table()
+
+
+def cksum(data):
+    """POSIX cksum(1): CRC-32 MSB first, then the length, complemented."""
+    crc = 0
     for b in data:
-        feed(b)
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ _T[(crc >> 24) ^ b]
     n = len(data)
     while n:
-        feed(n & 0xFF)
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ _T[(crc >> 24) ^ (n & 0xFF)]
         n >>= 8
     return (~crc) & 0xFFFFFFFF
 
