@@ -55,8 +55,8 @@ func BenchmarkOpen1M(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		perRecord = float64(after.HeapAlloc-before.HeapAlloc) / (2 * n)
-		if len(s.clients.recs) != n || len(s.files.recs) != n {
-			b.Fatalf("loaded %d clients, %d files", len(s.clients.recs), len(s.files.recs))
+		if len(s.clients.ents) != n || len(s.files.ents) != n {
+			b.Fatalf("loaded %d clients, %d files", len(s.clients.ents), len(s.files.ents))
 		}
 		s.Close()
 		b.StartTimer()
@@ -75,7 +75,7 @@ func TestOpenScale(t *testing.T) {
 	writeBigTables(t, dir, 50_000)
 	s := openT(t, dir, nil)
 	defer s.Close()
-	if len(s.clients.recs) != 50_000 || len(s.Files(s.clients.recs[49_999].id)) != 1 {
+	if len(s.clients.ents) != 50_000 || len(s.Files(s.clients.rec(49_999).id)) != 1 {
 		t.Fatal("not everything loaded")
 	}
 	if _, ok := s.ClientByName("client-0012345"); !ok {

@@ -146,9 +146,10 @@ func inspect(dir string) (Report, error) {
 			rep.Problems = append(rep.Problems, Problem{Kind: ProblemLeftover, Path: name + compactSuffix, Offset: -1, Detail: "unfinished compaction; removed by opening the store"})
 		}
 	}
-	rep.Clients = len(s.clients.recs)
-	for i := range s.files.recs {
-		if !s.files.recs[i].deleted {
+	defer s.releaseViews()
+	rep.Clients = len(s.clients.ents)
+	for i := range s.files.ents {
+		if !s.files.ents[i].deleted {
 			rep.Files++
 			rep.Problems = append(rep.Problems, s.checkFile(int32(i))...)
 		}
@@ -160,10 +161,10 @@ func inspect(dir string) (Report, error) {
 
 // checkFile compares one listed file with the bytes on disk.
 func (s *Store) checkFile(i int32) []Problem {
-	r := s.files.recs[i]
+	r := s.files.rec(i)
 	rel := storedPath(r.client, r.name)
 	var out []Problem
-	if _, ok := s.clients.byID[r.client]; !ok {
+	if s.clients.find(r.client) < 0 {
 		out = append(out, Problem{Kind: ProblemUnknownClient, Path: rel, Offset: -1, Detail: "listed file of a client the client table lacks"})
 	}
 	if r.flags&flagPending != 0 {
@@ -226,7 +227,7 @@ func (s *Store) walkFiles() ([]Problem, error) {
 
 func (s *Store) walkClient(id [16]byte, rel string) []Problem {
 	var out []Problem
-	_, known := s.clients.byID[id]
+	known := s.clients.find(id) >= 0
 	if !known {
 		out = append(out, Problem{Kind: ProblemUnknownClient, Path: rel, Offset: -1, Detail: "directory of a client the client table lacks; left alone"})
 	}

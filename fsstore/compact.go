@@ -1,6 +1,11 @@
 package fsstore
 
-import "io"
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
 
 // Compaction defaults.
 const (
@@ -55,14 +60,39 @@ func (s *Store) Compact() error {
 	return s.rewrite(s.flog)
 }
 
-// rewrite compacts one table from the index. Called with s.mu held, so the
-// index and the log do not change under it.
+// rewrite compacts one table from the index and points the index at the
+// new file. Called with s.mu held, so the index and the log do not change
+// under it. If mapping the new file fails, the index keeps the old mapping,
+// which stays valid.
 func (s *Store) rewrite(l *log) error {
-	emit := s.clients.emit
+	emit, remap, n := s.clients.emit, s.clients.remap, len(s.clients.ents)
 	if l == s.flog {
-		emit = s.files.emit
+		emit, remap, n = s.files.emit, s.files.remap, len(s.files.ents)
 	}
-	return l.rewrite(func(w io.Writer) error { return emit(w) })
+	offs := make([]int64, n)
+	if err := l.rewrite(func(w io.Writer) error { return emit(w, offs) }); err != nil {
+		return err
+	}
+	m, unmap, err := mapPath(l.path)
+	if err != nil {
+		return fmt.Errorf("fsstore: map compacted %s: %w", filepath.Base(l.path), err)
+	}
+	remap(offs, m, unmap)
+	return nil
+}
+
+// mapPath maps a whole file.
+func mapPath(path string) ([]byte, func() error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	return mapFile(f, fi.Size())
 }
 
 func (s *Store) liveOf(l *log) int64 {

@@ -43,7 +43,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		var again []byte
 		switch typ {
 		case recClient:
-			c, err := decodeClient(p, nil)
+			c, err := decodeClient(p)
 			if err != nil {
 				return
 			}
@@ -55,13 +55,13 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 			again = appendTouch(nil, &id, seen)
 		case recFile:
-			fr, prev, err := decodeFile(p, nil)
+			fr, prev, err := decodeFile(p)
 			if err != nil {
 				return
 			}
 			again = appendFile(nil, &fr, &prev)
 		case recFileDelete:
-			id, name, err := decodeDelete(p, nil)
+			id, name, err := decodeDelete(p)
 			if err != nil {
 				return
 			}
@@ -91,9 +91,16 @@ func FuzzScan(f *testing.F) {
 			t.Fatalf("end %d + tail %d != %d", res.end, res.tail, len(b))
 		}
 		ci, fi := newClientIndex(0), newFileIndex(0)
+		ci.v.mapped, fi.v.mapped = b, b
 		scan(bytes.NewReader(b), 0, int64(len(b)), func(typ byte, p []byte, off int64) {
-			ci.apply(typ, p)
-			fi.apply(typ, p)
+			ci.apply(typ, p, off)
+			fi.apply(typ, p, off)
 		})
+		for i := range ci.ents {
+			ci.rec(int32(i))
+		}
+		for i := range fi.ents {
+			fi.rec(int32(i))
+		}
 	})
 }

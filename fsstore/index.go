@@ -1,85 +1,197 @@
 package fsstore
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"io"
 )
 
-// clientIndex is the in-memory client table. Not safe for concurrent use:
-// the Store's lock guards it.
+// tableIndex is what loadTable fills.
+type tableIndex interface {
+	apply(typ byte, p []byte, off int64) error
+	view() *view
+}
+
+// clientEnt is one client: where its latest client record is, and its
+// LastSeen, which later updates may have changed.
+type clientEnt struct {
+	off  int64
+	seen int64
+}
+
+// clientIndex is the in-memory client table: 16 bytes per client plus two
+// hash tables of 8-byte slots; names and keys stay in the view. Not safe
+// for concurrent use: the Store's lock guards it.
 type clientIndex struct {
-	recs   []clientRec
-	byID   map[[16]byte]int32
-	byName map[string]int32
+	v      view
+	ents   []clientEnt
+	byID   hashTable
+	byName hashTable
+	seed   maphash.Seed
 	live   int64 // size of the table once compacted
-	arena  *arena
 }
 
 func newClientIndex(hint int) clientIndex {
 	return clientIndex{
-		recs:   make([]clientRec, 0, hint),
-		byID:   make(map[[16]byte]int32, hint),
-		byName: make(map[string]int32, hint),
+		ents:   make([]clientEnt, 0, hint),
+		byID:   newHashTable(hint),
+		byName: newHashTable(hint),
+		seed:   maphash.MakeSeed(),
 		live:   HeaderSize,
-		arena:  new(arena),
 	}
 }
 
-// apply folds one record of the client table into the index.
-func (x *clientIndex) apply(typ byte, p []byte) error {
+func (x *clientIndex) view() *view { return &x.v }
+
+func (x *clientIndex) payload(i int32) []byte { return x.v.payload(x.ents[i].off) }
+
+func (x *clientIndex) nameOf(i int32) []byte {
+	p := x.payload(i)
+	return p[clientFixedSize : clientFixedSize+int(p[33])]
+}
+
+// findID returns the client with this ID, or -1 and the probe where it
+// would be inserted.
+func (x *clientIndex) findID(id []byte) (probe, int32) {
+	p := x.byID.probe(maphash.Bytes(x.seed, id))
+	for i := p.next(); i >= 0; i = p.next() {
+		if bytes.Equal(x.payload(i)[:16], id) {
+			return p, i
+		}
+	}
+	return p, -1
+}
+
+func (x *clientIndex) findName(name []byte) (probe, int32) {
+	p := x.byName.probe(maphash.Bytes(x.seed, name))
+	for i := p.next(); i >= 0; i = p.next() {
+		if bytes.Equal(x.nameOf(i), name) {
+			return p, i
+		}
+	}
+	return p, -1
+}
+
+// find returns the client with this ID, or -1.
+func (x *clientIndex) find(id [16]byte) int32 {
+	_, i := x.findID(id[:])
+	return i
+}
+
+// byNameFind returns the client with this name, or -1.
+func (x *clientIndex) byNameFind(name string) int32 {
+	_, i := x.findName([]byte(name))
+	return i
+}
+
+// apply folds the record at off, with payload p, into the index.
+func (x *clientIndex) apply(typ byte, p []byte, off int64) error {
 	switch typ {
 	case recClient:
-		c, err := decodeClient(p, x.arena)
+		name, err := checkClient(p)
 		if err != nil {
 			return err
 		}
-		x.put(&c)
+		x.put(p[:16], name, int64(binary.LittleEndian.Uint64(p[24:])), off, int64(RecordHeaderSize+len(p)))
 	case recTouch:
 		id, seen, err := decodeTouch(p)
 		if err != nil {
 			return err
 		}
-		i, ok := x.byID[id]
-		if !ok {
+		_, i := x.findID(id[:])
+		if i < 0 {
 			return fmt.Errorf("last-seen update for unknown client %x", id)
 		}
-		x.recs[i].seen = seen
+		x.ents[i].seen = seen
 	default:
 		return fmt.Errorf("unknown record type %d in the client table", typ)
 	}
 	return nil
 }
 
-// put adds a client or replaces the one with the same ID.
-func (x *clientIndex) put(c *clientRec) {
-	x.live += clientRecordSize(c)
-	if i, ok := x.byID[c.id]; ok {
-		old := &x.recs[i]
-		x.live -= clientRecordSize(old)
-		if old.name != c.name {
-			delete(x.byName, old.name)
-			x.byName[c.name] = i
+// put indexes a client record of the given size at off.
+func (x *clientIndex) put(id, name []byte, seen, off, size int64) {
+	if x.byID.full() {
+		x.byID.grow(func(i int32) uint64 { return maphash.Bytes(x.seed, x.payload(i)[:16]) })
+	}
+	pr, i := x.findID(id)
+	x.live += size
+	if i >= 0 {
+		renamed := !bytes.Equal(x.nameOf(i), name)
+		x.live -= int64(len(x.v.record(x.ents[i].off)))
+		x.ents[i] = clientEnt{off, seen}
+		if renamed {
+			x.indexName(i, name)
 		}
-		*old = *c
 		return
 	}
-	i := int32(len(x.recs))
-	x.recs = append(x.recs, *c)
-	x.byID[c.id] = i
-	x.byName[c.name] = i
+	i = int32(len(x.ents))
+	x.ents = append(x.ents, clientEnt{off, seen})
+	pr.insert(i)
+	x.indexName(i, name)
 }
 
-// emit writes one client record per client, LastSeen folded in.
-func (x *clientIndex) emit(w io.Writer) error {
-	var buf []byte
-	for i := range x.recs {
-		buf = appendClient(buf[:0], &x.recs[i])
+// indexName points name at client i; the latest client with a name wins.
+func (x *clientIndex) indexName(i int32, name []byte) {
+	if x.byName.full() {
+		x.byName.grow(func(i int32) uint64 { return maphash.Bytes(x.seed, x.nameOf(i)) })
+	}
+	pr, j := x.findName(name)
+	if j >= 0 {
+		pr.replace(i)
+		return
+	}
+	pr.insert(i)
+}
+
+// add indexes a client record appended at run time and keeps its bytes.
+func (x *clientIndex) add(rec []byte) {
+	off := x.v.add(rec)
+	p := rec[RecordHeaderSize:]
+	name, err := checkClient(p)
+	if err != nil {
+		panic("fsstore: internal error: encoded an invalid client record")
+	}
+	x.put(p[:16], name, int64(binary.LittleEndian.Uint64(p[24:])), off, int64(len(rec)))
+}
+
+// rec returns client i as a record that owns its bytes.
+func (x *clientIndex) rec(i int32) clientRec {
+	c, err := decodeClient(x.payload(i))
+	if err != nil {
+		panic("fsstore: internal error: indexed an invalid client record")
+	}
+	c.seen = x.ents[i].seen
+	return c
+}
+
+// emit writes one client record per client, LastSeen folded in, and the
+// offset of each into offs.
+func (x *clientIndex) emit(w io.Writer, offs []int64) error {
+	buf := make([]byte, 0, RecordHeaderSize+MaxPayload)
+	pos := int64(HeaderSize)
+	for i, e := range x.ents {
+		buf = append(buf[:0], x.v.record(e.off)...)
+		binary.LittleEndian.PutUint64(buf[RecordHeaderSize+24:], uint64(e.seen))
+		binary.LittleEndian.PutUint32(buf[8:], recordCRC(buf[:8], buf[RecordHeaderSize:]))
 		if _, err := w.Write(buf); err != nil {
 			return err
 		}
+		offs[i] = pos
+		pos += int64(len(buf))
 	}
 	return nil
+}
+
+// remap points the index at a compacted table.
+func (x *clientIndex) remap(offs []int64, mapped []byte, unmap func() error) {
+	x.v.reset(mapped, unmap)
+	for i := range x.ents {
+		x.ents[i].off = offs[i]
+	}
 }
 
 func (c *clientRec) client() Client {
@@ -87,141 +199,216 @@ func (c *clientRec) client() Client {
 		ID:         c.id,
 		Name:       c.name,
 		KeyKind:    c.kind,
-		PublicKey:  append([]byte(nil), c.key...),
+		PublicKey:  c.key,
 		Registered: fromNanos(c.reg),
 		LastSeen:   fromNanos(c.seen),
 	}
 }
 
-// fileKey identifies a stored file.
-type fileKey struct {
-	client [16]byte
-	name   string
+// fileEnt is one (client, name): where its latest record is, and the
+// client's list.
+type fileEnt struct {
+	off     int64
+	next    int32 // next file of the same client, -1 at the end; valid once heads is built
+	deleted bool  // unlisted by a removal record
 }
 
-// fileIndex is the in-memory file table. The files of one client form a
-// list through fileRec.next, starting at heads[client]; heads is built on
-// first use (only Files needs it), which keeps it out of Open. Not safe for
-// concurrent use: the Store's lock guards it.
+// fileIndex is the in-memory file table: 16 bytes per file plus a hash
+// table of 8-byte slots. The files of one client form a list through
+// fileEnt.next, starting at heads[client]; heads is built on first use (only
+// Files needs it), which keeps it out of Open. Not safe for concurrent use:
+// the Store's lock guards it.
 type fileIndex struct {
-	recs    []fileRec
-	byKey   map[fileKey]int32
+	v       view
+	ents    []fileEnt
+	byKey   hashTable
 	heads   map[[16]byte]int32 // nil until linkClients
 	pending map[int32]fileVer  // previous versions of commits in progress
+	seed    maphash.Seed
 	live    int64
-	arena   *arena
 }
 
 func newFileIndex(hint int) fileIndex {
 	return fileIndex{
-		recs:    make([]fileRec, 0, hint),
-		byKey:   make(map[fileKey]int32, hint),
+		ents:    make([]fileEnt, 0, hint),
+		byKey:   newHashTable(hint),
 		pending: make(map[int32]fileVer),
+		seed:    maphash.MakeSeed(),
 		live:    HeaderSize,
-		arena:   new(arena),
 	}
 }
 
-// apply folds one record of the file table into the index.
-func (x *fileIndex) apply(typ byte, p []byte) error {
+func (x *fileIndex) view() *view { return &x.v }
+
+func (x *fileIndex) payload(i int32) []byte { return x.v.payload(x.ents[i].off) }
+
+// keyOf returns the client ID and name of file i (from a file or removal
+// record, which both start with the client ID).
+func (x *fileIndex) keyOf(i int32) (id, name []byte) {
+	p := x.payload(i)
+	return p[:16], p[fileFixedSize : fileFixedSize+int(p[37])]
+}
+
+func (x *fileIndex) hash(id, name []byte) uint64 {
+	return maphash.Bytes(x.seed, name) ^ maphash.Bytes(x.seed, id)*0x9E3779B97F4A7C15
+}
+
+func (x *fileIndex) findKey(id, name []byte) (probe, int32) {
+	p := x.byKey.probe(x.hash(id, name))
+	for i := p.next(); i >= 0; i = p.next() {
+		if eid, ename := x.keyOf(i); bytes.Equal(ename, name) && bytes.Equal(eid, id) {
+			return p, i
+		}
+	}
+	return p, -1
+}
+
+// get returns the index of a listed file, or -1.
+func (x *fileIndex) get(client [16]byte, name string) int32 {
+	_, i := x.findKey(client[:], []byte(name))
+	if i < 0 || x.ents[i].deleted {
+		return -1
+	}
+	return i
+}
+
+// apply folds the record at off, with payload p, into the index.
+func (x *fileIndex) apply(typ byte, p []byte, off int64) error {
 	switch typ {
 	case recFile:
-		f, prev, err := decodeFile(p, x.arena)
+		name, err := checkFile(p)
 		if err != nil {
 			return err
 		}
-		x.put(&f, &prev)
+		x.put(p, name, off)
 	case recFileDelete:
-		id, name, err := decodeDelete(p, x.arena)
+		name, err := checkDelete(p)
 		if err != nil {
 			return err
 		}
-		x.remove(id, name)
+		x.remove(p[:16], name)
 	default:
 		return fmt.Errorf("unknown record type %d in the file table", typ)
 	}
 	return nil
 }
 
-// put records the latest version of a file; prev matters only when f is
-// pending. It returns the file's index.
-func (x *fileIndex) put(f *fileRec, prev *fileVer) int32 {
-	i, ok := x.byKey[fileKey{f.client, f.name}]
-	if !ok {
-		i = int32(len(x.recs))
-		x.recs = append(x.recs, fileRec{client: f.client, name: f.name, next: -1, deleted: true})
-		x.byKey[fileKey{f.client, f.name}] = i
+// put indexes the file record at off with payload p and returns its entry.
+func (x *fileIndex) put(p, name []byte, off int64) int32 {
+	if x.byKey.full() {
+		x.byKey.grow(func(i int32) uint64 { return x.hash(x.keyOf(i)) })
+	}
+	pr, i := x.findKey(p[:16], name)
+	if i < 0 {
+		i = int32(len(x.ents))
+		x.ents = append(x.ents, fileEnt{off: off, next: -1, deleted: true})
+		pr.insert(i)
 		if x.heads != nil {
 			x.link(i)
 		}
 	}
-	r := &x.recs[i]
-	if !r.deleted {
-		x.live -= fileRecordSize(r)
+	e := &x.ents[i]
+	if !e.deleted {
+		x.live -= int64(len(x.v.record(e.off)))
 	}
-	r.fileVer, r.deleted = f.fileVer, false
-	x.live += fileRecordSize(r)
-	if r.flags&flagPending != 0 {
-		x.pending[i] = *prev
+	e.off, e.deleted = off, false
+	x.live += int64(RecordHeaderSize + len(p))
+	if p[36]&flagPending != 0 {
+		x.pending[i], _ = decodeVer(p[len(p)-filePrevSize:])
 	} else if len(x.pending) > 0 {
 		delete(x.pending, i)
 	}
 	return i
 }
 
+// remove unlists a file.
+func (x *fileIndex) remove(id, name []byte) {
+	_, i := x.findKey(id, name)
+	if i < 0 || x.ents[i].deleted {
+		return
+	}
+	x.live -= int64(len(x.v.record(x.ents[i].off)))
+	x.ents[i].deleted = true
+	delete(x.pending, i)
+}
+
+// add indexes a file or removal record appended at run time and keeps its
+// bytes; it returns the file's entry (-1 for a removal of an unknown file).
+func (x *fileIndex) add(rec []byte) int32 {
+	p := rec[RecordHeaderSize:]
+	if rec[2] == recFileDelete {
+		name, _ := checkDelete(p)
+		_, i := x.findKey(p[:16], name)
+		x.remove(p[:16], name)
+		return i
+	}
+	name, err := checkFile(p)
+	if err != nil {
+		panic("fsstore: internal error: encoded an invalid file record")
+	}
+	return x.put(p, name, x.v.add(rec))
+}
+
+// rec returns file i's latest record.
+func (x *fileIndex) rec(i int32) fileRec {
+	f, _, err := decodeFile(x.payload(i))
+	if err != nil {
+		panic("fsstore: internal error: indexed an invalid file record")
+	}
+	return f
+}
+
 // linkClients builds the per-client lists.
 func (x *fileIndex) linkClients() {
 	x.heads = make(map[[16]byte]int32)
-	for i := range x.recs {
+	for i := range x.ents {
 		x.link(int32(i))
 	}
 }
 
 // link puts file i at the head of its client's list.
 func (x *fileIndex) link(i int32) {
-	r := &x.recs[i]
-	r.next = -1
-	if head, ok := x.heads[r.client]; ok {
-		r.next = head
+	id, _ := x.keyOf(i)
+	e := &x.ents[i]
+	e.next = -1
+	if head, ok := x.heads[[16]byte(id)]; ok {
+		e.next = head
 	}
-	x.heads[r.client] = i
+	x.heads[[16]byte(id)] = i
 }
 
-// remove drops a file from the listing.
-func (x *fileIndex) remove(client [16]byte, name string) {
-	i, ok := x.byKey[fileKey{client, name}]
-	if !ok || x.recs[i].deleted {
-		return
-	}
-	x.live -= fileRecordSize(&x.recs[i])
-	x.recs[i].deleted = true
-	delete(x.pending, i)
-}
-
-// get returns the index of a listed file, or -1.
-func (x *fileIndex) get(client [16]byte, name string) int32 {
-	i, ok := x.byKey[fileKey{client, name}]
-	if !ok || x.recs[i].deleted {
-		return -1
-	}
-	return i
-}
-
-// emit writes one record per listed file.
-func (x *fileIndex) emit(w io.Writer) error {
-	var buf []byte
-	for i := range x.recs {
-		r := &x.recs[i]
-		if r.deleted {
+// emit writes one record per listed file and the offset of each into offs.
+func (x *fileIndex) emit(w io.Writer, offs []int64) error {
+	pos := int64(HeaderSize)
+	for i, e := range x.ents {
+		if e.deleted {
 			continue
 		}
-		prev := x.pending[int32(i)]
-		buf = appendFile(buf[:0], r, &prev)
-		if _, err := w.Write(buf); err != nil {
+		rec := x.v.record(e.off)
+		if _, err := w.Write(rec); err != nil {
 			return err
 		}
+		offs[i] = pos
+		pos += int64(len(rec))
 	}
 	return nil
+}
+
+// remap points the index at a compacted table. The records of unlisted
+// files, which the table no longer holds but the hash table still keys on,
+// move to the tail.
+func (x *fileIndex) remap(offs []int64, mapped []byte, unmap func() error) {
+	var kept view
+	for i, e := range x.ents {
+		if e.deleted {
+			offs[i] = kept.add(x.v.record(e.off))
+		}
+	}
+	x.v.reset(mapped, unmap)
+	x.v.tail = kept.tail
+	for i := range x.ents {
+		x.ents[i].off = offs[i]
+	}
 }
 
 // storedPath is where a file's bytes live, relative to the data directory.

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -49,13 +48,11 @@ type fileVer struct {
 	flags uint8
 }
 
-// fileRec is the latest record of one (client, name).
+// fileRec is one file record, decoded.
 type fileRec struct {
 	client [16]byte
 	name   string
 	fileVer
-	next    int32 // index of the next file of the same client, -1 at the end
-	deleted bool
 }
 
 func toNanos(t time.Time) int64 {
@@ -89,25 +86,36 @@ func clientRecordSize(c *clientRec) int64 {
 	return RecordHeaderSize + clientFixedSize + int64(len(c.name)+len(c.key))
 }
 
-func decodeClient(p []byte, a *arena) (clientRec, error) {
-	var c clientRec
+// checkClient checks a client payload without allocating and returns the
+// name it holds.
+func checkClient(p []byte) (name []byte, err error) {
 	if len(p) < clientFixedSize {
-		return c, errPayload
+		return nil, errPayload
+	}
+	nn, kn := int(p[33]), int(binary.LittleEndian.Uint16(p[34:]))
+	if len(p) != clientFixedSize+nn+kn {
+		return nil, errPayload
+	}
+	name, key := p[clientFixedSize:clientFixedSize+nn], p[clientFixedSize+nn:]
+	if validClientName(name) != nil || validKey(KeyKind(p[32]), key) != nil {
+		return nil, errPayload
+	}
+	return name, nil
+}
+
+// decodeClient decodes a client payload into a record that owns its bytes.
+func decodeClient(p []byte) (clientRec, error) {
+	var c clientRec
+	name, err := checkClient(p)
+	if err != nil {
+		return c, err
 	}
 	copy(c.id[:], p)
 	c.reg = int64(binary.LittleEndian.Uint64(p[16:]))
 	c.seen = int64(binary.LittleEndian.Uint64(p[24:]))
 	c.kind = KeyKind(p[32])
-	nn, kn := int(p[33]), int(binary.LittleEndian.Uint16(p[34:]))
-	if len(p) != clientFixedSize+nn+kn {
-		return c, errPayload
-	}
-	name, key := p[clientFixedSize:clientFixedSize+nn], p[clientFixedSize+nn:]
-	if validClientName(name) != nil || validKey(c.kind, key) != nil {
-		return c, errPayload
-	}
-	c.name = a.str(name)
-	c.key = a.bytes(key)
+	c.name = string(name)
+	c.key = append([]byte(nil), p[clientFixedSize+len(name):]...)
 	return c, nil
 }
 
@@ -170,32 +178,48 @@ func fileRecordSize(f *fileRec) int64 {
 	return n
 }
 
-func decodeFile(p []byte, a *arena) (f fileRec, prev fileVer, err error) {
+// checkFile checks a file payload without allocating and returns the name
+// it holds.
+func checkFile(p []byte) (name []byte, err error) {
 	if len(p) < fileFixedSize {
-		return f, prev, errPayload
+		return nil, errPayload
 	}
-	copy(f.client[:], p)
-	if f.fileVer, err = decodeVer(p[16:]); err != nil {
-		return f, prev, err
+	v, err := decodeVer(p[16:])
+	if err != nil {
+		return nil, err
 	}
 	nn := int(p[37])
 	want := fileFixedSize + nn
-	if f.flags&flagPending != 0 {
+	if v.flags&flagPending != 0 {
 		want += filePrevSize
 	}
 	if len(p) != want {
-		return f, prev, errPayload
+		return nil, errPayload
 	}
-	name := a.str(p[fileFixedSize : fileFixedSize+nn])
-	if err := ValidateName(name); err != nil {
-		return f, prev, errPayload
+	name = p[fileFixedSize : fileFixedSize+nn]
+	if nameProblem(name) != "" {
+		return nil, errPayload
 	}
-	if f.flags&flagPending != 0 {
-		if prev, err = decodeVer(p[fileFixedSize+nn:]); err != nil || prev.flags&flagPending != 0 {
-			return f, prev, errPayload
+	if v.flags&flagPending != 0 {
+		if prev, err := decodeVer(p[want-filePrevSize:]); err != nil || prev.flags&flagPending != 0 {
+			return nil, errPayload
 		}
 	}
-	f.name = name
+	return name, nil
+}
+
+// decodeFile decodes a file payload; prev is set for a pending record.
+func decodeFile(p []byte) (f fileRec, prev fileVer, err error) {
+	name, err := checkFile(p)
+	if err != nil {
+		return f, prev, err
+	}
+	copy(f.client[:], p)
+	f.fileVer, _ = decodeVer(p[16:])
+	f.name = string(name)
+	if f.flags&flagPending != 0 {
+		prev, _ = decodeVer(p[len(p)-filePrevSize:])
+	}
 	return f, prev, nil
 }
 
@@ -208,16 +232,26 @@ func appendDelete(dst []byte, client *[16]byte, name string) []byte {
 	return endRecord(dst, start)
 }
 
-func decodeDelete(p []byte, a *arena) (client [16]byte, name string, err error) {
+// checkDelete checks a removal payload without allocating and returns the
+// name it holds.
+func checkDelete(p []byte) (name []byte, err error) {
 	if len(p) < deleteFixedSize || len(p) != deleteFixedSize+int(p[16]) {
-		return client, "", errPayload
+		return nil, errPayload
+	}
+	name = p[deleteFixedSize:]
+	if nameProblem(name) != "" {
+		return nil, errPayload
+	}
+	return name, nil
+}
+
+func decodeDelete(p []byte) (client [16]byte, name string, err error) {
+	n, err := checkDelete(p)
+	if err != nil {
+		return client, "", err
 	}
 	copy(client[:], p)
-	name = a.str(p[deleteFixedSize:])
-	if ValidateName(name) != nil {
-		return client, "", errPayload
-	}
-	return client, name, nil
+	return client, string(n), nil
 }
 
 // validClientName checks a client name: 1 to 255 bytes of UTF-8 without
@@ -247,42 +281,4 @@ func validKey(kind KeyKind, key []byte) error {
 		return fmt.Errorf("%w: kind %d with %d bytes", ErrBadKey, kind, len(key))
 	}
 	return nil
-}
-
-// arena hands out strings and byte slices carved from large blocks, so that
-// loading a million records does not make millions of small allocations.
-// What it returns is never written again. The zero value is ready to use.
-type arena struct {
-	sb  *strings.Builder
-	buf []byte
-}
-
-const arenaBlock = 64 << 10
-
-// str returns p as a string. A strings.Builder never modifies bytes it has
-// handed out through String, so substrings of it are stable.
-func (a *arena) str(p []byte) string {
-	if a == nil {
-		return string(p)
-	}
-	if a.sb == nil || a.sb.Cap()-a.sb.Len() < len(p) {
-		a.sb = new(strings.Builder)
-		a.sb.Grow(max(arenaBlock, len(p)))
-	}
-	start := a.sb.Len()
-	a.sb.Write(p)
-	return a.sb.String()[start:]
-}
-
-// bytes returns a copy of p that cannot be appended to in place.
-func (a *arena) bytes(p []byte) []byte {
-	if a == nil {
-		return append([]byte(nil), p...)
-	}
-	if cap(a.buf)-len(a.buf) < len(p) {
-		a.buf = make([]byte, 0, max(arenaBlock, len(p)))
-	}
-	start := len(a.buf)
-	a.buf = append(a.buf, p...)
-	return a.buf[start:len(a.buf):len(a.buf)]
 }

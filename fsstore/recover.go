@@ -23,7 +23,7 @@ func (s *Store) resolvePending() error {
 	s.mu.RUnlock()
 	for _, i := range todo {
 		s.mu.RLock()
-		cur, prev := s.files.recs[i], s.files.pending[i]
+		cur, prev := s.files.rec(i), s.files.pending[i]
 		s.mu.RUnlock()
 		rec, what, err := s.settle(cur, prev)
 		if err != nil {
@@ -96,8 +96,8 @@ func (s *Store) deleteFile(client [16]byte, name string) error {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	s.files.remove(client, name)
 	s.scratch = appendDelete(s.scratch[:0], &client, name)
+	s.files.add(s.scratch)
 	end := s.flog.add(s.scratch)
 	s.mu.Unlock()
 	return s.flog.wait(end, true)

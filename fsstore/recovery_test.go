@@ -52,6 +52,7 @@ func recordEnds(t testing.TB, data []byte) []int {
 // skipping the records whose index is in skip.
 func expectState(data []byte, kind byte, cut int, skip int) string {
 	ci, fi := newClientIndex(0), newFileIndex(0)
+	ci.v.mapped, fi.v.mapped = data, data
 	i := 0
 	for off := HeaderSize; off < cut; i++ {
 		typ, p, n, ok := DecodeRecord(data[off:cut])
@@ -60,9 +61,9 @@ func expectState(data []byte, kind byte, cut int, skip int) string {
 		}
 		if i != skip {
 			if kind == kindClients {
-				ci.apply(typ, p)
+				ci.apply(typ, p, int64(off))
 			} else {
-				fi.apply(typ, p)
+				fi.apply(typ, p, int64(off))
 			}
 		}
 		off += n
@@ -75,7 +76,8 @@ func expectState(data []byte, kind byte, cut int, skip int) string {
 
 func dumpClients(x *clientIndex) string {
 	var lines []string
-	for _, c := range x.recs {
+	for i := range x.ents {
+		c := x.rec(int32(i))
 		lines = append(lines, fmt.Sprintf("%x %q %d %x %d %d", c.id, c.name, c.kind, c.key, c.reg, c.seen))
 	}
 	slices.Sort(lines)
@@ -86,11 +88,12 @@ func dumpClients(x *clientIndex) string {
 // in the sample directory, where every rename happened.
 func dumpFiles(x *fileIndex) string {
 	var lines []string
-	for _, f := range x.recs {
+	for i := range x.ents {
+		f := x.rec(int32(i))
 		if f.flags&flagPending != 0 {
 			f.flags = f.flags&^flagPending | flagVerified
 		}
-		if !f.deleted {
+		if !x.ents[i].deleted {
 			lines = append(lines, fmt.Sprintf("%x %q %+v", f.client, f.name, f.fileVer))
 		}
 	}

@@ -92,10 +92,10 @@ func (s *Store) load(write bool) (cl, fl *loaded, err error) {
 	go func() {
 		defer close(done)
 		s.files = newFileIndex(sizeHint(filepath.Join(s.dir, FilesTable), 64))
-		fl, ferr = loadTable(filepath.Join(s.dir, FilesTable), kindFiles, write, s.files.apply)
+		fl, ferr = loadTable(filepath.Join(s.dir, FilesTable), kindFiles, write, &s.files)
 	}()
-	s.clients = newClientIndex(sizeHint(filepath.Join(s.dir, ClientsTable), 80))
-	cl, err = loadTable(filepath.Join(s.dir, ClientsTable), kindClients, write, s.clients.apply)
+	s.clients = newClientIndex(sizeHint(filepath.Join(s.dir, ClientsTable), 90))
+	cl, err = loadTable(filepath.Join(s.dir, ClientsTable), kindClients, write, &s.clients)
 	<-done
 	if err == nil {
 		err = ferr
@@ -106,6 +106,7 @@ func (s *Store) load(write bool) (cl, fl *loaded, err error) {
 				ld.f.Close()
 			}
 		}
+		s.releaseViews()
 		return nil, nil, err
 	}
 	return cl, fl, nil
@@ -162,6 +163,9 @@ func (s *Store) Close() error {
 	if ferr := s.flog.close(); err == nil {
 		err = ferr
 	}
+	s.mu.Lock()
+	s.releaseViews()
+	s.mu.Unlock()
 	s.unlock()
 	return err
 }
@@ -184,17 +188,16 @@ func (s *Store) Register(name string, kind KeyKind, pub []byte, now time.Time) (
 		s.mu.Unlock()
 		return Client{}, ErrClosed
 	}
-	if _, taken := s.clients.byName[name]; taken {
+	if s.clients.byNameFind(name) >= 0 {
 		s.mu.Unlock()
 		return Client{}, fmt.Errorf("%w: %q", ErrNameTaken, name)
 	}
 	for {
 		rand.Read(c.id[:]) // never fails (crypto/rand)
-		if _, dup := s.clients.byID[c.id]; !dup && c.id != ([16]byte{}) {
+		if s.clients.find(c.id) < 0 && c.id != ([16]byte{}) {
 			break
 		}
 	}
-	s.clients.put(&c)
 	end, compact := s.appendClient(&c)
 	s.mu.Unlock()
 	if err := s.clog.wait(end, true); err != nil {
@@ -204,9 +207,11 @@ func (s *Store) Register(name string, kind KeyKind, pub []byte, now time.Time) (
 	return c.client(), nil
 }
 
-// appendClient adds a client record to the log. Called with s.mu held.
+// appendClient indexes a client record and adds it to the log. Called with
+// s.mu held.
 func (s *Store) appendClient(c *clientRec) (end int64, compact *log) {
 	s.scratch = appendClient(s.scratch[:0], c)
+	s.clients.add(s.scratch)
 	end = s.clog.add(s.scratch)
 	return end, s.needsCompaction(s.clog, s.clients.live)
 }
@@ -221,14 +226,13 @@ func (s *Store) SetKey(id [16]byte, kind KeyKind, pub []byte) error {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	i, ok := s.clients.byID[id]
-	if !ok {
+	i := s.clients.find(id)
+	if i < 0 {
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %x", ErrNoClient, id)
 	}
-	c := s.clients.recs[i]
-	c.kind, c.key = kind, append([]byte(nil), pub...)
-	s.clients.put(&c)
+	c := s.clients.rec(i)
+	c.kind, c.key = kind, pub
 	end, compact := s.appendClient(&c)
 	s.mu.Unlock()
 	if err := s.clog.wait(end, true); err != nil {
@@ -242,22 +246,24 @@ func (s *Store) SetKey(id [16]byte, kind KeyKind, pub []byte) error {
 func (s *Store) Client(id [16]byte) (Client, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i, ok := s.clients.byID[id]
-	if !ok {
+	i := s.clients.find(id)
+	if i < 0 {
 		return Client{}, false
 	}
-	return s.clients.recs[i].client(), true
+	c := s.clients.rec(i)
+	return c.client(), true
 }
 
 // ClientByName returns the client registered under name.
 func (s *Store) ClientByName(name string) (Client, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i, ok := s.clients.byName[name]
-	if !ok {
+	i := s.clients.byNameFind(name)
+	if i < 0 {
 		return Client{}, false
 	}
-	return s.clients.recs[i].client(), true
+	c := s.clients.rec(i)
+	return c.client(), true
 }
 
 // Touch sets a client's LastSeen. The record is written but not fsynced: a
@@ -268,12 +274,12 @@ func (s *Store) Touch(id [16]byte, t time.Time) error {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	i, ok := s.clients.byID[id]
-	if !ok {
+	i := s.clients.find(id)
+	if i < 0 {
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %x", ErrNoClient, id)
 	}
-	s.clients.recs[i].seen = toNanos(t)
+	s.clients.ents[i].seen = toNanos(t)
 	s.scratch = appendTouch(s.scratch[:0], &id, toNanos(t))
 	s.clog.add(s.scratch)
 	compact := s.needsCompaction(s.clog, s.clients.live)
@@ -299,11 +305,11 @@ func (s *Store) Files(id [16]byte) []File {
 	var out []File
 	i, ok := s.files.heads[id]
 	for ok && i >= 0 {
-		r := &s.files.recs[i]
-		if !r.deleted {
+		if !s.files.ents[i].deleted {
+			r := s.files.rec(i)
 			out = append(out, r.file())
 		}
-		i = r.next
+		i = s.files.ents[i].next
 	}
 	return out
 }
@@ -316,5 +322,13 @@ func (s *Store) File(id [16]byte, name string) (File, bool) {
 	if i < 0 {
 		return File{}, false
 	}
-	return s.files.recs[i].file(), true
+	r := s.files.rec(i)
+	return r.file(), true
+}
+
+// releaseViews unmaps the tables. Called with s.mu held or before the
+// Store is shared.
+func (s *Store) releaseViews() {
+	s.clients.v.release()
+	s.files.v.release()
 }

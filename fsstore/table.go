@@ -1,6 +1,7 @@
 package fsstore
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -25,11 +26,12 @@ type loaded struct {
 	records  int
 }
 
-// loadTable reads the table at path, calling apply for every intact record.
-// apply's error marks a record as damaged. With write set, a missing table is
-// created, a leftover compaction file removed and a torn tail cut off, and
-// the file is returned open for appending.
-func loadTable(path string, kind byte, write bool, apply func(typ byte, p []byte) error) (*loaded, error) {
+// loadTable reads the table at path into idx: it maps the file into idx's
+// view and applies every intact record; apply's error marks a record as
+// damaged. With write set, a missing table is created, a leftover compaction
+// file removed and a torn tail cut off, and the file is returned open for
+// appending.
+func loadTable(path string, kind byte, write bool, idx tableIndex) (*loaded, error) {
 	ld := &loaded{}
 	if write {
 		if err := os.Remove(path + compactSuffix); err == nil {
@@ -43,7 +45,7 @@ func loadTable(path string, kind byte, write bool, apply func(typ byte, p []byte
 	if err != nil {
 		return nil, fmt.Errorf("fsstore: open %s: %w", path, err)
 	}
-	if err := ld.read(f, path, kind, apply); err != nil {
+	if err := ld.mapAndRead(f, path, kind, idx); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -57,6 +59,21 @@ func loadTable(path string, kind byte, write bool, apply func(typ byte, p []byte
 		f.Close()
 	}
 	return ld, nil
+}
+
+// mapAndRead maps the table into idx's view and reads it.
+func (ld *loaded) mapAndRead(f *os.File, path string, kind byte, idx tableIndex) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("fsstore: %s: %w", path, err)
+	}
+	m, unmap, err := mapFile(f, fi.Size())
+	if err != nil {
+		return fmt.Errorf("fsstore: map %s: %w", path, err)
+	}
+	v := idx.view()
+	v.mapped, v.unmap = m, unmap
+	return ld.read(m, path, kind, idx.apply)
 }
 
 // openTableFile opens a table, creating an empty one atomically if missing
@@ -75,26 +92,21 @@ func openTableFile(path string, kind byte, write bool) (*os.File, error) {
 	return f, err
 }
 
-// read checks the header and scans the records.
-func (ld *loaded) read(f *os.File, path string, kind byte, apply func(typ byte, p []byte) error) error {
-	var h [HeaderSize]byte
-	n, _ := io.ReadFull(f, h[:])
-	state, err := checkHeader(h[:n], kind)
+// read checks the header and scans the records of the table's bytes.
+func (ld *loaded) read(data []byte, path string, kind byte, apply func(typ byte, p []byte, off int64) error) error {
+	h := data[:min(len(data), HeaderSize)]
+	state, err := checkHeader(h, kind)
 	if err != nil {
 		return fmt.Errorf("fsstore: %s: %w", path, err)
 	}
 	if state == headerShort {
 		ld.rewrite = true
-		ld.note(ProblemHeader, path, 0, fmt.Sprintf("table shorter than its header (%d bytes)", n), false)
+		ld.note(ProblemHeader, path, 0, fmt.Sprintf("table shorter than its header (%d bytes)", len(h)), false)
 		return nil
 	}
 	var bad int
-	var sizeHint int64 = readBufSize
-	if fi, err := f.Stat(); err == nil {
-		sizeHint = fi.Size()
-	}
-	res := scan(f, HeaderSize, sizeHint, func(typ byte, p []byte, off int64) {
-		if err := apply(typ, p); err != nil {
+	res := scan(bytes.NewReader(data[HeaderSize:]), HeaderSize, int64(len(data)), func(typ byte, p []byte, off int64) {
+		if err := apply(typ, p, off); err != nil {
 			bad++
 			ld.note(ProblemDamaged, path, off, fmt.Sprintf("record type %d: %v", typ, err), false)
 		}

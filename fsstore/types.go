@@ -1,9 +1,9 @@
 package fsstore
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -89,28 +89,28 @@ const (
 // characters, and must not start with ".ferry" (reserved for temporary
 // files). The error wraps ErrBadName and says why.
 func ValidateName(name string) error {
-	why := nameProblem(name)
+	why := nameProblem([]byte(name))
 	if why == "" {
 		return nil
 	}
 	return fmt.Errorf("%w %q: %s", ErrBadName, truncName(name), why)
 }
 
-func nameProblem(name string) string {
+func nameProblem(name []byte) string {
 	switch {
-	case name == "":
+	case len(name) == 0:
 		return "empty"
 	case len(name) > MaxNameSize:
 		return fmt.Sprintf("longer than %d bytes", MaxNameSize)
-	case name == "." || name == "..":
+	case string(name) == "." || string(name) == "..":
 		return "not a file name"
-	case !utf8.ValidString(name):
+	case !utf8.Valid(name):
 		return "not valid UTF-8"
-	case strings.HasPrefix(strings.ToLower(name), reservedPrefix):
+	case len(name) >= len(reservedPrefix) && bytes.EqualFold(name[:len(reservedPrefix)], []byte(reservedPrefix)):
 		return "names starting with " + reservedPrefix + " are reserved"
 	}
-	for i := 0; i < len(name); i++ {
-		switch c := name[i]; {
+	for _, c := range name {
+		switch {
 		case c == '/' || c == '\\':
 			return "contains a path separator"
 		case c == 0:

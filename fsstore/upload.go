@@ -37,7 +37,7 @@ func (s *Store) NewUpload(id [16]byte, name string) (*Upload, error) {
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if _, ok := s.clients.byID[id]; !ok {
+	if s.clients.find(id) < 0 {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("%w: %x", ErrNoClient, id)
 	}
@@ -187,7 +187,7 @@ func (s *Store) markPending(rec *fileRec) (prev fileRec, ok bool, err error) {
 	s.mu.RLock()
 	i := s.files.get(rec.client, rec.name)
 	if i >= 0 {
-		prev = s.files.recs[i]
+		prev = s.files.rec(i)
 		if prev.flags&flagPending != 0 {
 			prev.fileVer = s.files.pending[i]
 		}
@@ -209,8 +209,8 @@ func (s *Store) putFile(rec *fileRec, prev *fileVer) (int32, error) {
 		s.mu.Unlock()
 		return -1, ErrClosed
 	}
-	i := s.files.put(rec, prev)
 	s.scratch = appendFile(s.scratch[:0], rec, prev)
+	i := s.files.add(s.scratch)
 	end := s.flog.add(s.scratch)
 	compact := s.needsCompaction(s.flog, s.files.live)
 	s.mu.Unlock()
