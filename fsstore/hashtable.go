@@ -25,7 +25,7 @@ func newHashTable(hint int) hashTable {
 
 // probe walks the slots of one hash.
 type probe struct {
-	t   *hashTable
+	t    *hashTable
 	s    int    // current slot
 	prev int    // slot of the entry next returned last
 	tag  uint32 // low 32 bits of the hash
