@@ -16,7 +16,7 @@ func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 	if size == 0 {
 		return nil, nil, nil
 	}
-	if int64(int(size)) == size {
+	if int64(int(size)) == size && !forceRead {
 		b, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
 		if err == nil {
 			return b, func() error { return syscall.Munmap(b) }, nil

@@ -53,6 +53,9 @@ func (v *view) release() {
 	v.mapped, v.unmap = nil, nil
 }
 
+// forceRead makes mapFile read instead of map, to test that path.
+var forceRead bool
+
 // readFile reads the first size bytes of f into memory.
 func readFile(f *os.File, size int64) ([]byte, func() error, error) {
 	if int64(int(size)) != size {
