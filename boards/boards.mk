@@ -29,6 +29,13 @@ size-report:
 	@./boards/size.sh report ath79
 
 # test-cross: every package's tests for arm (v6), arm64, mips and mipsle under
-# qemu-user (qemu-user-static must be installed).
-test-cross:
-	@./boards/test-cross.sh
+# qemu-user (qemu-user-static must be installed), then transfers between the
+# native build and the big-endian (ath79) and little-endian (ramips) router
+# builds under qemu.
+# Each part runs even when an earlier one failed; the target fails if any did.
+test-cross: build board-ath79 board-ramips-mt7621
+	@rc=0; \
+	./boards/test-cross.sh || rc=1; \
+	./boards/e2e-cross.sh bin/ferry dist/ferry-ath79 mips || rc=1; \
+	./boards/e2e-cross.sh bin/ferry dist/ferry-ramips-mt7621 mipsle || rc=1; \
+	exit $$rc
