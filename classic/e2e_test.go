@@ -149,11 +149,13 @@ func TestRegisterUploadReconnect(t *testing.T) {
 // TestResends forces checksum mismatches on the server side: up to three
 // resends succeed, a fourth failure ends with 1031 and nothing stored.
 func TestResends(t *testing.T) {
-	for _, failures := range []int{1, 3, 4} {
-		t.Run("", func(t *testing.T) {
+	for i, failures := range []int{1, 3, 4, 2} {
+		ack := i == 3 // and once with a server that answers 1030 with 2104
+		t.Run(fmt.Sprintf("failures=%d,ack=%v", failures, ack), func(t *testing.T) {
 			var mu sync.Mutex
 			bad := 0
 			ts := startServer(t, func(s *Server) {
+				s.AckResend = ack
 				s.sumHook = func(sum uint32) uint32 {
 					mu.Lock()
 					defer mu.Unlock()

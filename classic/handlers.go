@@ -154,7 +154,7 @@ func (sc *conn) decrypt(w *fsstore.Upload, key *[AESKeySize]byte, n uint32) erro
 }
 
 // finish answers 1029 (commit, 2104), 1030 (reset for the 1028 that
-// follows, no answer) and 1031 (abort, 2104).
+// follows, no answer unless AckResend) and 1031 (abort, 2104).
 func (sc *conn) finish(req *Request) error {
 	h := &req.Header
 	p := sc.srv.takePending(h.ClientID)
@@ -177,7 +177,9 @@ func (sc *conn) finish(req *Request) error {
 		}
 		p.resend = true
 		sc.srv.putPending(h.ClientID, p)
-		return nil
+		if !sc.srv.AckResend {
+			return nil
+		}
 	default:
 		p.up.Abort()
 	}

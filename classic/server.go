@@ -34,6 +34,9 @@ type Server struct {
 	// Logf, if set, receives one line per refused request or failed
 	// connection.
 	Logf func(format string, args ...any)
+	// AckResend answers 1030 with 2104, as some deployed servers do, for
+	// clients that wait for an answer; the seed says nothing comes.
+	AckResend bool
 
 	// sumHook, set by tests, alters the checksum sent in 2103.
 	sumHook func(uint32) uint32
