@@ -82,10 +82,6 @@ func appendClient(dst []byte, c *clientRec) []byte {
 	return endRecord(dst, start)
 }
 
-func clientRecordSize(c *clientRec) int64 {
-	return RecordHeaderSize + clientFixedSize + int64(len(c.name)+len(c.key))
-}
-
 // checkClient checks a client payload without allocating and returns the
 // name it holds.
 func checkClient(p []byte) (name []byte, err error) {
@@ -168,14 +164,6 @@ func appendFile(dst []byte, f *fileRec, prev *fileVer) []byte {
 		dst = appendVer(dst, prev)
 	}
 	return endRecord(dst, start)
-}
-
-func fileRecordSize(f *fileRec) int64 {
-	n := int64(RecordHeaderSize + fileFixedSize + len(f.name))
-	if f.flags&flagPending != 0 {
-		n += filePrevSize
-	}
-	return n
 }
 
 // checkFile checks a file payload without allocating and returns the name
