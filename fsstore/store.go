@@ -17,8 +17,10 @@ type Store struct {
 	dir  string
 	opts Options
 
-	mu      sync.RWMutex // guards everything below, and the order of appends
-	closed  bool
+	mu      sync.RWMutex   // guards everything below, and the order of appends
+	closing bool           // Close has begun: no new commits
+	closed  bool           // the logs are closing or closed, the tables unmapped
+	commits sync.WaitGroup // commits in progress, which Close lets finish
 	clients clientIndex
 	files   fileIndex
 	clog    *log
@@ -153,10 +155,14 @@ func (s *Store) logf(format string, args ...any) {
 // progress cannot be committed afterwards.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closing {
 		s.mu.Unlock()
 		return ErrClosed
 	}
+	s.closing = true
+	s.mu.Unlock()
+	s.commits.Wait()
+	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	err := s.clog.close()
@@ -246,7 +252,7 @@ func (s *Store) SetKey(id [16]byte, kind KeyKind, pub []byte) error {
 func (s *Store) Client(id [16]byte) (Client, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i := s.clients.find(id)
+	i := s.findClient(id)
 	if i < 0 {
 		return Client{}, false
 	}
@@ -258,6 +264,9 @@ func (s *Store) Client(id [16]byte) (Client, bool) {
 func (s *Store) ClientByName(name string) (Client, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.closed {
+		return Client{}, false
+	}
 	i := s.clients.byNameFind(name)
 	if i < 0 {
 		return Client{}, false
@@ -295,7 +304,7 @@ func (s *Store) Files(id [16]byte) []File {
 	if s.files.heads == nil {
 		s.mu.RUnlock()
 		s.mu.Lock()
-		if s.files.heads == nil {
+		if s.files.heads == nil && !s.closed {
 			s.files.linkClients()
 		}
 		s.mu.Unlock()
@@ -304,6 +313,7 @@ func (s *Store) Files(id [16]byte) []File {
 	defer s.mu.RUnlock()
 	var out []File
 	i, ok := s.files.heads[id]
+	ok = ok && !s.closed
 	for ok && i >= 0 {
 		if !s.files.ents[i].deleted {
 			r := s.files.rec(i)
@@ -318,12 +328,30 @@ func (s *Store) Files(id [16]byte) []File {
 func (s *Store) File(id [16]byte, name string) (File, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i := s.files.get(id, name)
+	i := s.getFile(id, name)
 	if i < 0 {
 		return File{}, false
 	}
 	r := s.files.rec(i)
 	return r.file(), true
+}
+
+// findClient is clients.find, or -1 once the Store is closed (and the
+// tables unmapped). Called with s.mu held.
+func (s *Store) findClient(id [16]byte) int32 {
+	if s.closed {
+		return -1
+	}
+	return s.clients.find(id)
+}
+
+// getFile is files.get, or -1 once the Store is closed. Called with s.mu
+// held.
+func (s *Store) getFile(id [16]byte, name string) int32 {
+	if s.closed {
+		return -1
+	}
+	return s.files.get(id, name)
 }
 
 // releaseViews unmaps the tables. Called with s.mu held or before the

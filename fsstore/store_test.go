@@ -266,3 +266,95 @@ func TestSecondOpenLocked(t *testing.T) {
 	s = openT(t, dir, nil)
 	s.Close()
 }
+
+// TestUseAfterClose: a closed Store answers "not found" or ErrClosed, and
+// an upload in flight cannot commit; nothing reads the unmapped tables.
+func TestUseAfterClose(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, nil)
+	c, _ := s.Register("c", KeyEd25519, key32(1), t0)
+	upload(t, s, c.ID, "f", []byte("x"))
+	u, _ := s.NewUpload(c.ID, "f")
+	u.Write([]byte("y"))
+	s.Close()
+	if _, ok := s.Client(c.ID); ok {
+		t.Error("Client after Close")
+	}
+	if _, ok := s.ClientByName("c"); ok {
+		t.Error("ClientByName after Close")
+	}
+	if _, ok := s.File(c.ID, "f"); ok || len(s.Files(c.ID)) != 0 {
+		t.Error("File(s) after Close")
+	}
+	if _, err := u.Commit(false, t0); !errors.Is(err, ErrClosed) {
+		t.Errorf("Commit after Close: %v", err)
+	}
+	u.Abort()
+	if data, _ := os.ReadFile(filepath.Join(dir, FilesDir, fmt.Sprintf("%x", c.ID), "f")); string(data) != "x" {
+		t.Errorf("a refused commit replaced the stored file with %q", data)
+	}
+	if _, err := s.Register("d", KeyNone, nil, t0); !errors.Is(err, ErrClosed) {
+		t.Errorf("Register after Close: %v", err)
+	}
+	if err := s.Touch(c.ID, t0); !errors.Is(err, ErrClosed) {
+		t.Errorf("Touch after Close: %v", err)
+	}
+	if _, err := s.NewUpload(c.ID, "g"); !errors.Is(err, ErrClosed) {
+		t.Errorf("NewUpload after Close: %v", err)
+	}
+	if err := s.Close(); !errors.Is(err, ErrClosed) {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestCloseDuringCommits closes the Store while uploads commit: every
+// commit that returned nil survives, and no listed file has other bytes.
+func TestCloseDuringCommits(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, nil)
+	c, _ := s.Register("c", KeyEd25519, key32(1), t0)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := map[string]string{}
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				name, data := fmt.Sprintf("f%d", g), fmt.Sprintf("g%d-v%d", g, i)
+				u, err := s.NewUpload(c.ID, name)
+				if err != nil {
+					return
+				}
+				u.Write([]byte(data))
+				_, err = u.Commit(false, t0)
+				u.Abort()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				done[name] = data
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	s.Close()
+	wg.Wait()
+	if rep, _ := Check(dir, false); len(rep.Problems) > 0 {
+		for _, p := range rep.Problems {
+			if p.Kind != ProblemLeftover && p.Kind != ProblemOrphan {
+				t.Errorf("after Close: %v", p)
+			}
+		}
+	}
+	s = openT(t, dir, nil)
+	defer s.Close()
+	for name, data := range done {
+		f, ok := s.File(c.ID, name)
+		got, _ := os.ReadFile(filepath.Join(dir, f.Path))
+		if !ok || !f.Verified || string(got) != data {
+			t.Errorf("%s: committed %q, listed %v %+v with %q", name, data, ok, f, got)
+		}
+	}
+}

@@ -164,6 +164,14 @@ func (u *Upload) Commit(classic bool, now time.Time) (File, error) {
 // resolve, never a verified record describing bytes that are not there.
 // Called with the client's commit lock held.
 func (s *Store) commit(rec *fileRec, tmp, final string) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.commits.Add(1)
+	s.mu.Unlock()
+	defer s.commits.Done()
 	prev, hadPrev, err := s.markPending(rec)
 	if err != nil {
 		return err
@@ -185,7 +193,7 @@ func (s *Store) commit(rec *fileRec, tmp, final string) error {
 // returns the listed record.
 func (s *Store) markPending(rec *fileRec) (prev fileRec, ok bool, err error) {
 	s.mu.RLock()
-	i := s.files.get(rec.client, rec.name)
+	i := s.getFile(rec.client, rec.name)
 	if i >= 0 {
 		prev = s.files.rec(i)
 		if prev.flags&flagPending != 0 {
