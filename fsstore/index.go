@@ -11,8 +11,28 @@ import (
 
 // tableIndex is what loadTable fills.
 type tableIndex interface {
+	reserve(n int) // room for about n entries, before any apply
 	apply(typ byte, p []byte, off int64) error
 	view() *view
+}
+
+// countRecords counts the records of type typ by following the length
+// fields from the first record, without checking CRCs: a size hint for the
+// index, exact for a healthy table. It stops at the first implausible
+// header.
+func countRecords(data []byte, typ byte) int {
+	n := 0
+	for off := HeaderSize; off+RecordHeaderSize <= len(data); {
+		size := recordLen(data[off:])
+		if size == 0 {
+			break
+		}
+		if data[off+2] == typ {
+			n++
+		}
+		off += size
+	}
+	return n
 }
 
 // clientEnt is one client: where its latest client record is, and its
@@ -45,6 +65,13 @@ func newClientIndex(hint int) clientIndex {
 }
 
 func (x *clientIndex) view() *view { return &x.v }
+
+func (x *clientIndex) reserve(n int) {
+	if n > cap(x.ents) {
+		x.ents = make([]clientEnt, 0, n)
+		x.byID, x.byName = newHashTable(n), newHashTable(n)
+	}
+}
 
 func (x *clientIndex) payload(i int32) []byte { return x.v.payload(x.ents[i].off) }
 
@@ -239,6 +266,13 @@ func newFileIndex(hint int) fileIndex {
 }
 
 func (x *fileIndex) view() *view { return &x.v }
+
+func (x *fileIndex) reserve(n int) {
+	if n > cap(x.ents) {
+		x.ents = make([]fileEnt, 0, n)
+		x.byKey = newHashTable(n)
+	}
+}
 
 func (x *fileIndex) payload(i int32) []byte { return x.v.payload(x.ents[i].off) }
 

@@ -93,10 +93,10 @@ func (s *Store) load(write bool) (cl, fl *loaded, err error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.files = newFileIndex(sizeHint(filepath.Join(s.dir, FilesTable), 64))
+		s.files = newFileIndex(0)
 		fl, ferr = loadTable(filepath.Join(s.dir, FilesTable), kindFiles, write, &s.files)
 	}()
-	s.clients = newClientIndex(sizeHint(filepath.Join(s.dir, ClientsTable), 90))
+	s.clients = newClientIndex(0)
 	cl, err = loadTable(filepath.Join(s.dir, ClientsTable), kindClients, write, &s.clients)
 	<-done
 	if err == nil {
@@ -112,16 +112,6 @@ func (s *Store) load(write bool) (cl, fl *loaded, err error) {
 		return nil, nil, err
 	}
 	return cl, fl, nil
-}
-
-// sizeHint guesses a table's record count from its size, to size the maps
-// once instead of growing them.
-func sizeHint(path string, recSize int64) int {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return int(min(fi.Size()/recSize, 1<<26))
 }
 
 // recover rewrites tables whose header was damaged, reports what loading

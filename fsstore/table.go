@@ -73,6 +73,11 @@ func (ld *loaded) mapAndRead(f *os.File, path string, kind byte, idx tableIndex)
 	}
 	v := idx.view()
 	v.mapped, v.unmap = m, unmap
+	typ := byte(recClient)
+	if kind == kindFiles {
+		typ = recFile
+	}
+	idx.reserve(countRecords(m, typ))
 	return ld.read(m, path, kind, idx.apply)
 }
 
