@@ -83,13 +83,13 @@ mkdir -p "$SSHD" "$TMP/dst" /run/sshd
 ssh-keygen -q -t ed25519 -N '' -f "$SSHD/host_key"
 ssh-keygen -q -t ed25519 -N '' -f "$SSHD/client_key"
 cp "$SSHD/client_key.pub" "$SSHD/authorized_keys"
-chmod 600 "$SSHD/authorized_keys"
+chmod 644 "$SSHD/authorized_keys" # sshd reads it as the login user
 SSH_PORT=$(freeport)
 # A temporary user with /bin/sh as its shell receives the files: a root login
 # would run root's ~/.bashrc (sshd has bash source it) before every scp, and
 # on this machine that alone costs about a second. Removed on exit.
 USER_NAME=ferrybench$$
-useradd -M -d "$TMP/dst" -s /bin/sh "$USER_NAME"
+useradd -M -p '*' -d "$TMP/dst" -s /bin/sh "$USER_NAME" # '*': no password, yet not locked (sshd without PAM refuses locked accounts)
 SSH_USER_ADDED=$USER_NAME
 chown "$USER_NAME" "$TMP/dst"
 chmod 711 "$TMP" # mktemp made it 0700
@@ -245,6 +245,7 @@ set terminal pngcairo size 900,520 font ",10" noenhanced
 set output "$PLOT"
 set title "ferry vs OpenSSH upload over loopback, tmpfs to tmpfs ($(nproc) cores)"
 set logscale x 2
+set xrange [7:1500]
 set xlabel "file size (MiB)"
 set xtics ("10" 10, "100" 100, "1024" 1024)
 set ylabel "throughput (MB/s)"
