@@ -358,3 +358,24 @@ func TestCloseDuringCommits(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedSyncIsSticky: once a write or fsync of a table fails, nothing
+// more is acknowledged, since what reached the disk is no longer known.
+func TestFailedSyncIsSticky(t *testing.T) {
+	s := openT(t, t.TempDir(), nil)
+	defer s.Close()
+	s.clog.f.Close() // every later write fails
+	if _, err := s.Register("a", KeyNone, nil, t0); err == nil {
+		t.Fatal("Register acknowledged after a failed write")
+	}
+	f, err := os.OpenFile(s.clog.path, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.clog.mu.Lock()
+	s.clog.f = f // the disk works again
+	s.clog.mu.Unlock()
+	if _, err := s.Register("b", KeyNone, nil, t0); err == nil {
+		t.Fatal("Register acknowledged after an earlier failed write")
+	}
+}
