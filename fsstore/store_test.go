@@ -177,7 +177,7 @@ func TestUploadCommit(t *testing.T) {
 	}
 }
 
-func TestUploadWriteAllocs(t *testing.T) {
+func TestHotPathAllocs(t *testing.T) {
 	s := openT(t, t.TempDir(), nil)
 	defer s.Close()
 	c, _ := s.Register("c", KeyEd25519, key32(1), t0)
@@ -186,6 +186,9 @@ func TestUploadWriteAllocs(t *testing.T) {
 	buf := make([]byte, 4096)
 	if n := testing.AllocsPerRun(100, func() { u.Write(buf) }); n != 0 {
 		t.Fatalf("Upload.Write allocates %v times", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { s.Touch(c.ID, t0) }); n != 0 {
+		t.Fatalf("Touch allocates %v times", n)
 	}
 }
 
