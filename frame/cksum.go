@@ -118,10 +118,10 @@ func cksumReflected(crc uint32, p []byte, blk *[cksumBlock]byte) uint32 {
 	return bits.Reverse32(^r)
 }
 
-// reverseBits stores in dst the bytes of src with the order of the bits in
-// each byte reversed; dst is at least as long as src. Two words a round
+// reverseBitsGeneric is reverseBits in Go, for CPUs without an assembly
+// version (cksum_amd64.s) and for the tail of a block. Two words a round
 // keep both of the CPU's shift units busy.
-func reverseBits(dst, src []byte) {
+func reverseBitsGeneric(dst, src []byte) {
 	const m1, m2, m4 = 0x5555555555555555, 0x3333333333333333, 0x0f0f0f0f0f0f0f0f
 	dst = dst[:len(src)]
 	for len(src) >= 16 {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -148,5 +149,25 @@ func BenchmarkCksumSliced64K(b *testing.B) {
 	var crc uint32
 	for b.Loop() {
 		crc = cksumSliced(crc, buf)
+	}
+}
+
+// TestReverseBits checks reverseBits (assembly where there is one) against
+// math/bits for every length up to a few blocks and every byte value.
+func TestReverseBits(t *testing.T) {
+	src := make([]byte, 300)
+	for i := range src {
+		src[i] = byte(i * 37)
+	}
+	for name, reverse := range map[string]func(dst, src []byte){"reverseBits": reverseBits, "generic": reverseBitsGeneric} {
+		for n := range len(src) + 1 {
+			dst := make([]byte, n)
+			reverse(dst, src[:n])
+			for i, b := range dst {
+				if b != bits.Reverse8(src[i]) {
+					t.Fatalf("%s: len %d: byte %d of %02x reversed to %02x", name, n, i, src[i], b)
+				}
+			}
+		}
 	}
 }
