@@ -119,7 +119,6 @@ func (s *session) onAck(cum uint8, bitmap []byte, now time.Time) {
 		}
 	}
 	if progress {
-		s.backoff = 0
 		signal(s.writeSig)
 	}
 	s.inferLosses()
@@ -140,12 +139,15 @@ func (s *session) release(sl *txSlot, now time.Time) {
 	sl.sacked, sl.lost, sl.fin, sl.tries = false, false, false, 0
 }
 
-// received accounts for a frame known to have arrived.
+// received accounts for a frame known to have arrived. Only a frame sent
+// once says which transmission arrived: a retransmitted one could raise
+// ackedTx past frames still on their way.
 func (s *session) received(sl *txSlot, now time.Time) {
-	s.ackedTx = max(s.ackedTx, sl.lastTx)
 	clean := sl.tries == 1
 	if clean {
+		s.ackedTx = max(s.ackedTx, sl.lastTx)
 		s.sampleRTT(now.Sub(sl.sentAt) - s.m.airtime(sl.n+Overhead))
+		s.backoff = 0 // Karn: only a clean sample ends the backoff
 	}
 	s.size.delivered(sl.n, clean)
 	s.stats.FramesSent++
@@ -218,6 +220,12 @@ func (s *session) checkTimers(now time.Time) time.Time {
 		sl.lost = true
 		s.nlost++
 		s.stats.Timeouts++
+		if sl.tries == 1 {
+			// Large frames are often found lost by their timer before
+			// the next frame's ack: count them too. Later timeouts of
+			// the same frame (an outage) do not say more.
+			s.size.failed(sl.n)
+		}
 		fired = true
 	}
 	if s.base != s.next && allHeld {

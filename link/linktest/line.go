@@ -304,8 +304,8 @@ func (d *direction) pump() {
 		now := time.Now()
 		k := len(d.fifo)
 		if byteTime > 0 {
-			if t.Before(now.Add(-50 * time.Millisecond)) {
-				t = now.Add(-byteTime) // idle, or stalled for long: no credit
+			if t.IsZero() {
+				t = now.Add(-byteTime)
 			}
 			k = min(k, int(now.Sub(t)/byteTime))
 		}
