@@ -24,7 +24,7 @@ func startClassic(ctx context.Context, f *serveFlags, store *fsstore.Store, logg
 	}
 	logger.Print(classicWarning)
 	logger.Printf("serving the classic protocol on %s", l.Addr())
-	srv := &classic.Server{Store: store, MaxFileSize: f.maxFile, Timeout: f.idle, Logf: logger.Printf}
+	srv := &classic.Server{Store: store, MaxFileSize: f.maxFile, Timeout: f.idle, Logf: logger.Printf, AckResend: f.classicAckResend}
 	go func() {
 		if err := srv.Serve(ctx, l); err != nil {
 			logger.Printf("classic: %v", err)

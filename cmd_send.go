@@ -74,6 +74,11 @@ func send(f *sendFlags, files []string, stderr io.Writer) error {
 		conn.Close()
 		return err
 	}
+	// With -stdio, stdout carries the protocol: results go to stderr.
+	out := io.Writer(os.Stdout)
+	if f.transport.stdio {
+		out = stderr
+	}
 	p := newProgress(stderr, f.quiet)
 	c, err := client.Connect(conn, client.Config{
 		State: client.State{Dir: f.state}, Server: server, Name: f.name,
@@ -93,7 +98,7 @@ func send(f *sendFlags, files []string, stderr io.Writer) error {
 			c.Close()
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		fmt.Printf("stored %s as %q: %d bytes, cksum %d, %s\n", path, res.Name, res.Size, res.Cksum, rate(res.Size, res.Duration))
+		fmt.Fprintf(out, "stored %s as %q: %d bytes, cksum %d, %s\n", path, res.Name, res.Size, res.Cksum, rate(res.Size, res.Duration))
 	}
 	return c.Close()
 }

@@ -25,6 +25,7 @@ type serveFlags struct {
 	idle                    time.Duration
 	transport               transportFlags
 	classic                 string
+	classicAckResend        bool
 }
 
 func runServe(args []string, stderr io.Writer) error {
@@ -39,6 +40,7 @@ func runServe(args []string, stderr io.Writer) error {
 	fs.Int64Var(&f.maxFile, "max-file", 1<<40, "largest file in `bytes` accepted")
 	fs.DurationVar(&f.idle, "idle-timeout", 2*time.Minute, "drop a client silent for this `long`")
 	fs.StringVar(&f.classic, "classic", "", "also serve the classic, UNAUTHENTICATED seed-004 protocol on this TCP `address` (e.g. 127.0.0.1:1357)")
+	fs.BoolVar(&f.classicAckResend, "classic-ack-resend", false, "answer a classic 1030 with 2104, for clients built on the course template that wait for it (the spec says: no answer)")
 	f.transport.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err

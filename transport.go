@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
 
+	"ferry/boards"
 	"ferry/link"
 )
 
@@ -15,17 +19,79 @@ type transportFlags struct {
 	stdio  bool
 }
 
-func (t *transportFlags) register(fs *flag.FlagSet) {}
+func (t *transportFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&t.serial, "serial", "", "use the serial line at this `device` (e.g. /dev/ttyUSB0) instead of TCP")
+	fs.IntVar(&t.baud, "baud", boards.Current.Baud, "serial line `rate` (8N1; any rate the OS accepts)")
+	fs.BoolVar(&t.rtscts, "rtscts", false, "use RTS/CTS hardware flow control on the serial line (only where it is wired)")
+	fs.BoolVar(&t.stdio, "stdio", false, "speak the protocol on stdin/stdout (for ssh, a console, a pipe) instead of TCP")
+}
 
 func (t *transportFlags) serialOrStdio() bool { return t.serial != "" || t.stdio }
 
-// dial opens the client's link and names the server for the state files.
-func (t *transportFlags) dial(ctx context.Context, addr string) (link.Conn, string, error) {
-	c, err := link.Dial(ctx, addr)
-	return c, addr, err
+func (t *transportFlags) check() error {
+	if t.serial != "" && t.stdio {
+		return errors.New("-serial and -stdio exclude each other")
+	}
+	if t.serial != "" && t.baud <= 0 {
+		return fmt.Errorf("-baud %d: must be positive", t.baud)
+	}
+	return nil
 }
 
-// listen opens the server's listener.
+// port opens the raw line of -serial or -stdio.
+func (t *transportFlags) port() (link.PortConfig, func() (io.ReadWriteCloser, error)) {
+	if t.stdio {
+		return link.PortConfig{}, func() (io.ReadWriteCloser, error) { return link.Stdio(), nil }
+	}
+	cfg := link.PortConfig{Baud: t.baud, RTSCTS: t.rtscts}
+	return cfg, func() (io.ReadWriteCloser, error) { return link.OpenSerial(t.serial, cfg) }
+}
+
+// dial opens the client's link and names the server for the state files:
+// the TCP address, "serial:DEVICE" or "stdio".
+func (t *transportFlags) dial(ctx context.Context, addr string) (link.Conn, string, error) {
+	if err := t.check(); err != nil {
+		return nil, "", err
+	}
+	if !t.serialOrStdio() {
+		c, err := link.Dial(ctx, addr)
+		return c, addr, err
+	}
+	name := "stdio"
+	if t.serial != "" {
+		name = "serial:" + t.serial
+	}
+	cfg, open := t.port()
+	p, err := open()
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := link.DialPort(ctx, p, cfg)
+	if err != nil {
+		p.Close()
+		return nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	return c, name, nil
+}
+
+// listen opens the server's listener: TCP, or link sessions one after
+// another on the serial line or stdio.
 func (t *transportFlags) listen(addr string) (link.Listener, error) {
-	return link.Listen(addr)
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	if !t.serialOrStdio() {
+		return link.Listen(addr)
+	}
+	cfg, open := t.port()
+	p, err := open()
+	if err != nil {
+		return nil, err
+	}
+	l, err := link.ListenPort(p, cfg)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return l, nil
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -97,7 +98,9 @@ func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 	}
 	l.Close()
 	s.drain(10 * time.Second)
-	if ctx.Err() != nil || errors.Is(err, link.ErrClosed) {
+	// A closed listener, or a serial line or stdin that reached its end,
+	// is a normal end of service.
+	if ctx.Err() != nil || errors.Is(err, link.ErrClosed) || errors.Is(err, io.EOF) {
 		return nil
 	}
 	return fmt.Errorf("server: accept on %s: %w", l.Addr(), err)
