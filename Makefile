@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
 
-.PHONY: all build demo test lint bench bench-go fuzz clean
+.PHONY: all build demo test test-interop lint bench bench-go fuzz clean
 all: build
 
 build:
@@ -30,9 +30,23 @@ bench: bench-go
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# fuzz: every fuzz target for FUZZTIME each (go test fuzzes one at a time).
+FUZZTIME ?= 60s
+FUZZ_TARGETS := \
+	./frame:FuzzParseRequest ./frame:FuzzParseResponse ./frame:FuzzPayloads \
+	./classic:FuzzDecodeRequest ./classic:FuzzDecodeResponse ./classic:FuzzServeConn \
+	./fsstore:FuzzDecodeRecord ./fsstore:FuzzScan ./link:FuzzDecoder
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParseRequest -fuzztime 60s ./frame
-	$(GO) test -run '^$$' -fuzz FuzzParseResponse -fuzztime 60s ./frame
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
+# test-interop: the classic protocol against independent Python
+# implementations of the seed-004 client and server (needs python3 with the
+# cryptography package: Debian's python3-cryptography).
+test-interop:
+	$(GO) test -tags interop -count=1 ./classic
 
 clean:
 	rm -rf bin dist
