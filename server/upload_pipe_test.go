@@ -171,3 +171,32 @@ func TestReceivePipelinedAllocs(t *testing.T) {
 		t.Errorf("receiving 100 chunks allocates %v times, 1 chunk %v: want the same", large, small)
 	}
 }
+
+// TestUploadWithoutPipeline takes every pipeline slot, as many concurrent
+// uploads would, and checks that uploads then go a frame at a time, intact.
+func TestUploadWithoutPipeline(t *testing.T) {
+	var held []*ring
+	for len(pipeSlots) > 0 {
+		held = append(held, <-pipeSlots)
+	}
+	defer func() {
+		for _, r := range held {
+			putRing(r)
+		}
+	}()
+	f := newFixture(t, nil)
+	c, err := f.connect(t.TempDir(), "serial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, size := range []int{0, 5000, 100000} {
+		path, want := randomFile(t, size)
+		if _, err := c.Upload(path, "s.bin"); err != nil {
+			t.Fatalf("%d bytes: %v", size, err)
+		}
+		if got, ok := f.stored(c.ID(), "s.bin"); !ok || !bytes.Equal(got, want) {
+			t.Fatalf("%d bytes: stored copy differs", size)
+		}
+	}
+}
