@@ -42,9 +42,11 @@ func runSend(args []string, stderr io.Writer) error {
 	fs.BoolVar(&f.classic, "classic", false, "speak the classic, UNAUTHENTICATED seed-004 protocol (docs/CLASSIC.md); with no FILE, act as the deployed client: read transfer.info, me.info and priv.key in the working directory")
 	fs.StringVar(&f.classicDir, "classic-dir", "", "with -classic and FILEs: `directory` of me.info and priv.key")
 	f.transport.register(fs)
+	mem := registerMemLimit(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	mem.apply()
 	if f.classic {
 		if !flagSet(fs, "server") {
 			f.server = "127.0.0.1:1357" // the deployed clients' default port

@@ -42,9 +42,11 @@ func runServe(args []string, stderr io.Writer) error {
 	fs.StringVar(&f.classic, "classic", "", "also serve the classic, UNAUTHENTICATED seed-004 protocol on this TCP `address` (e.g. 127.0.0.1:1357)")
 	fs.BoolVar(&f.classicAckResend, "classic-ack-resend", false, "answer a classic 1030 with 2104, for clients built on the course template that wait for it (the spec says: no answer)")
 	f.transport.register(fs)
+	mem := registerMemLimit(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	mem.apply()
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ferry serve: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
