@@ -146,7 +146,9 @@ func (s *session) received(sl *txSlot, now time.Time) {
 	clean := sl.tries == 1
 	if clean {
 		s.ackedTx = max(s.ackedTx, sl.lastTx)
-		s.sampleRTT(now.Sub(sl.sentAt) - s.m.airtime(sl.n+Overhead))
+		r := now.Sub(sl.sentAt) - s.m.airtime(sl.n+Overhead)
+		s.sampleRTT(r)
+		s.onSample(r, now)
 		s.backoff = 0 // Karn: only a clean sample ends the backoff
 	}
 	s.size.delivered(sl.n, clean)
@@ -301,7 +303,7 @@ func (s *session) frameNew() (uint8, bool) {
 		return 0, false
 	}
 	n := min(s.size.size(), s.sendQ.n)
-	if s.next-s.base >= winFrames || s.inflightBytes+n > s.m.cfg.Window {
+	if s.next-s.base >= winFrames || s.inflightBytes+n > s.m.cfg.Window || s.congested(n) {
 		return 0, false
 	}
 	seq := s.next

@@ -70,6 +70,9 @@ type session struct {
 	backoff       uint
 	pollOwed      bool
 	size          sizer
+	cwnd          int           // congestion window when the rate is unknown (vegas.go)
+	minRTT        time.Duration // smallest RTT sample
+	nextAdjust    time.Time     // next cwnd adjustment
 
 	// receive side
 	recvQ   ring
@@ -108,6 +111,7 @@ func newSession(m *mux, sid uint32, client bool) *session {
 		sendQ:    newRing(m.cfg.Window),
 		recvQ:    newRing(m.cfg.Window),
 		size:     newSizer(m.cfg.MaxPayload),
+		cwnd:     vegasStart,
 		state:    stOpen, lastHeard: now, lastSent: now,
 	}
 }

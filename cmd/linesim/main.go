@@ -5,7 +5,7 @@
 //	linesim [flags] -- CMD_A ARGS... -- CMD_B ARGS...
 //	linesim [flags] -pty
 //
-// It exits with A's status if A failed, else with B's. When A exits, B's
+// It exits with A's status if A failed, else with B's (see -exit). When A exits, B's
 // input ends once the line has carried what A wrote; B gets -grace to
 // exit on its own before it is killed. With -pty it creates two
 // pseudo-terminals joined by the line, prints their paths and runs until
@@ -45,6 +45,7 @@ func run() int {
 	pty := flag.Bool("pty", false, "expose the line as two pseudo-terminals instead of running commands")
 	grace := flag.Duration("grace", 10*time.Second, "time B gets to exit after A")
 	verbose := flag.Bool("v", false, "print timing and line statistics")
+	status := flag.String("exit", "both", "exit `status`: a (A's), b (B's) or both (A's if it failed, else B's)")
 	flag.Usage = usage
 	flag.Parse()
 
@@ -61,7 +62,12 @@ func run() int {
 		return 2
 	}
 	start := time.Now()
-	code := runPair(line, a, b, *grace)
+	codeA, codeB := runPair(line, a, b, *grace)
+	code := codeA
+	switch {
+	case *status == "b" || *status == "both" && codeA == 0:
+		code = codeB
+	}
 	if *verbose {
 		fmt.Fprintf(os.Stderr, "linesim: %.3fs; A->B %+v; B->A %+v\n",
 			time.Since(start).Seconds(), line.Stats(0), line.Stats(1))
@@ -86,18 +92,18 @@ func splitCommands(args []string) (a, b []string, ok bool) {
 	return nil, nil, false
 }
 
-// runPair runs A on end 0 and B on end 1 and returns the exit status.
-func runPair(line *linktest.Line, a, b []string, grace time.Duration) int {
+// runPair runs A on end 0 and B on end 1 and returns their exit statuses.
+func runPair(line *linktest.Line, a, b []string, grace time.Duration) (int, int) {
 	ca, err := start(a, line.End(0))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "linesim:", err)
-		return 127
+		return 127, 127
 	}
 	cb, err := start(b, line.End(1))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "linesim:", err)
 		ca.Process.Kill()
-		return 127
+		return 127, 127
 	}
 	bDone := make(chan error, 1)
 	go func() { bDone <- cb.Wait() }()
@@ -112,10 +118,7 @@ func runPair(line *linktest.Line, a, b []string, grace time.Duration) int {
 		errB = nil
 	}
 	line.Close()
-	if c := exitCode(errA, "A"); c != 0 {
-		return c
-	}
-	return exitCode(errB, "B")
+	return exitCode(errA, "A"), exitCode(errB, "B")
 }
 
 // start runs a command with its standard input and output on end e. When
