@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -198,5 +197,3 @@ func (p *progress) done() {
 	}
 	p.start = time.Time{}
 }
-
-var errNotConnected = errors.New("not connected")
