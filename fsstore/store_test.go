@@ -382,3 +382,28 @@ func TestFailedSyncIsSticky(t *testing.T) {
 		t.Fatal("Register acknowledged after an earlier failed write")
 	}
 }
+
+// TestStaleTempRemoved: the first upload of a client after a restart
+// removes temporary files an earlier process left behind.
+func TestStaleTempRemoved(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, nil)
+	c, _ := s.Register("c", KeyEd25519, key32(1), t0)
+	u, _ := s.NewUpload(c.ID, "f")
+	u.Write([]byte("interrupted"))
+	stale := u.tmp
+	s.Close() // as if the process died: the upload is neither committed nor aborted
+	s = openT(t, dir, nil)
+	defer s.Close()
+	u2, err := s.NewUpload(c.ID, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u2.Abort()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale temporary file kept: %v", err)
+	}
+	if _, err := os.Stat(u2.tmp); err != nil {
+		t.Fatalf("new upload's file: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"ferry/frame"
@@ -59,7 +60,9 @@ func (s *Store) NewUpload(id [16]byte, name string) (*Upload, error) {
 }
 
 // ensureDir creates the client's directory and makes its entry durable,
-// once per Store.
+// once per Store, and removes temporary files that uploads interrupted by a
+// crash left there (no upload of this Store has started in it yet, and the
+// directory lock keeps other processes out).
 func (cf *clientFiles) ensureDir(dir string) error {
 	cf.mu.Lock()
 	defer cf.mu.Unlock()
@@ -71,6 +74,12 @@ func (cf *clientFiles) ensureDir(dir string) error {
 	}
 	if err := syncDir(filepath.Dir(dir)); err != nil {
 		return err
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tempPrefix) && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
 	}
 	cf.ready = true
 	return nil
