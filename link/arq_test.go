@@ -102,6 +102,9 @@ func TestTransfer(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() && tc.line.Baud > 0 {
+				t.Skip("paced line: seconds of line time")
+			}
 			line := linktest.NewLine(tc.line)
 			defer line.Close()
 			a, b := line.End(0), line.End(1)

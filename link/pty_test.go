@@ -11,6 +11,9 @@ import (
 // The real serial path: two pseudo-terminals joined by a simulated line,
 // opened with OpenSerial as devices, at standard and non-standard rates.
 func TestPTY(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seconds of line time")
+	}
 	for _, baud := range []int{115200, 250000, 921600} {
 		t.Run(itoa(baud), func(t *testing.T) {
 			line := linktest.NewLine(linktest.Config{Baud: baud, BER: 1e-5})

@@ -51,6 +51,9 @@ func expectRead(t *testing.T, c Conn, want []byte) {
 // The cable is pulled for longer than any retransmission timer but
 // shorter than the peer timeout: the session resumes.
 func TestPauseResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing over seconds")
+	}
 	line := linktest.NewLine(linktest.Config{Baud: 115200})
 	defer line.Close()
 	cfg := PortConfig{Baud: 115200, PeerTimeout: 6 * time.Second}
@@ -72,6 +75,9 @@ func TestPauseResumes(t *testing.T) {
 
 // A pause longer than the peer timeout ends in ErrPeerTimeout, not a hang.
 func TestPauseTimesOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing over seconds")
+	}
 	line := linktest.NewLine(linktest.Config{Baud: 115200})
 	defer line.Close()
 	cfg := PortConfig{Baud: 115200, PeerTimeout: time.Second}
@@ -97,6 +103,9 @@ func TestPauseTimesOut(t *testing.T) {
 
 // Keepalives hold an idle session open past the peer timeout.
 func TestIdleKeepAlive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing over seconds")
+	}
 	line := linktest.NewLine(linktest.Config{Baud: 115200})
 	defer line.Close()
 	cfg := PortConfig{Baud: 115200, PeerTimeout: 500 * time.Millisecond, KeepAlive: 100 * time.Millisecond}
