@@ -3,8 +3,10 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
+SHELL       := bash
+.SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: all build demo test test-interop lint bench bench-go fuzz clean
+.PHONY: all build demo test test-crash test-interop lint bench bench-go fuzz clean
 all: build
 
 build:
@@ -41,6 +43,11 @@ fuzz:
 		echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
 	done
+
+# test-crash: the fsstore crash harness: a writer process SIGKILLed at
+# random moments 200 times; every acknowledged record and file must survive.
+test-crash:
+	$(GO) test -count=1 -run TestCrash -v ./fsstore -crash.kills 200 | tail -n 5
 
 # test-interop: the classic protocol against independent Python
 # implementations of the seed-004 client and server (needs python3 with the
