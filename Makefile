@@ -44,10 +44,12 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
 	done
 
-# test-crash: the fsstore crash harness: a writer process SIGKILLed at
-# random moments 200 times; every acknowledged record and file must survive.
+# test-crash: the crash harnesses, 200 SIGKILLs each: fsstore's writer
+# process, then the real ferry server under concurrent uploads. Every
+# acknowledged record and file must survive, and every restart must open.
 test-crash:
 	$(GO) test -count=1 -run TestCrash -v ./fsstore -crash.kills 200 | tail -n 5
+	$(GO) test -count=1 -run TestServerCrash -v . -server-kills 200 | tail -n 4
 
 # test-interop: the classic protocol against independent Python
 # implementations of the seed-004 client and server (needs python3 with the
