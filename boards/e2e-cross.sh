@@ -54,9 +54,11 @@ fail() {
 	exit 1
 }
 
-# free_port: a TCP port nothing listens on, from the kernel.
+# free_port: a TCP port nothing listens on, from the kernel; without python3,
+# a pseudo-random one.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+		echo $((($$ * 7919 + $(date +%s%N | cut -c10-18)) % 30000 + 20000))
 }
 
 # start_server NAME PORT CMD...: start a server on 127.0.0.1:PORT with data

@@ -9,13 +9,15 @@
 # registered. A missing qemu is an error, never a skip.
 #
 # Environment: GO (default go), ARCHES (default "arm arm64 mips mipsle"),
-# JOBS (default: the number of CPUs), TIMEOUT per test binary (default 5m).
+# JOBS (default: the number of CPUs), TIMEOUT per test binary (default 2m:
+# the slowest package takes 45 s under emulation, and a hang must not eat the
+# whole CI budget).
 # Run from the repository root.
 set -eu
 GO=${GO:-go}
 ARCHES=${ARCHES:-arm arm64 mips mipsle}
 JOBS=${JOBS:-$(getconf _NPROCESSORS_ONLN)}
-TIMEOUT=${TIMEOUT:-5m}
+TIMEOUT=${TIMEOUT:-2m}
 
 # qemu ARCH: the path of the qemu-user binary for a GOARCH.
 qemu() {
