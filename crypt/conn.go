@@ -35,7 +35,7 @@ type Conn struct {
 	chunk  int                           // negotiated chunk size, 0 before the handshake
 	th     hash.Hash                     // transcript hash, nil once the handshake is over
 	wbuf   []byte                        // header + payload + tag of the frame being written
-	rbuf   []byte                        // header + payload of the frame last read, + room to read ahead
+	rbuf   []byte                        // payload of the frame last read, + room to read ahead
 	hbuf   [frame.RequestHeaderSize]byte // header being read; in the struct so that it does not escape per call
 	ahead  [frame.RequestHeaderSize]byte // start of the next frame, read with the last payload
 	nahead int                           // bytes in ahead
@@ -191,18 +191,22 @@ func (c *Conn) ReadRequest() (frame.Request, []byte, error) {
 	return c.readRequest(nil)
 }
 
-// NewReadBuf returns a new buffer for ReadRequestInto, for a server that
-// keeps several received frames in flight. Server side, after the handshake.
-func (c *Conn) NewReadBuf() []byte {
-	return make([]byte, 2*frame.RequestHeaderSize+int(c.limit))
+// ReadBufSize is the least room ReadRequestInto needs: the largest sealed
+// payload accepted and one header read ahead. Server side, after the
+// handshake.
+func (c *Conn) ReadBufSize() int {
+	return int(c.limit) + frame.RequestHeaderSize
 }
 
-// ReadRequestInto is ReadRequest reading into buf, a NewReadBuf buffer:
-// the payload is in buf and stays valid until buf is reused, whatever c
-// reads in the meantime.
+// ReadRequestInto is ReadRequest reading the payload to the start of buf,
+// which has at least ReadBufSize bytes; the header is not stored there. The
+// payload stays valid until buf is reused, whatever c reads in the
+// meantime, and the tag that followed it is no longer needed: a server that
+// keeps several frames in flight can read the next one at buf[len(payload):]
+// and so have their contents back to back.
 func (c *Conn) ReadRequestInto(buf []byte) (frame.Request, []byte, error) {
-	if len(buf) < 2*frame.RequestHeaderSize+int(c.limit) {
-		panic("crypt: internal error: ReadRequestInto with a buffer not from NewReadBuf")
+	if len(buf) < c.ReadBufSize() {
+		panic("crypt: internal error: ReadRequestInto with less than ReadBufSize bytes")
 	}
 	return c.readRequest(buf)
 }
@@ -262,37 +266,37 @@ func (c *Conn) readHeader(hb []byte) error {
 	return nil
 }
 
-// readPayload reads size bytes after the header hb into buf (rbuf when buf
-// is nil) and opens them. It asks the link for up to one header more than
-// the payload and keeps what comes in ahead, so that a stream of frames
-// costs one read each rather than two; it never waits for those extra
-// bytes.
+// readPayload reads the size bytes that follow the header hb to the start
+// of buf (rbuf when buf is nil) and opens them in place, with hb as the
+// associated data. It asks the link for up to one header more than the
+// payload and keeps what comes in ahead, so that a stream of frames costs
+// one read each rather than two; it never waits for those extra bytes.
 func (c *Conn) readPayload(buf, hb []byte, size uint32) ([]byte, error) {
 	hs := len(hb)
 	if c.open != nil && size < TagSize {
 		return nil, fmt.Errorf("crypt: sealed frame of %d bytes is shorter than its tag: %w", size, ErrOpen)
 	}
-	end := hs + int(size)
+	end := int(size)
 	if buf == nil {
 		c.growRead(end + hs)
 		buf = c.rbuf
 	}
-	copy(buf, hb)
-	n, err := io.ReadAtLeast(c.rw, buf[hs:min(len(buf), end+hs)], int(size))
+	n, err := io.ReadAtLeast(c.rw, buf[:min(len(buf), end+hs)], end)
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, ErrTruncated
 		}
 		return nil, fmt.Errorf("crypt: read payload: %w", err)
 	}
-	c.nahead = copy(c.ahead[:], buf[end:hs+n])
+	c.nahead = copy(c.ahead[:], buf[end:n])
 	if c.th != nil {
+		c.th.Write(hb)
 		c.th.Write(buf[:end])
 	}
 	if c.open == nil {
-		return buf[hs:end], nil
+		return buf[:end], nil
 	}
-	return c.open.Open(buf[hs:hs], buf[hs:end], buf[:hs])
+	return c.open.Open(buf[:0], buf[:end], hb)
 }
 
 // growRead makes rbuf hold at least n bytes; after the handshake it grows
@@ -303,7 +307,7 @@ func (c *Conn) growRead(n int) {
 		return
 	}
 	if c.open != nil {
-		n = max(n, 2*frame.RequestHeaderSize+int(c.limit))
+		n = max(n, frame.RequestHeaderSize+int(c.limit))
 	}
 	c.rbuf = make([]byte, n)
 }

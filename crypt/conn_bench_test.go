@@ -13,7 +13,8 @@ import (
 
 // TestPackedChunks checks the pipelined paths: chunk frames sealed into one
 // buffer back to back and written with one WriteSealed are read back, one
-// by one, with ReadRequestInto; neither side allocates per chunk.
+// by one, with ReadRequestInto, each payload right after the one before;
+// neither side allocates per chunk.
 func TestPackedChunks(t *testing.T) {
 	c, s := sealedPair(t, nil)
 	const frames = 3
@@ -41,14 +42,19 @@ func TestPackedChunks(t *testing.T) {
 		t.Errorf("SealChunk+WriteSealed allocate %v times per batch, want 0", n)
 	}
 	s.rw = &memConn{r: bytes.NewReader(cw.w.Bytes())}
-	rb := s.NewReadBuf()
+	rb := make([]byte, 3*s.ReadBufSize())
 	round = 0
 	n = testing.AllocsPerRun(20, func() { // 21 rounds: AllocsPerRun warms up with one
+		used := 0 // the payloads back to back, as the server's pipeline reads them
 		for i := range frames {
-			h, p, err := s.ReadRequestInto(rb)
-			if err != nil || h.ClientID != (frame.ClientID{7}) || len(p) != c.Chunk()-i || p[0] != round+byte(i) {
+			h, p, err := s.ReadRequestInto(rb[used:])
+			if err != nil || h.ClientID != (frame.ClientID{7}) || len(p) != c.Chunk()-i || p[0] != round+byte(i) || p[len(p)-1] != round+byte(i) {
 				t.Fatalf("round %d frame %d: %d bytes, %v", round, i, len(p), err)
 			}
+			used += len(p)
+		}
+		if rb[used-1] != round+frames-1 || rb[0] != round {
+			t.Fatalf("round %d: payloads not back to back", round)
 		}
 		round++
 	})

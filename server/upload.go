@@ -54,7 +54,7 @@ func (h *session) receive(p []byte) error {
 // receiveContent writes the chunks of one transmission into up: pipelined
 // when a slot is free (see upload_pipe.go), a frame at a time otherwise.
 func (h *session) receiveContent(up *fsstore.Upload, size uint64) error {
-	if r, ok := takeRing(len(h.NewReadBuf())); ok {
+	if r, ok := takeRing(h.ReadBufSize()); ok {
 		defer putRing(r)
 		return receivePipelined(sessionSource{h.Session}, r, up, size, h.srv.cfg.IdleTimeout)
 	}

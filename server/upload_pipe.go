@@ -12,16 +12,18 @@ import (
 
 // An upload is received on two goroutines joined by a ring of recvDepth
 // batches, so that both cores work: the reader reads up to batchFrames
-// chunk frames into a batch, opening each in place and checking it; the
-// session's goroutine writes their content to the temporary file (fsstore
-// adds it to the cksum). Batches rather than frames go round the ring
-// because waking a goroutine costs tens of microseconds on a busy virtual
-// machine. The reader stops after the last chunk, so nothing it reads
+// chunk frames into a batch buffer, each payload right after the one before
+// (ReadRequestInto leaves the header out and the tag is not needed once the
+// frame is open), opening and checking each; the session's goroutine writes
+// the batch's content to the temporary file with one write (fsstore adds it
+// to the cksum). Batches rather than frames go round the ring because
+// waking a goroutine and a syscall cost tens of microseconds on a busy
+// virtual machine. The reader stops after the last chunk, so nothing it reads
 // belongs to the next request; the session goroutine sends the 2103 only
 // after the reader has stopped and every chunk is written.
 //
 //	reader:  <-free, (read + open, check) × batchFrames, full<-  ──┐
-//	session: <-full, write + cksum, free<-                   <─────┘
+//	session: <-full, one write + cksum, free<-               <─────┘
 //
 // Pipelining pays only while cores are idle, so at most pipeSlots uploads
 // of the process use it at once, each with a ring kept for the next one;
@@ -45,14 +47,14 @@ var pipeSlots = func() chan *ring {
 	return c
 }()
 
-// ring is the buffers of one pipelined upload: recvDepth batches of
-// batchFrames frame buffers.
+// ring is the buffers of one pipelined upload: recvDepth batch buffers,
+// each with room for batchFrames frames.
 type ring struct {
-	bufs [recvDepth][batchFrames][]byte
+	bufs [recvDepth][]byte
 }
 
-// takeRing returns a ring for frame buffers of size bytes, or false when
-// every slot is in use.
+// takeRing returns a ring for frames that need size bytes each (see
+// crypt.Conn.ReadBufSize), or false when every slot is in use.
 func takeRing(size int) (*ring, bool) {
 	select {
 	case r := <-pipeSlots:
@@ -66,15 +68,14 @@ func takeRing(size int) (*ring, bool) {
 	}
 }
 
-// fit makes every buffer of r size bytes long, reusing those large enough.
+// fit makes every buffer of r hold batchFrames frames of size bytes,
+// reusing those large enough.
 func (r *ring) fit(size int) {
 	for i := range r.bufs {
-		for j := range r.bufs[i] {
-			if cap(r.bufs[i][j]) < size {
-				r.bufs[i][j] = make([]byte, size)
-			}
-			r.bufs[i][j] = r.bufs[i][j][:size]
+		if cap(r.bufs[i]) < batchFrames*size {
+			r.bufs[i] = make([]byte, batchFrames*size)
 		}
+		r.bufs[i] = r.bufs[i][:batchFrames*size]
 	}
 }
 
@@ -94,10 +95,9 @@ func (s sessionSource) SetReadDeadline(t time.Time) error { return s.Link().SetR
 
 // openedBatch is chunks on their way from the reader to the writer.
 type openedBatch struct {
-	bufs    *[batchFrames][]byte // the ring's buffers, to give back
-	content [batchFrames][]byte  // the opened payloads in them
-	n       int                  // how many of content are set
-	last    bool                 // the last of them ends the upload
+	buf     []byte // the ring's buffer, to give back
+	content []byte // the opened payloads at its start, back to back
+	last    bool   // they end the upload
 }
 
 // receivePipelined reads the chunks of one transmission of size bytes from
@@ -105,16 +105,17 @@ type openedBatch struct {
 // each frame. On any error both goroutines have stopped when it returns;
 // the read side of src is then unusable and the session must end.
 func receivePipelined(src frameSource, r *ring, w io.Writer, size uint64, idle time.Duration) error {
-	free := make(chan *[batchFrames][]byte, recvDepth)
+	free := make(chan []byte, recvDepth)
 	full := make(chan openedBatch, recvDepth)
 	stop := make(chan struct{})
-	for i := range r.bufs {
-		free <- &r.bufs[i]
+	for _, b := range r.bufs {
+		free <- b
 	}
+	frameSize := len(r.bufs[0]) / batchFrames
 	var rerr error
 	go func() {
 		defer close(full) // after rerr is final: the writer reads it once full is closed
-		rerr = readChunks(src, size, idle, free, full, stop)
+		rerr = readChunks(src, frameSize, size, idle, free, full, stop)
 	}()
 	werr := writeChunks(w, full, free)
 	if werr != nil {
@@ -130,34 +131,37 @@ func receivePipelined(src frameSource, r *ring, w io.Writer, size uint64, idle t
 }
 
 // readChunks is the reader goroutine: it reads, opens and checks chunk
-// frames into free batches and queues them on full, until the last chunk,
-// an error, or stop. A batch is queued when full or at the last chunk;
-// one cut short by an error is not.
-func readChunks(src frameSource, size uint64, idle time.Duration, free <-chan *[batchFrames][]byte, full chan<- openedBatch, stop <-chan struct{}) error {
+// frames (each needing frameSize bytes of room) into free batches and
+// queues them on full, until the last chunk, an error, or stop. A batch is
+// queued when it has no room for another frame or at the last chunk; one
+// cut short by an error is not.
+func readChunks(src frameSource, frameSize int, size uint64, idle time.Duration, free <-chan []byte, full chan<- openedBatch, stop <-chan struct{}) error {
 	var got uint64
 	for {
 		b := openedBatch{}
 		select {
-		case b.bufs = <-free:
+		case b.buf = <-free:
 		case <-stop:
 			return nil
 		}
-		for ; b.n < batchFrames && !b.last; b.n++ {
+		used := 0
+		for len(b.buf)-used >= frameSize && !b.last {
 			src.SetReadDeadline(time.Now().Add(idle))
 			select { // after the deadline: a stop that comes later moves it to the past
 			case <-stop:
 				return nil
 			default:
 			}
-			req, p, err := src.ReadRequestInto(b.bufs[b.n])
+			req, p, err := src.ReadRequestInto(b.buf[used:])
 			if err != nil {
 				return fmt.Errorf("server: upload interrupted after %d of %d bytes: %w", got, size, err)
 			}
 			if b.last, err = checkChunk(req, len(p), &got, size); err != nil {
 				return err
 			}
-			b.content[b.n] = p
+			used += len(p)
 		}
+		b.content = b.buf[:used]
 		select {
 		case full <- b:
 		case <-stop:
@@ -172,17 +176,15 @@ func readChunks(src frameSource, size uint64, idle time.Duration, free <-chan *[
 // writeChunks is the writer: it writes the content queued on full in order
 // and gives the buffers back, until the last chunk is written or a write
 // fails. It returns nil also when full closes early: the reader failed.
-func writeChunks(w io.Writer, full <-chan openedBatch, free chan<- *[batchFrames][]byte) error {
+func writeChunks(w io.Writer, full <-chan openedBatch, free chan<- []byte) error {
 	for b := range full {
-		for _, p := range b.content[:b.n] {
-			if _, err := w.Write(p); err != nil {
-				return err
-			}
+		if _, err := w.Write(b.content); err != nil {
+			return err
 		}
 		if b.last {
 			return nil
 		}
-		free <- b.bufs // never blocks: the ring has recvDepth batches and free as many slots
+		free <- b.buf // never blocks: the ring has recvDepth batches and free as many slots
 	}
 	return nil
 }

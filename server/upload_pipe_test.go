@@ -100,15 +100,15 @@ func TestReceivePipelinedWriteFails(t *testing.T) {
 	before := runtime.NumGoroutine()
 	content := make([]byte, 100*4096)
 	src := newFakeSource(content, 4096)
-	src.failAt = 10 // the 10th read blocks until the deadline passes
-	w := &failWriter{failAt: 3}
+	src.failAt = 3*batchFrames + 1 // this read blocks until the deadline passes
+	w := &failWriter{failAt: 2}    // the second batch: before the reader blocks
 	err := receivePipelined(src, testRing(t, 4096), w, uint64(len(content)), time.Minute)
 	if !errors.Is(err, errDisk) {
 		t.Fatalf("got %v, want the write error", err)
 	}
 	n := src.read.Load()
 	time.Sleep(20 * time.Millisecond)
-	if src.read.Load() != n || n > 10 {
+	if src.read.Load() != n || n > 3*batchFrames+1 {
 		t.Fatalf("the reader read %d frames, and goes on after the upload ended", n)
 	}
 	waitGoroutines(t, before)
