@@ -1,8 +1,10 @@
 // Package client is the client side of ferry's secure protocol (version 4):
 // it runs the handshake over a link.Conn, registers or reconnects with the
 // identity kept in a State directory, and uploads files in chunks, checking
-// the server's checksum and resending up to three times. Memory use is one
-// chunk whatever the file size. The classic protocol is in package classic.
+// the server's checksum and resending up to three times. Memory use is a
+// fixed ring of chunk frames (3 batches of 4, about 0.8 MiB with 64 KiB
+// chunks) whatever the file size. The classic protocol is in package
+// classic.
 package client
 
 import (

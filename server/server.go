@@ -1,9 +1,11 @@
 // Package server is the server side of ferry's secure protocol (version 4):
 // it accepts sessions from a link.Listener, runs the handshake, registers
 // and authenticates clients, receives uploads chunk by chunk into the store
-// and confirms them with the client's checksum verdict. It holds at most one
-// chunk of a file in memory per session. The classic protocol (version 3)
-// lives in package classic.
+// and confirms them with the client's checksum verdict. Memory per session
+// is bounded whatever the file size: a few batches of chunks for the
+// uploads pipelined on a goroutine of their own (one per CPU at a time),
+// one chunk for the others. The classic protocol (version 3) lives in
+// package classic.
 package server
 
 import (
