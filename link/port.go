@@ -32,7 +32,7 @@ type PortConfig struct {
 
 // pacingLead is how far ahead of the line the writer may be. It bounds the
 // latency an ack suffers behind queued frames.
-const pacingLead = 20 * time.Millisecond
+const pacingLead = 50 * time.Millisecond
 
 func (c PortConfig) normalize() PortConfig {
 	if c.MaxPayload <= 0 || c.MaxPayload > MaxPayload {
