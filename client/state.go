@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -29,17 +28,58 @@ type State struct {
 	Dir string
 }
 
+// A state file is three "key value" lines, value to the end of the line
+// (names have no control characters, so no newline):
+//
+//	name NAME
+//	id 32 HEX DIGITS        (once registered)
+//	ed25519_seed 64 HEX DIGITS
+//
+// It is plain text rather than JSON so that the router builds do without
+// encoding/json (docs/BOARDS.md, size budget).
 type stateFile struct {
-	Name string `json:"name"`
-	ID   string `json:"id,omitempty"` // 32 hex digits once registered
-	Key  string `json:"ed25519_seed"` // 32 bytes, hex
+	Name, ID, Key string
+}
+
+func (f *stateFile) marshal() []byte {
+	out := "name " + f.Name + "\n"
+	if f.ID != "" {
+		out += "id " + f.ID + "\n"
+	}
+	return []byte(out + "ed25519_seed " + f.Key + "\n")
+}
+
+func parseStateFile(data []byte) (stateFile, error) {
+	var f stateFile
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, " ")
+		switch {
+		case !ok:
+			return f, fmt.Errorf("line %q has no value", line)
+		case k == "name":
+			f.Name = v
+		case k == "id":
+			f.ID = v
+		case k == "ed25519_seed":
+			f.Key = v
+		default:
+			return f, fmt.Errorf("unknown key %q", k)
+		}
+	}
+	if f.Name == "" || f.Key == "" {
+		return f, errors.New("name or key missing")
+	}
+	return f, nil
 }
 
 // path maps a server address ("host:port", "serial:/dev/ttyUSB0") to a file
 // name that cannot escape Dir.
 func (s State) path(server string) string {
 	r := strings.NewReplacer("/", "_", "\\", "_", ":", "_", "..", "_")
-	return filepath.Join(s.Dir, "servers", r.Replace(server)+".json")
+	return filepath.Join(s.Dir, "servers", r.Replace(server))
 }
 
 // Load returns the identity kept for server, or a new unregistered one with
@@ -58,8 +98,8 @@ func (s State) Load(server, name string) (*Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: read state: %w", err)
 	}
-	var f stateFile
-	if err := json.Unmarshal(data, &f); err != nil {
+	f, err := parseStateFile(data)
+	if err != nil {
 		return nil, fmt.Errorf("client: state file %s is damaged: %w", s.path(server), err)
 	}
 	seed, err := hex.DecodeString(f.Key)
@@ -84,10 +124,7 @@ func (s State) Save(server string, id *Identity) error {
 	if id.Registered {
 		f.ID = hex.EncodeToString(id.ID[:])
 	}
-	data, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return err
-	}
+	data := f.marshal()
 	path := s.path(server)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("client: state directory: %w", err)
@@ -97,7 +134,7 @@ func (s State) Save(server string, id *Identity) error {
 		return fmt.Errorf("client: save state: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("client: save state: %w", err)
 	}
