@@ -148,6 +148,11 @@ func (s *session) received(sl *txSlot, now time.Time) {
 		s.ackedTx = max(s.ackedTx, sl.lastTx)
 		r := now.Sub(sl.sentAt) - s.m.airtime(sl.n+Overhead)
 		s.sampleRTT(r)
+		if pb := float64(r) / float64(sl.n+Overhead); s.perByte == 0 {
+			s.perByte = pb
+		} else {
+			s.perByte += (pb - s.perByte) / 8
+		}
 		s.onSample(r, now)
 		s.backoff = 0 // Karn: only a clean sample ends the backoff
 	}
@@ -188,9 +193,15 @@ func (s *session) rto(n int) time.Duration {
 	cfg := &s.m.cfg
 	r := cfg.initRTO
 	if s.srtt > 0 {
-		r = max(cfg.minRTO, s.srtt+4*s.rttvar)
+		// The variance term is at least srtt/2: a process that is not
+		// scheduled for a while must not make every frame time out.
+		r = max(cfg.minRTO, s.srtt+max(4*s.rttvar, s.srtt/2))
 	}
 	r = min(r<<s.backoff, cfg.maxRTO)
+	if cfg.byteTime == 0 {
+		// Unknown rate: a frame's round trip grows with its size.
+		return r + time.Duration(s.perByte*float64(n+Overhead))
+	}
 	return r + s.m.airtime(n+Overhead)
 }
 

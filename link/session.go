@@ -72,6 +72,7 @@ type session struct {
 	size          sizer
 	cwnd          int           // congestion window when the rate is unknown (vegas.go)
 	minRTT        time.Duration // smallest RTT sample
+	perByte       float64       // smoothed RTT sample per frame byte, ns (rate unknown)
 	nextAdjust    time.Time     // next cwnd adjustment
 
 	// receive side
