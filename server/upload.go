@@ -40,6 +40,11 @@ func (h *session) receive(p []byte) error {
 			return h.commit(up, sf)
 		case frame.CodeGiveUp:
 			h.srv.cfg.Logf("client %s gave up on %q after %d resends", h.who(), sf.Name, resends)
+			// Discard before acknowledging: after the 2104 nothing of the
+			// file may remain.
+			if err := up.Abort(); err != nil {
+				return err
+			}
 			return h.WriteResponse(frame.CodeThanks, h.client.ID[:])
 		}
 		if resends == h.srv.cfg.MaxResends {
