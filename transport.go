@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 
 	"ferry/boards"
 	"ferry/link"
@@ -13,15 +14,38 @@ import (
 
 // transportFlags select the link: TCP by default, a serial line or stdio.
 type transportFlags struct {
-	serial string
-	baud   int
-	rtscts bool
-	stdio  bool
+	serial  string
+	baud    int
+	baudSet bool // -baud given: with -stdio, the rate of the line behind stdin/stdout
+	rtscts  bool
+	stdio   bool
+}
+
+// baudValue is -baud, remembering whether it was given: a serial device
+// always has a rate (the board's default), stdio has one only when the user
+// names it (a console on a UART), and is otherwise treated as a fast pipe.
+type baudValue struct{ t *transportFlags }
+
+func (b baudValue) String() string {
+	if b.t == nil {
+		return ""
+	}
+	return strconv.Itoa(b.t.baud)
+}
+
+func (b baudValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("not a number")
+	}
+	b.t.baud, b.t.baudSet = n, true
+	return nil
 }
 
 func (t *transportFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.serial, "serial", "", "use the serial line at this `device` (e.g. /dev/ttyUSB0) instead of TCP")
-	fs.IntVar(&t.baud, "baud", boards.Current.Baud, "serial line `rate` (8N1; any rate the OS accepts)")
+	t.baud = boards.Current.Baud
+	fs.Var(baudValue{t}, "baud", "serial line `rate` (8N1; any rate the OS accepts); with -stdio, the rate of the line behind it, if any")
 	fs.BoolVar(&t.rtscts, "rtscts", false, "use RTS/CTS hardware flow control on the serial line (only where it is wired)")
 	fs.BoolVar(&t.stdio, "stdio", false, "speak the protocol on stdin/stdout (for ssh, a console, a pipe) instead of TCP")
 }
@@ -32,7 +56,7 @@ func (t *transportFlags) check() error {
 	if t.serial != "" && t.stdio {
 		return errors.New("-serial and -stdio exclude each other")
 	}
-	if t.serial != "" && t.baud <= 0 {
+	if (t.serial != "" || t.baudSet) && t.baud <= 0 {
 		return fmt.Errorf("-baud %d: must be positive", t.baud)
 	}
 	return nil
@@ -41,7 +65,11 @@ func (t *transportFlags) check() error {
 // port opens the raw line of -serial or -stdio.
 func (t *transportFlags) port() (link.PortConfig, func() (io.ReadWriteCloser, error)) {
 	if t.stdio {
-		return link.PortConfig{}, func() (io.ReadWriteCloser, error) { return link.Stdio(), nil }
+		var cfg link.PortConfig // a pipe: no pacing, timers learned from the round trip
+		if t.baudSet {
+			cfg.Baud = t.baud
+		}
+		return cfg, func() (io.ReadWriteCloser, error) { return link.Stdio(), nil }
 	}
 	cfg := link.PortConfig{Baud: t.baud, RTSCTS: t.rtscts}
 	return cfg, func() (io.ReadWriteCloser, error) { return link.OpenSerial(t.serial, cfg) }
