@@ -1,3 +1,5 @@
+//go:build !ferry_noclassic
+
 package main
 
 import (
