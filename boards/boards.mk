@@ -12,12 +12,12 @@ SIZE_BUDGET ?= 5242880
 boards: $(BOARDS:%=board-%)
 
 # board-<profile>: one of them; the .env file sets GOOS, GOARCH, GOARM,
-# GOMIPS and TAGS (unset first, so that the caller's environment cannot leak in).
+# GOMIPS and TAGS, and for the routers INLINE_ONLY and LDEXTRA (boards/build.sh).
 $(BOARDS:%=board-%): board-%:
-	@unset GOOS GOARCH GOARM GOMIPS TAGS; set -a; . ./boards/$*.env; set +a; \
+	@unset GOOS GOARCH GOARM GOMIPS TAGS INLINE_ONLY LDEXTRA; set -a; . ./boards/$*.env; set +a; \
 	ext=; if [ "$$GOOS" = windows ]; then ext=.exe; fi; \
-	echo "dist/ferry-$*$$ext: $$GOOS/$$GOARCH $${GOARM:+GOARM=$$GOARM }$${GOMIPS:+GOMIPS=$$GOMIPS }-tags $$TAGS"; \
-	$(GO) build -trimpath -tags "$$TAGS" -ldflags "$(LDFLAGS)" -o dist/ferry-$*$$ext .
+	echo "dist/ferry-$*$$ext: $$GOOS/$$GOARCH $${GOARM:+GOARM=$$GOARM }$${GOMIPS:+GOMIPS=$$GOMIPS }-tags $$TAGS$${INLINE_ONLY:+ (inlining only in the hot paths)}$${LDEXTRA:+ $$LDEXTRA}"; \
+	GO="$(GO)" ./boards/build.sh $* dist/ferry-$*$$ext "$(LDFLAGS)"
 
 # size: the size of every build; fails when a mips or mipsle build is over
 # SIZE_BUDGET bytes (5 MiB), and then says what costs the bytes.

@@ -91,8 +91,14 @@ func TestEnvFiles(t *testing.T) {
 	for _, p := range Profiles() {
 		t.Run(p.Name, func(t *testing.T) {
 			env := readEnv(t, p.Name+".env")
-			if env["TAGS"] != p.Tag() {
-				t.Errorf("TAGS=%q, want %s", env["TAGS"], p.Tag())
+			tags := strings.Split(env["TAGS"], ",")
+			if tags[0] != p.Tag() {
+				t.Errorf("TAGS=%q, want %s first", env["TAGS"], p.Tag())
+			}
+			for _, tag := range tags[1:] {
+				if !featureTags[tag] {
+					t.Errorf("TAGS=%q: %q is not a feature tag of ferry", env["TAGS"], tag)
+				}
 			}
 			if !platforms[env["GOOS"]+"/"+env["GOARCH"]] {
 				t.Errorf("GOOS=%s GOARCH=%s is not a platform ferry targets", env["GOOS"], env["GOARCH"])
@@ -123,7 +129,7 @@ func TestSelection(t *testing.T) {
 		env := readEnv(t, p.Name+".env")
 		ctx := build.Default
 		ctx.GOOS, ctx.GOARCH, ctx.CgoEnabled = env["GOOS"], env["GOARCH"], false
-		ctx.BuildTags = []string{env["TAGS"]}
+		ctx.BuildTags = strings.Split(env["TAGS"], ",")
 		got := matching(t, &ctx)
 		if len(got) != 1 || got[0] != strings.ReplaceAll(p.Name, "-", "_")+"_profile.go" {
 			t.Errorf("profile %q selects %v", p.Name, got)
@@ -186,6 +192,13 @@ func readProfileFile(t *testing.T, name string) (tag, profile string) {
 	return string(bm[1]), string(cm[1])
 }
 
+// featureTags are the build tags that leave a feature out, beside the
+// profile's own tag.
+var featureTags = map[string]bool{"ferry_noclassic": true}
+
+// quotedLine is a setting whose value has spaces: INLINE_ONLY, LDEXTRA.
+var quotedLine = regexp.MustCompile(`^(INLINE_ONLY|LDEXTRA)="([^"$\x60\\]*)"$`)
+
 // readEnv parses a profile's KEY=VALUE settings, ignoring # comments.
 func readEnv(t *testing.T, name string) map[string]string {
 	t.Helper()
@@ -197,11 +210,15 @@ func readEnv(t *testing.T, name string) map[string]string {
 	env := map[string]string{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
+		if m := quotedLine.FindStringSubmatch(sc.Text()); m != nil {
+			env[m[1]] = m[2]
+			continue
+		}
 		line, _, _ := strings.Cut(sc.Text(), "#")
 		for _, kv := range strings.Fields(line) {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok || !map[string]bool{"GOOS": true, "GOARCH": true, "GOARM": true, "GOMIPS": true, "TAGS": true}[k] {
-				t.Errorf("%s: %q: want GOOS, GOARCH, GOARM, GOMIPS or TAGS=value", name, kv)
+				t.Errorf("%s: %q: want GOOS, GOARCH, GOARM, GOMIPS or TAGS=value, or INLINE_ONLY or LDEXTRA=\"value\" alone on a line", name, kv)
 			}
 			env[k] = v
 		}

@@ -13,7 +13,7 @@ GO=${GO:-go}
 
 # load PROFILE: set GOOS, GOARCH, GOARM, GOMIPS and TAGS from boards/PROFILE.env.
 load() {
-	unset GOOS GOARCH GOARM GOMIPS TAGS
+	unset GOOS GOARCH GOARM GOMIPS TAGS INLINE_ONLY LDEXTRA
 	set -a
 	# shellcheck source=/dev/null
 	. "./boards/$1.env"
@@ -46,7 +46,7 @@ check() {
 report() {
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
-	(load "$1"; CGO_ENABLED=0 "$GO" build -trimpath -tags "$TAGS" -o "$tmp/ferry" .)
+	GO=$GO ./boards/build.sh "$1" "$tmp/ferry"
 	echo "packages by symbol bytes in the unstripped $1 build:"
 	"$GO" tool nm -size "$tmp/ferry" > "$tmp/nm"
 	awk '
