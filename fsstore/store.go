@@ -217,15 +217,9 @@ func (s *Store) SetKey(id [16]byte, kind KeyKind, pub []byte) error {
 	if err := validKey(kind, pub); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return ErrClosed
-	}
-	i := s.clients.find(id)
-	if i < 0 {
-		s.mu.Unlock()
-		return fmt.Errorf("%w: %x", ErrNoClient, id)
+	i, err := s.lockClient(id)
+	if err != nil {
+		return err
 	}
 	c := s.clients.rec(i)
 	c.kind, c.key = kind, pub
@@ -236,6 +230,22 @@ func (s *Store) SetKey(id [16]byte, kind KeyKind, pub []byte) error {
 	}
 	s.maybeCompact(compact)
 	return nil
+}
+
+// lockClient takes s.mu for writing and finds client id. On an error (the
+// store is closed, no such client) s.mu is released again.
+func (s *Store) lockClient(id [16]byte) (int32, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return -1, ErrClosed
+	}
+	i := s.clients.find(id)
+	if i < 0 {
+		s.mu.Unlock()
+		return -1, fmt.Errorf("%w: %x", ErrNoClient, id)
+	}
+	return i, nil
 }
 
 // Client returns the client with the given ID.
@@ -268,15 +278,9 @@ func (s *Store) ClientByName(name string) (Client, bool) {
 // Touch sets a client's LastSeen. The record is written but not fsynced: a
 // crash may lose the latest LastSeen. Compaction keeps the log bounded.
 func (s *Store) Touch(id [16]byte, t time.Time) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return ErrClosed
-	}
-	i := s.clients.find(id)
-	if i < 0 {
-		s.mu.Unlock()
-		return fmt.Errorf("%w: %x", ErrNoClient, id)
+	i, err := s.lockClient(id)
+	if err != nil {
+		return err
 	}
 	s.clients.ents[i].seen = toNanos(t)
 	s.scratch = appendTouch(s.scratch[:0], &id, toNanos(t))
