@@ -55,8 +55,9 @@ test-crash:
 	$(GO) test -count=1 -run TestServerCrash -v . -server-kills 200 | tail -n 4
 
 # test-interop: the classic protocol against independent Python
-# implementations of the seed-004 client and server (needs python3 with the
-# cryptography package: Debian's python3-cryptography).
+# implementations of the seed-004 client and server, and a C++ client built
+# on Crypto++ and Boost.Asio like the deployed ones (needs Debian's
+# python3-cryptography, g++, libcrypto++-dev and libboost-dev).
 test-interop:
 	$(GO) test -tags interop -count=1 ./classic
 

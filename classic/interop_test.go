@@ -2,7 +2,9 @@
 
 // The interop tests run ferry's classic client and server against the
 // independent Python implementations in testdata/interop (python3 with the
-// cryptography package):
+// cryptography package), and ferry's server against a C++ client built on
+// Crypto++ and Boost.Asio like the deployed ones (testdata/interop/cpp; g++,
+// libcrypto++-dev, libboost-dev):
 //
 //	go test -tags interop -run Interop ./classic
 package classic
@@ -42,7 +44,7 @@ func startPythonServer(t *testing.T, args ...string) (addr, dir string) {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		t.Skipf("python3: %v", err)
+		t.Fatalf("python3: %v", err)
 	}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
@@ -153,23 +155,77 @@ func TestInteropDeniedWithPythonServer(t *testing.T) {
 	}
 }
 
-// runPythonClient runs testdata/interop/seed_client.py in dir and returns
-// its one line of output.
-func runPythonClient(t *testing.T, dir string, args ...string) string {
+// seedClient is the command line of an independent seed-004 client: the
+// Python one, or the C++ one built on Crypto++ and Boost.Asio as the
+// deployed clients are. Both take the same arguments and print the same
+// line.
+type seedClient struct {
+	name string
+	cmd  []string
+}
+
+func pythonClient(t *testing.T) seedClient {
 	t.Helper()
 	script, err := filepath.Abs("testdata/interop/seed_client.py")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("python3", append([]string{script}, args...)...)
+	return seedClient{"seed_client.py", []string{"python3", script}}
+}
+
+// The C++ client is compiled once per test run, into cppBuild.dir.
+var cppBuild struct {
+	sync.Once
+	dir, path string
+	err       error
+}
+
+// cppClient builds testdata/interop/cpp/seed_client.cpp (g++ with Debian's
+// libcrypto++-dev and libboost-dev; .ci/run installs them).
+func cppClient(t *testing.T) seedClient {
+	t.Helper()
+	cppBuild.Do(func() {
+		src, err := filepath.Abs("testdata/interop/cpp/seed_client.cpp")
+		if err != nil {
+			cppBuild.err = err
+			return
+		}
+		if cppBuild.dir, err = os.MkdirTemp("", "ferry-interop-cpp"); err != nil {
+			cppBuild.err = err
+			return
+		}
+		cppBuild.path = filepath.Join(cppBuild.dir, "seed_client")
+		out, err := exec.Command("g++", "-O2", "-std=c++17", src, "-o", cppBuild.path, "-lcryptopp", "-pthread").CombinedOutput()
+		if err != nil {
+			cppBuild.err = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	if cppBuild.err != nil {
+		t.Fatalf("building the C++ client (needs g++, libcrypto++-dev, libboost-dev): %v", cppBuild.err)
+	}
+	return seedClient{"the C++ client", []string{cppBuild.path}}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if cppBuild.dir != "" {
+		os.RemoveAll(cppBuild.dir)
+	}
+	os.Exit(code)
+}
+
+// run runs the client in dir and returns its one line of output.
+func (c seedClient) run(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(c.cmd[0], append(c.cmd[1:], args...)...)
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			t.Fatalf("seed_client.py: %v\n%s", err, ee.Stderr)
+			t.Fatalf("%s: %v\n%s", c.name, err, ee.Stderr)
 		}
-		t.Fatalf("seed_client.py: %v", err)
+		t.Fatalf("%s: %v", c.name, err)
 	}
 	return strings.TrimSpace(string(out))
 }
@@ -192,7 +248,7 @@ func parseOK(t *testing.T, line string) frame.ClientID {
 	f := strings.Fields(line)
 	raw, err := hex.DecodeString(f[len(f)-2])
 	if len(f) != 3 || f[0] != "OK" || err != nil || copy(id[:], raw) != 16 {
-		t.Fatalf("seed_client.py said %q", line)
+		t.Fatalf("the client said %q", line)
 	}
 	return id
 }
@@ -203,21 +259,28 @@ func parseOK(t *testing.T, line string) frame.ClientID {
 // (RunInfoFiles) and reconnects with the files the Python client wrote; and
 // the other way round.
 func TestInteropPythonClientWithServer(t *testing.T) {
-	t.Run("persistent", func(t *testing.T) { pythonClientWithServer(t) })
-	t.Run("template", func(t *testing.T) { pythonClientWithServer(t, "--template") })
+	t.Run("persistent", func(t *testing.T) { seedClientWithServer(t, pythonClient(t)) })
+	t.Run("template", func(t *testing.T) { seedClientWithServer(t, pythonClient(t), "--template") })
 }
 
-func pythonClientWithServer(t *testing.T, args ...string) {
+// TestInteropCppClientWithServer: the same with a client built on Crypto++
+// and Boost.Asio, as the deployed ones are: its RSA key, me.info and
+// priv.key, OAEP and CBC come from the real library.
+func TestInteropCppClientWithServer(t *testing.T) {
+	seedClientWithServer(t, cppClient(t))
+}
+
+func seedClientWithServer(t *testing.T, c seedClient, args ...string) {
 	ts := startServer(t, nil)
-	dir, data := pythonClientDir(t, ts.addr, "py client", 100_000)
-	id := parseOK(t, runPythonClient(t, dir, args...))
+	dir, data := pythonClientDir(t, ts.addr, "seed client", 100_000)
+	id := parseOK(t, c.run(t, dir, args...))
 	ts.checkStored(t, id, "payload.dat", data)
-	if again := parseOK(t, runPythonClient(t, dir, args...)); again != id {
+	if again := parseOK(t, c.run(t, dir, args...)); again != id {
 		t.Fatalf("reconnected as %s, registered as %s", again, id)
 	}
 	res, err := RunInfoFiles(context.Background(), dir)
 	if err != nil || res.Registered || res.ClientID != id || !res.Verified {
-		t.Fatalf("ferry in the Python client's place: %+v, %v", res, err)
+		t.Fatalf("ferry in %s's place: %+v, %v", c.name, res, err)
 	}
 
 	dir2, data2 := pythonClientDir(t, ts.addr, "ferry first", 5000)
@@ -226,19 +289,23 @@ func pythonClientWithServer(t *testing.T, args ...string) {
 		t.Fatalf("ferry registers: %+v, %v", res, err)
 	}
 	ts.checkStored(t, res.ClientID, "payload.dat", data2)
-	if got := parseOK(t, runPythonClient(t, dir2, args...)); got != res.ClientID {
-		t.Fatalf("the Python client reconnected as %s, want %s", got, res.ClientID)
+	if got := parseOK(t, c.run(t, dir2, args...)); got != res.ClientID {
+		t.Fatalf("%s reconnected as %s, want %s", c.name, got, res.ClientID)
 	}
 }
 
 // TestInteropPythonClientResends: ferry's server answers 1030 with nothing,
 // as the Python client expects of some servers.
 func TestInteropPythonClientResends(t *testing.T) {
-	t.Run("persistent", func(t *testing.T) { pythonClientResends(t) })
-	t.Run("template", func(t *testing.T) { pythonClientResends(t, "--template") })
+	t.Run("persistent", func(t *testing.T) { seedClientResends(t, pythonClient(t)) })
+	t.Run("template", func(t *testing.T) { seedClientResends(t, pythonClient(t), "--template") })
 }
 
-func pythonClientResends(t *testing.T, args ...string) {
+func TestInteropCppClientResends(t *testing.T) {
+	seedClientResends(t, cppClient(t))
+}
+
+func seedClientResends(t *testing.T, c seedClient, args ...string) {
 	var mu sync.Mutex
 	bad := 0
 	ts := startServer(t, func(s *Server) {
@@ -251,14 +318,14 @@ func pythonClientResends(t *testing.T, args ...string) {
 			return sum
 		}
 	})
-	dir, data := pythonClientDir(t, ts.addr, "py resender", 20_000)
-	id := parseOK(t, runPythonClient(t, dir, args...))
+	dir, data := pythonClientDir(t, ts.addr, "resender", 20_000)
+	id := parseOK(t, c.run(t, dir, args...))
 	ts.checkStored(t, id, "payload.dat", data)
 
 	mu.Lock()
 	bad = -100 // every answer wrong from now on
 	mu.Unlock()
-	if out := runPythonClient(t, dir, args...); out != "GAVEUP" {
-		t.Fatalf("seed_client.py said %q, want GAVEUP", out)
+	if out := c.run(t, dir, args...); out != "GAVEUP" {
+		t.Fatalf("%s said %q, want GAVEUP", c.name, out)
 	}
 }
