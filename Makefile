@@ -28,6 +28,8 @@ lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	@command -v shellcheck >/dev/null || { echo "lint: shellcheck is missing (apt-get install shellcheck)"; exit 1; }
+	shellcheck $$(git ls-files '*.sh')
 
 # bench: every Go benchmark; bench/*.mk add their own prerequisites
 # (the scp/sftp comparison, the serial ZMODEM comparison).
