@@ -200,3 +200,99 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("help: exit %d", code)
 	}
 }
+
+// ferryIn runs the binary in dir and returns its stdout, stderr and exit code.
+func ferryIn(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(ferryBin, args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out.String(), errb.String(), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), 0
+}
+
+// storedClassic returns the one stored copy of name under data.
+func storedClassic(t *testing.T, data, name string) []byte {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(data, "files", "*", name))
+	if len(matches) != 1 {
+		t.Fatalf("stored copies of %s: %v", name, matches)
+	}
+	b, err := os.ReadFile(matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestClassicCLI: "ferry serve -classic" beside the secure listener, and
+// "ferry send -classic" both ways: as the deployed client (transfer.info in
+// the working directory, me.info and priv.key written there, a reconnection
+// the second time) and with FILE arguments. Both warn on stderr.
+func TestClassicCLI(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "srv")
+	classicAddr := freePort(t)
+	startServer(t, data, "-classic", classicAddr)
+
+	cl := filepath.Join(dir, "deployed")
+	os.MkdirAll(cl, 0o700)
+	want := writeRandom(t, filepath.Join(cl, "log.bin"), 70_001)
+	info := fmt.Sprintf("%s\nrouter-7\nlog.bin\n", classicAddr)
+	if err := os.WriteFile(filepath.Join(cl, "transfer.info"), []byte(info), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := ferryIn(t, cl, "send", "-classic")
+	if code != 0 || !strings.Contains(out, "stored log.bin (classic): 70001 bytes") {
+		t.Fatalf("send -classic: exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "WARNING: the classic (version 3) protocol is on") {
+		t.Errorf("no warning on stderr: %q", errs)
+	}
+	if got := storedClassic(t, data, "log.bin"); !bytes.Equal(got, want) {
+		t.Fatal("stored copy differs")
+	}
+	me, err := os.ReadFile(filepath.Join(cl, "me.info"))
+	if err != nil || !strings.HasPrefix(string(me), "router-7\n") {
+		t.Fatalf("me.info: %q, %v", me, err)
+	}
+	if _, err := os.Stat(filepath.Join(cl, "priv.key")); err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Split(string(me), "\n")[1]
+
+	// Again: a reconnection under the same ID, me.info unchanged.
+	out, errs, code = ferryIn(t, cl, "send", "-classic")
+	if code != 0 || !strings.Contains(out, "client "+strings.ToLower(id)) && !strings.Contains(out, "client "+id) {
+		t.Fatalf("second send -classic: exit %d\n%s%s", code, out, errs)
+	}
+	if again, _ := os.ReadFile(filepath.Join(cl, "me.info")); !bytes.Equal(again, me) {
+		t.Fatal("me.info changed on reconnection")
+	}
+
+	// FILE arguments with -classic-dir.
+	want2 := writeRandom(t, filepath.Join(dir, "b.dat"), 5)
+	out, errs, code = ferry(t, "send", "-classic", "-server", classicAddr, "-name", "laptop",
+		"-classic-dir", filepath.Join(dir, "keys"), filepath.Join(dir, "b.dat"))
+	if code != 0 || !strings.Contains(out, "stored b.dat (classic): 5 bytes") {
+		t.Fatalf("send -classic FILE: exit %d\n%s%s", code, out, errs)
+	}
+	if got := storedClassic(t, data, "b.dat"); !bytes.Equal(got, want2) {
+		t.Fatal("stored copy differs")
+	}
+	if _, errs, code := ferry(t, "fsck", "-data", data); code != 0 {
+		t.Fatalf("fsck after classic uploads: exit %d: %s", code, errs)
+	}
+
+	// Without -classic-dir, FILE arguments are a usage error, said clearly.
+	if _, errs, code := ferry(t, "send", "-classic", "-server", classicAddr, filepath.Join(dir, "b.dat")); code == 0 || !strings.Contains(errs, "-classic-dir") {
+		t.Fatalf("send -classic FILE without -classic-dir: exit %d: %s", code, errs)
+	}
+}
