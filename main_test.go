@@ -44,11 +44,20 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startServer runs "ferry serve" and waits until it listens.
+// startServer runs "ferry serve" on a free TCP port and waits until it
+// listens.
 func startServer(t *testing.T, data string, extra ...string) string {
 	t.Helper()
 	addr := freePort(t)
-	cmd := exec.Command(ferryBin, append([]string{"serve", "-listen", addr, "-data", data}, extra...)...)
+	startServe(t, append([]string{"-listen", addr, "-data", data}, extra...)...)
+	return addr
+}
+
+// startServe runs "ferry serve ARGS...", waits until it serves, and stops
+// it with SIGINT when the test ends, failing the test unless it exits 0.
+func startServe(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command(ferryBin, append([]string{"serve"}, args...)...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -90,7 +99,6 @@ func startServer(t *testing.T, data string, extra ...string) string {
 			t.Error("server did not stop on SIGINT")
 		}
 	})
-	return addr
 }
 
 // ferry runs the binary and returns its stdout, stderr and exit code.

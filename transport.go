@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"ferry/boards"
 	"ferry/link"
@@ -19,6 +20,7 @@ type transportFlags struct {
 	baudSet bool // -baud given: with -stdio, the rate of the line behind stdin/stdout
 	rtscts  bool
 	stdio   bool
+	silence time.Duration // -link-timeout: the dead-peer timeout of the link
 }
 
 // baudValue is -baud, remembering whether it was given: a serial device
@@ -48,7 +50,13 @@ func (t *transportFlags) register(fs *flag.FlagSet) {
 	fs.Var(baudValue{t}, "baud", "serial line `rate` (8N1; any rate the OS accepts); with -stdio, the rate of the line behind it, if any")
 	fs.BoolVar(&t.rtscts, "rtscts", false, "use RTS/CTS hardware flow control on the serial line (only where it is wired)")
 	fs.BoolVar(&t.stdio, "stdio", false, "speak the protocol on stdin/stdout (for ssh, a console, a pipe) instead of TCP")
+	fs.DurationVar(&t.silence, "link-timeout", defaultLinkTimeout, "on -serial and -stdio: end the session when the other side is silent this `long` (a pulled cable, a dead peer); shorter outages are ridden out")
 }
+
+// defaultLinkTimeout is long enough to ride out a cable pulled and plugged
+// back, or a board's console being reset, and short enough that a dead
+// peer does not keep a user waiting for minutes.
+const defaultLinkTimeout = 60 * time.Second
 
 func (t *transportFlags) serialOrStdio() bool { return t.serial != "" || t.stdio }
 
@@ -59,19 +67,22 @@ func (t *transportFlags) check() error {
 	if (t.serial != "" || t.baudSet) && t.baud <= 0 {
 		return fmt.Errorf("-baud %d: must be positive", t.baud)
 	}
+	if t.silence < time.Second {
+		return fmt.Errorf("-link-timeout %v: must be at least 1s (keepalives go every second)", t.silence)
+	}
 	return nil
 }
 
 // port opens the raw line of -serial or -stdio.
 func (t *transportFlags) port() (link.PortConfig, func() (io.ReadWriteCloser, error)) {
 	if t.stdio {
-		var cfg link.PortConfig // a pipe: no pacing, timers learned from the round trip
+		cfg := link.PortConfig{PeerTimeout: t.silence} // a pipe: no pacing, timers learned from the round trip
 		if t.baudSet {
 			cfg.Baud = t.baud
 		}
 		return cfg, func() (io.ReadWriteCloser, error) { return link.Stdio(), nil }
 	}
-	cfg := link.PortConfig{Baud: t.baud, RTSCTS: t.rtscts}
+	cfg := link.PortConfig{Baud: t.baud, RTSCTS: t.rtscts, PeerTimeout: t.silence}
 	return cfg, func() (io.ReadWriteCloser, error) { return link.OpenSerial(t.serial, cfg) }
 }
 

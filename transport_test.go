@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"io"
 	"testing"
+	"time"
 
 	"ferry/boards"
 )
@@ -11,9 +13,10 @@ import (
 func TestTransportFlags(t *testing.T) {
 	tests := []struct {
 		args     []string
-		wantBaud int  // PortConfig.Baud
-		badParse bool // flag.Parse fails
-		badCheck bool // check fails
+		wantBaud int           // PortConfig.Baud
+		wantPeer time.Duration // PortConfig.PeerTimeout; 0 = the default
+		badParse bool          // flag.Parse fails
+		badCheck bool          // check fails
 	}{
 		{args: []string{"-stdio"}, wantBaud: 0},
 		{args: []string{"-stdio", "-baud", "9600"}, wantBaud: 9600},
@@ -23,6 +26,9 @@ func TestTransportFlags(t *testing.T) {
 		{args: []string{"-stdio", "-baud", "-5"}, badCheck: true},
 		{args: []string{"-serial", "/dev/ttyS1", "-stdio"}, badCheck: true},
 		{args: []string{"-baud", "fast"}, badParse: true},
+		{args: []string{"-serial", "/dev/ttyS1", "-link-timeout", "5m"}, wantBaud: boards.Current.Baud, wantPeer: 5 * time.Minute},
+		{args: []string{"-stdio", "-link-timeout", "3s"}, wantPeer: 3 * time.Second},
+		{args: []string{"-stdio", "-link-timeout", "100ms"}, badCheck: true},
 	}
 	for _, tt := range tests {
 		var tf transportFlags
@@ -44,8 +50,12 @@ func TestTransportFlags(t *testing.T) {
 		if tt.badCheck {
 			continue
 		}
-		if cfg, _ := tf.port(); cfg.Baud != tt.wantBaud {
+		cfg, _ := tf.port()
+		if cfg.Baud != tt.wantBaud {
 			t.Errorf("%q: PortConfig.Baud = %d, want %d", tt.args, cfg.Baud, tt.wantBaud)
+		}
+		if want := cmp.Or(tt.wantPeer, defaultLinkTimeout); cfg.PeerTimeout != want {
+			t.Errorf("%q: PortConfig.PeerTimeout = %v, want %v", tt.args, cfg.PeerTimeout, want)
 		}
 	}
 }
