@@ -33,6 +33,7 @@ qemu=$(command -v "qemu-$q-static") || {
 
 work=$(mktemp -d)
 server_pid=''
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	[ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; } || true
 	rm -rf "$work"
