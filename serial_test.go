@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -72,23 +71,6 @@ func (s *serialSend) wait(t *testing.T) (int, time.Duration) {
 		t.Fatal(err)
 	}
 	return 0, time.Since(s.start)
-}
-
-// storedCopy returns the stored file of that name, or nil if there is none.
-func storedCopy(t *testing.T, data, name string) []byte {
-	t.Helper()
-	matches, _ := filepath.Glob(filepath.Join(data, "files", "*", name))
-	if len(matches) > 1 {
-		t.Fatalf("stored copies: %v", matches)
-	}
-	if len(matches) == 0 {
-		return nil
-	}
-	b, err := os.ReadFile(matches[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // A console banner and shell echo on the line before the session, in both
