@@ -17,7 +17,7 @@ var long = flag.Bool("link.long", false, "run the long link tests (256 KiB at 11
 
 // transfer dials over a and accepts over b, sends data from the client,
 // and returns the received bytes, the elapsed time and the client's stats.
-func transfer(t *testing.T, a, b io.ReadWriteCloser, cfg PortConfig, data []byte) ([]byte, time.Duration) {
+func transfer(t *testing.T, a, b io.ReadWriteCloser, cfg PortConfig, data []byte) ([]byte, time.Duration, Stats) {
 	t.Helper()
 	start := time.Now()
 	l, err := ListenPort(b, cfg)
@@ -64,7 +64,7 @@ func transfer(t *testing.T, a, b io.ReadWriteCloser, cfg PortConfig, data []byte
 	buf := <-got
 	el := time.Since(start)
 	t.Logf("%d bytes in %v: efficiency %.1f%%; %+v", len(data), el.Round(time.Millisecond), efficiency(len(data), el, cfg.Baud), st)
-	return buf, el
+	return buf, el, st
 }
 
 func efficiency(n int, d time.Duration, baud int) float64 {
@@ -114,7 +114,7 @@ func TestTransfer(t *testing.T) {
 			}
 			data := random(size)
 			cfg := PortConfig{Baud: tc.line.Baud}
-			got, el := transfer(t, a, b, cfg, data)
+			got, el, _ := transfer(t, a, b, cfg, data)
 			if !bytes.Equal(got, data) {
 				t.Fatalf("received %d bytes, not the %d sent", len(got), len(data))
 			}
@@ -122,6 +122,33 @@ func TestTransfer(t *testing.T) {
 				t.Errorf("efficiency %.1f%% < %.0f%%", eff, tc.minEff)
 			}
 		})
+	}
+}
+
+// shortWriter takes at most max bytes a write and reports no error, as a
+// tty write interrupted by a signal does.
+type shortWriter struct {
+	io.ReadWriteCloser
+	max int
+}
+
+func (w shortWriter) Write(p []byte) (int, error) {
+	return w.ReadWriteCloser.Write(p[:min(len(p), w.max)])
+}
+
+// A port that takes part of a frame is written to again until the frame is
+// out: on a clean line nothing is lost and nothing resent.
+func TestShortWrites(t *testing.T) {
+	line := linktest.NewLine(linktest.Config{Baud: 921600})
+	defer line.Close()
+	a, b := shortWriter{line.End(0), 2048}, shortWriter{line.End(1), 2048} // Linux's tty chunk
+	data := random(96 << 10)                                               // frames grow to 4 KiB
+	got, _, st := transfer(t, a, b, PortConfig{Baud: 921600, PeerTimeout: 5 * time.Second}, data)
+	if !bytes.Equal(got, data) {
+		t.Fatalf("received %d bytes, not the %d sent", len(got), len(data))
+	}
+	if st.Retransmits+st.Timeouts > 0 {
+		t.Errorf("clean line, short writes: %d frames resent, %d after a timeout", st.Retransmits, st.Timeouts)
 	}
 }
 

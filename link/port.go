@@ -30,6 +30,33 @@ type PortConfig struct {
 	synInterval time.Duration
 }
 
+// writeFull writes all of b. A serial port may take only part of a frame
+// and report no error: go.bug.st/serial makes one write(2), and a tty
+// write interrupted by a signal (the Go runtime preempts with SIGURG)
+// returns what it has copied so far, 2048 bytes on Linux. The rest of the
+// frame would be lost and the frame resent after a timeout.
+func writeFull(w io.Writer, b []byte) error {
+	for stalls := 0; len(b) > 0; {
+		n, err := w.Write(b)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if stalls++; stalls == maxWriteStalls {
+				return io.ErrShortWrite
+			}
+		} else {
+			stalls = 0
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// maxWriteStalls is how many writes in a row may take no bytes before the
+// port counts as broken.
+const maxWriteStalls = 100
+
 // pacingLead is how far ahead of the line the writer may be. It bounds the
 // latency an ack suffers behind queued frames.
 const pacingLead = 50 * time.Millisecond
@@ -331,7 +358,7 @@ func (m *mux) writeLoop() {
 			timer.Stop()
 			continue
 		}
-		_, err := m.port.Write(b)
+		err := writeFull(m.port, b)
 		m.mu.Lock()
 		m.writing = false
 		if err != nil {

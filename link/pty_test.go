@@ -38,7 +38,7 @@ func TestPTY(t *testing.T) {
 				t.Fatal(err)
 			}
 			data := random(32 << 10)
-			got, _ := transfer(t, a, b, cfg, data)
+			got, _, _ := transfer(t, a, b, cfg, data)
 			if string(got) != string(data) {
 				t.Fatalf("received %d bytes, not the %d sent", len(got), len(data))
 			}
