@@ -153,6 +153,17 @@ func (cc *clientConn) close() {
 // connection that served a request before turns out closed, the request is
 // sent again, once, on a new one.
 func (cc *clientConn) roundTrip(send func() error, want ...frame.Code) (Response, error) {
+	if cc.c == nil { // closed by the server after a request without response
+		if err := cc.redial(); err != nil {
+			return Response{}, err
+		}
+	}
+	if len(want) == 0 && cc.used && cc.peerClosed(closeProbe) {
+		cc.logf("classic: %s closed the connection; connecting again", cc.cfg.Addr)
+		if err := cc.redial(); err != nil {
+			return Response{}, err
+		}
+	}
 	resp, err := cc.try(send, want)
 	if err != nil && cc.used && closedByPeer(err) {
 		cc.logf("classic: %s closed the connection; connecting again", cc.cfg.Addr)
@@ -162,7 +173,56 @@ func (cc *clientConn) roundTrip(send func() error, want ...frame.Code) (Response
 		resp, err = cc.try(send, want)
 	}
 	cc.used = cc.used || err == nil
+	if err == nil && len(want) == 0 {
+		err = cc.afterNotice()
+	}
 	return resp, err
+}
+
+// afterNotice follows a request sent without waiting for a response
+// (1030): it takes the 2104 that some servers answer, and closes the
+// connection if the server closes it (after every request, answered or
+// not), so that the next request goes on a new one.
+func (cc *clientConn) afterNotice() error {
+	if cc.peerClosed(noticeProbe) {
+		cc.close()
+		return nil
+	}
+	if cc.r.Buffered() == 0 {
+		return nil // silence: the server keeps the connection and answers nothing
+	}
+	if _, err := cc.receive(frame.CodeThanks); err != nil {
+		return err
+	}
+	if cc.peerClosed(closeProbe) {
+		cc.close()
+	}
+	return nil
+}
+
+// A request without response (1030) cannot find out from its own write
+// that the server has closed the connection: the write succeeds into the
+// socket, and the request is lost. Servers that close after every request
+// close within a round trip, so the client waits that long for the end of
+// the stream before such a request (the server may have closed after the
+// last response) and after it (it may close after this one). Servers that
+// keep the connection cost the wait: closeProbe+noticeProbe per failed
+// checksum.
+const (
+	closeProbe  = 50 * time.Millisecond
+	noticeProbe = 300 * time.Millisecond
+)
+
+// peerClosed reports whether the server ends the stream within d, without
+// consuming anything it sends meanwhile.
+func (cc *clientConn) peerClosed(d time.Duration) bool {
+	if cc.r.Buffered() > 0 {
+		return false
+	}
+	cc.c.SetReadDeadline(time.Now().Add(d))
+	_, err := cc.r.Peek(1)
+	cc.c.SetReadDeadline(time.Time{})
+	return err != nil && closedByPeer(err)
 }
 
 func (cc *clientConn) try(send func() error, want []frame.Code) (Response, error) {
@@ -338,7 +398,8 @@ func (cc *clientConn) upload(res *Result, f *os.File, name Name) error {
 
 // sendFile sends the file with 1028 and returns the server's 2103; the
 // file's cksum goes into res. After a 1030 some servers answer 2104, some
-// nothing: one 2104 before the 2103 is allowed.
+// nothing: one 2104 that came too late for afterNotice is allowed before
+// the 2103.
 func (cc *clientConn) sendFile(res *Result, f *os.File, name Name) (Response, error) {
 	want := []frame.Code{frame.CodeFileReceived}
 	if res.Attempts > 1 {
@@ -349,8 +410,14 @@ func (cc *clientConn) sendFile(res *Result, f *os.File, name Name) (Response, er
 		return err
 	}
 	resp, err := cc.roundTrip(send, want...)
-	if err == nil && resp.Code == frame.CodeThanks {
+	if err == nil && resp.Code == frame.CodeThanks { // a late answer to the 1030
 		resp, err = cc.receive(frame.CodeFileReceived)
+		if err != nil && closedByPeer(err) { // closed after that answer, before the file
+			if err := cc.redial(); err != nil {
+				return resp, err
+			}
+			resp, err = cc.try(send, want[:1])
+		}
 	}
 	return resp, err
 }

@@ -128,7 +128,7 @@ func TestInteropResendsWithPythonServer(t *testing.T) {
 			}
 			addr, _ := startPythonServer(t, args...)
 			p, _ := writeTestFile(t, t.TempDir(), "r.bin", 3000, 1)
-			res, err := Send(context.Background(), ClientConfig{Addr: addr, Name: "resender", Dir: t.TempDir(), Timeout: 10 * time.Second}, p)
+			res, err := Send(context.Background(), ClientConfig{Addr: addr, Name: "resender", Dir: t.TempDir(), Timeout: 10 * time.Second, Logf: t.Logf}, p)
 			if !errors.Is(err, tt.err) || res.Attempts != tt.attempts || res.Verified != (tt.err == nil) {
 				t.Fatalf("%+v, %v; want %d attempts, error %v", res, err, tt.attempts, tt.err)
 			}

@@ -10,7 +10,9 @@ It prints "PORT <n>" once listening. --corrupt N sends a wrong checksum in
 the first N answers 2103; --ack-1030 answers 1030 with 2104 (as some
 deployed servers do); --close-after-denied closes the connection after 2106;
 --one-request closes every connection after one request, as servers made
-for clients that connect once per request do.
+for clients that connect once per request do. After a wrong checksum it
+refuses (2107) a 1028 from that client until 1030 or 1031 has come, as the
+spec's flow has it.
 """
 import argparse
 import os
@@ -67,6 +69,7 @@ class State:
         self.ack_1030 = ack_1030
         self.close_after_denied = close_after_denied
         self.one_request = one_request
+        self.verdict_due = set()  # client IDs sent a wrong checksum, owing 1030 or 1031
         self.lock = threading.Lock()
         self.db = sqlite3.connect(os.path.join(directory, "defensive.db"), check_same_thread=False)
         self.db.execute("CREATE TABLE IF NOT EXISTS clients (ID BLOB PRIMARY KEY, Name TEXT UNIQUE, PublicKey BLOB, LastSeen TEXT, AESKey BLOB)")
@@ -121,6 +124,9 @@ class Handler(socketserver.BaseRequestHandler):
 
     def dispatch(self, st, cid, code, payload):
         st.query("UPDATE clients SET LastSeen = datetime('now') WHERE ID = ?", cid)
+        if code in (1029, 1030, 1031):
+            with st.lock:
+                st.verdict_due.discard(cid)
         if code == 1025:
             name = cstr(payload[:NAME])
             if st.query("SELECT ID FROM clients WHERE Name = ?", name):
@@ -155,6 +161,9 @@ class Handler(socketserver.BaseRequestHandler):
             rows = st.query("SELECT AESKey FROM clients WHERE ID = ?", cid)
             if not rows or rows[0][0] is None:
                 raise Refused("no key")
+            with st.lock:
+                if cid in st.verdict_due:  # strict, as the spec's flow: 1030 comes before the resend
+                    raise Refused("1028 after a wrong checksum without 1030 or 1031")
             dec = Cipher(algorithms.AES(rows[0][0]), modes.CBC(b"\0" * 16)).decryptor()
             unpadder = sympad.PKCS7(128).unpadder()
             plain = unpadder.update(dec.update(ciphertext) + dec.finalize()) + unpadder.finalize()
@@ -170,6 +179,7 @@ class Handler(socketserver.BaseRequestHandler):
                 if st.corrupt > 0:
                     st.corrupt -= 1
                     crc ^= 0xFFFFFFFF
+                    st.verdict_due.add(cid)
             self.reply(2103, cid + struct.pack("<I", content_size) + name_field + struct.pack("<I", crc))
         elif code == 1029:
             st.query("UPDATE files SET Verified = 1 WHERE ID = ? AND FileName = ?", cid, cstr(payload[:NAME]))
