@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,10 +26,20 @@ type serveFlags struct {
 	idle                    time.Duration
 	transport               transportFlags
 	classic                 string
+	classicBare             bool // "-classic" without "=ADDR"
 	classicAckResend        bool
 }
 
 func runServe(args []string, stderr io.Writer) error {
+	f, err := parseServe(args, stderr)
+	if err != nil {
+		return err
+	}
+	return serve(f, stderr)
+}
+
+// parseServe parses the flags of "ferry serve" and applies -memlimit.
+func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	var f serveFlags
 	fs := newFlags("serve", "[flags]", stderr)
 	fs.StringVar(&f.listen, "listen", ":7417", "TCP `address` to listen on")
@@ -39,20 +50,56 @@ func runServe(args []string, stderr io.Writer) error {
 	fs.IntVar(&f.chunk, "chunk", crypt.DefaultChunk, "largest chunk in `bytes` a client may send")
 	fs.Int64Var(&f.maxFile, "max-file", 1<<40, "largest file in `bytes` accepted")
 	fs.DurationVar(&f.idle, "idle-timeout", 2*time.Minute, "drop a client silent for this `long`")
-	fs.StringVar(&f.classic, "classic", "", "also serve the classic, UNAUTHENTICATED seed-004 protocol on this TCP `address` (e.g. 127.0.0.1:1357)")
+	fs.Var(classicAddr{&f}, "classic", "also serve the classic, UNAUTHENTICATED seed-004 protocol on this TCP `address`; -classic alone: "+defaultClassicAddr)
 	fs.BoolVar(&f.classicAckResend, "classic-ack-resend", false, "answer a classic 1030 with 2104, for clients built on the course template that wait for it (the spec says: no answer)")
 	f.transport.register(fs)
 	mem := registerMemLimit(fs)
 	if err := parse(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	mem.apply()
+	// "-classic ADDR": a boolean-like flag leaves ADDR to the arguments.
+	if f.classicBare && fs.NArg() > 0 && strings.Contains(fs.Arg(0), ":") {
+		f.classic = fs.Arg(0)
+		if err := parse(fs, fs.Args()[1:]); err != nil {
+			return nil, err
+		}
+	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ferry serve: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+		return nil, errUsage
 	}
-	return serve(&f, stderr)
+	mem.apply()
+	return &f, nil
 }
+
+// defaultClassicAddr is where "-classic" alone serves the classic
+// protocol: the deployed servers' port, on loopback only, since the
+// protocol does not authenticate the server (docs/CLASSIC.md).
+const defaultClassicAddr = "127.0.0.1:1357"
+
+// classicAddr is -classic: "-classic" alone, "-classic=ADDR" or
+// "-classic ADDR" (taken from the arguments by runServe).
+type classicAddr struct{ f *serveFlags }
+
+func (c classicAddr) String() string {
+	if c.f == nil {
+		return ""
+	}
+	return c.f.classic
+}
+
+func (c classicAddr) Set(s string) error {
+	c.f.classic, c.f.classicBare = s, s == "true"
+	switch s {
+	case "true":
+		c.f.classic = defaultClassicAddr
+	case "false":
+		c.f.classic = ""
+	}
+	return nil
+}
+
+func (classicAddr) IsBoolFlag() bool { return true }
 
 func serve(f *serveFlags, stderr io.Writer) error {
 	logger := log.New(stderr, "ferry: ", log.LstdFlags)

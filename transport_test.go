@@ -59,3 +59,34 @@ func TestTransportFlags(t *testing.T) {
 		}
 	}
 }
+
+// -classic alone, with =ADDR, and with ADDR as the next argument, other
+// flags after it still parsed.
+func TestClassicFlag(t *testing.T) {
+	tests := []struct {
+		args     []string
+		want     string
+		wantData string
+	}{
+		{args: nil, want: ""},
+		{args: []string{"-classic"}, want: defaultClassicAddr},
+		{args: []string{"-classic", "-data", "d"}, want: defaultClassicAddr, wantData: "d"},
+		{args: []string{"-classic=0.0.0.0:1357"}, want: "0.0.0.0:1357"},
+		{args: []string{"-classic", "[::1]:99", "-data", "d"}, want: "[::1]:99", wantData: "d"},
+	}
+	for _, tt := range tests {
+		f, err := parseServe(tt.args, io.Discard)
+		if err != nil {
+			t.Errorf("%q: %v", tt.args, err)
+			continue
+		}
+		if f.classic != tt.want || tt.wantData != "" && f.data != tt.wantData {
+			t.Errorf("%q: -classic %q, -data %q; want %q, %q", tt.args, f.classic, f.data, tt.want, tt.wantData)
+		}
+	}
+	for _, args := range [][]string{{"-classic", "notanaddress"}, {"-classic=x:1", "y:2"}} {
+		if _, err := parseServe(args, io.Discard); err != errUsage {
+			t.Errorf("%q: %v, want a usage error", args, err)
+		}
+	}
+}

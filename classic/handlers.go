@@ -13,9 +13,19 @@ import (
 )
 
 // register answers 1025. The header's client ID is ignored.
+//
+// A name registered without ever getting its key (the client lost the
+// connection, or died, between 2100 and 1026) is not held: such a client
+// reconnects in vain (2106, it has no key) and registers again, and gets
+// the same ID back instead of 2101, so that it is not locked out for good.
+// No key was ever bound to the name, so nothing is taken from anyone.
 func (sc *conn) register(req *Request) error {
 	c, err := sc.srv.Store.Register(req.Name.String(), fsstore.KeyNone, nil, time.Now())
 	if errors.Is(err, fsstore.ErrNameTaken) {
+		if old, ok := sc.srv.Store.ClientByName(req.Name.String()); ok && old.KeyKind == fsstore.KeyNone {
+			sc.srv.logf("classic: %q registers again; its key never came", old.Name)
+			return sc.send(&Response{Code: frame.CodeRegistered, ClientID: old.ID})
+		}
 		return sc.send(&Response{Code: frame.CodeNameTaken})
 	}
 	if err != nil {

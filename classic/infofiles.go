@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"ferry/frame"
@@ -175,9 +177,15 @@ type Transfer struct {
 }
 
 // ParseTransferInfo decodes transfer.info: three lines, "host:port", the
-// client name and the file path. Lines may end in "\r\n".
+// client name and the file path. Files written by hand or on Windows are
+// read too: lines may end in "\r\n", a UTF-8 byte order mark and spaces
+// around a line are dropped, and a host without a port gets DefaultPort.
 func ParseTransferInfo(b []byte) (Transfer, error) {
-	lines := strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
+	text := strings.TrimPrefix(string(b), "\uFEFF")
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
 	if len(lines) < 3 || lines[0] == "" || lines[1] == "" || lines[2] == "" {
 		return Transfer{}, fmt.Errorf("%w: %s wants three lines: host:port, name, file path", ErrInfoFile, TransferInfo)
 	}
@@ -186,9 +194,13 @@ func ParseTransferInfo(b []byte) (Transfer, error) {
 			return Transfer{}, fmt.Errorf("%w: %s has more than three lines", ErrInfoFile, TransferInfo)
 		}
 	}
-	t := Transfer{Addr: strings.TrimSpace(lines[0]), Name: lines[1], Path: lines[2]}
-	if !strings.Contains(t.Addr, ":") {
-		return t, fmt.Errorf("%w: %s: line 1 %q is not host:port", ErrInfoFile, TransferInfo, t.Addr)
+	t := Transfer{Addr: lines[0], Name: lines[1], Path: lines[2]}
+	if _, _, err := net.SplitHostPort(t.Addr); err != nil {
+		host := strings.Trim(t.Addr, "[]")
+		if strings.Contains(host, ":") && net.ParseIP(host) == nil || strings.ContainsAny(host, " \t[]") {
+			return t, fmt.Errorf("%w: %s: line 1 %q is not host:port", ErrInfoFile, TransferInfo, t.Addr)
+		}
+		t.Addr = net.JoinHostPort(host, strconv.Itoa(DefaultPort)) // a host alone, or an IPv6 address
 	}
 	return t, nil
 }

@@ -98,6 +98,9 @@ func (s *Server) ServeConn(ctx context.Context, c link.Conn) error {
 	sc := &conn{srv: s, c: c, r: bufio.NewReaderSize(c, chunkSize), buf: make([]byte, chunkSize)}
 	for {
 		err := sc.serveOne()
+		if err == nil {
+			sc.served = true
+		}
 		switch {
 		case err == io.EOF:
 			c.Close()
@@ -145,6 +148,7 @@ type conn struct {
 
 	registered frame.ClientID // registered on this connection, may send 1026
 	hasReg     bool
+	served     bool // a request was answered: zeros may be its padding
 
 	hb  [frame.RequestHeaderSize]byte
 	out [maxResponseLength]byte
@@ -199,7 +203,9 @@ const paddingWait = 300 * time.Millisecond
 // last one padded with zeros, then waits for the server to close the
 // connection. A header starts with a client ID that may be zero, but its
 // version byte never is: zeros through the version byte are padding, and
-// so are fewer zeros followed by a pause.
+// so are fewer zeros followed by a pause after a request was answered.
+// The first header of a connection is never padding: a 1025 starts with a
+// zero ID, which a client may write on its own before the rest.
 func (sc *conn) readHeader() error {
 	wait := sc.srv.timeout()
 	for n := 0; n < len(sc.hb); {
@@ -216,7 +222,7 @@ func (sc *conn) readHeader() error {
 			return fmt.Errorf("%w: short header %x", ErrMalformed, sc.hb[:n])
 		case err != nil:
 			return fmt.Errorf("classic: read request: %w", err)
-		case zeros:
+		case zeros && sc.served:
 			wait = paddingWait
 		}
 	}

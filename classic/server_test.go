@@ -187,6 +187,79 @@ func TestServerRegisterOnly(t *testing.T) {
 	}
 }
 
+// TestServerRegisterWithoutKey: a client that registered but never sent
+// its key (1026) is denied a reconnection, registers again and gets its ID
+// back, sends its key and uploads; a name with a key stays taken.
+func TestServerRegisterWithoutKey(t *testing.T) {
+	ts := startServer(t, nil)
+	name := mustName("half")
+	first := &clientConn{ctx: context.Background(), cfg: ClientConfig{Addr: ts.addr, Timeout: 10 * time.Second}}
+	if err := first.redial(); err != nil {
+		t.Fatal(err)
+	}
+	first.send(&Request{Header: frame.Request{Code: frame.CodeRegister}, Name: name})
+	resp, err := first.receive(frame.CodeRegistered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.ClientID
+	first.close() // gone before 1026
+
+	cc := &clientConn{ctx: context.Background(), cfg: ClientConfig{Addr: ts.addr, Name: "half", Dir: t.TempDir(), Timeout: 10 * time.Second}}
+	if err := cc.redial(); err != nil {
+		t.Fatal(err)
+	}
+	defer cc.close()
+	cc.send(&Request{Header: frame.Request{ClientID: id, Code: frame.CodeReconnect}, Name: name})
+	if _, err := cc.receive(frame.CodeDenied); err != nil {
+		t.Fatal("reconnection without a key:", err)
+	}
+	again, err := cc.register("half", testIdentity(t).Key)
+	if err != nil {
+		t.Fatal("registering again:", err)
+	}
+	if again.ID != id {
+		t.Errorf("registered again as %s, want the first ID %s", again.ID, id)
+	}
+	cc.close()
+	p, data := writeTestFile(t, t.TempDir(), "good.bin", 500, 12)
+	res, err := Send(context.Background(), cc.cfg, p) // reconnects with the me.info register wrote
+	if err != nil || res.Registered || res.ClientID != id {
+		t.Fatalf("upload after registering again: %+v, %v", res, err)
+	}
+	ts.checkStored(t, id, "good.bin", data)
+
+	other := session(t, ts, "other")
+	other.send(&Request{Header: frame.Request{Code: frame.CodeRegister}, Name: name})
+	if _, err := other.receive(frame.CodeNameTaken); err != nil {
+		t.Fatal("a name with a key:", err)
+	}
+}
+
+// TestServerSlowFirstHeader: a 1025 whose zero client ID comes on its own,
+// the rest of it well after paddingWait, is a request, not padding.
+func TestServerSlowFirstHeader(t *testing.T) {
+	ts := startServer(t, nil)
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := Request{Header: frame.Request{Code: frame.CodeRegister}, Name: mustName("slow")}
+	raw := req.Append(nil)
+	c.Write(raw[:frame.IDSize])
+	time.Sleep(2 * paddingWait)
+	c.Write(raw[frame.IDSize:])
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var hb [frame.ResponseHeaderSize]byte
+	if _, err := io.ReadFull(c, hb[:]); err != nil {
+		t.Fatal("no answer:", err)
+	}
+	if h, err := ParseResponseHeader(&hb); err != nil || h.Code != frame.CodeRegistered {
+		t.Fatalf("answer %x (%v), want 2100", hb, err)
+	}
+}
+
 // TestLargeFile moves a large file and checks that it is stored as sent,
 // and that neither side allocated anything near its size.
 func TestLargeFile(t *testing.T) {

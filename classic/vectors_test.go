@@ -204,13 +204,17 @@ func TestParseTransferInfo(t *testing.T) {
 		"127.0.0.1:1357\nalice\nreport.txt\n":        {"127.0.0.1:1357", "alice", "report.txt"},
 		"host:1\r\nbob\r\n/tmp/x y.bin":              {"host:1", "bob", "/tmp/x y.bin"},
 		"localhost:1357\nMichael Jackson\nnew.txt\n": {"localhost:1357", "Michael Jackson", "new.txt"},
+		"\uFEFFhost:2 \r\n bob \r\npayload.bin \r\n": {"host:2", "bob", "payload.bin"},
+		"router.lan\nalice\nf\n":                     {"router.lan:1357", "alice", "f"},
+		"::1\nalice\nf\n":                            {"[::1]:1357", "alice", "f"},
+		"[::1]:99\nalice\nf\n":                       {"[::1]:99", "alice", "f"},
 	}
 	for in, want := range good {
 		if got, err := ParseTransferInfo([]byte(in)); err != nil || got != want {
 			t.Errorf("%q: %+v, %v", in, got, err)
 		}
 	}
-	for _, in := range []string{"", "host:1\nalice\n", "host\nalice\nf\n", "h:1\na\nf\nextra\n"} {
+	for _, in := range []string{"", "host:1\nalice\n", "h:1\na\nf\nextra\n", "h:1:2\na\nf\n", "my host\na\nf\n", "h:1\n \nf\n"} {
 		if _, err := ParseTransferInfo([]byte(in)); err == nil {
 			t.Errorf("%q: accepted", in)
 		}
