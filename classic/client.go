@@ -130,7 +130,9 @@ type clientConn struct {
 // when the context is done.
 func (cc *clientConn) redial() error {
 	cc.close()
-	c, err := link.Dial(cc.ctx, cc.cfg.Addr)
+	dctx, cancel := context.WithTimeout(cc.ctx, min(cc.timeout(), connectTimeout))
+	defer cancel()
+	c, err := link.Dial(dctx, cc.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("classic: connect to %s: %w", cc.cfg.Addr, err)
 	}
@@ -138,6 +140,10 @@ func (cc *clientConn) redial() error {
 	cc.stop = context.AfterFunc(cc.ctx, func() { c.Close() })
 	return nil
 }
+
+// connectTimeout bounds a connection attempt, below the OS's two minutes
+// of SYN retries: a server that does not answer in that time is down.
+const connectTimeout = 30 * time.Second
 
 func (cc *clientConn) close() {
 	if cc.c != nil {

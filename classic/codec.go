@@ -149,21 +149,31 @@ func responseSize(c frame.Code) (n int, ok bool) {
 
 // ParseResponseHeader decodes a response header and checks it against
 // version 3: the version, the code, and the exact payload size of the code.
+// The refusals 2101 and 2107 are taken with any payload up to the largest
+// response's (some servers put the client ID or a message in them): the
+// client acts on the code alone.
 func ParseResponseHeader(b *[frame.ResponseHeaderSize]byte) (frame.Response, error) {
 	h, err := frame.ParseResponse(b, FileReceivedSize)
 	if err != nil || h.Version != frame.VersionClassic {
 		return h, ErrMalformed
 	}
-	if n, ok := responseSize(h.Code); !ok || h.Size != uint32(n) {
+	if n, ok := responseSize(h.Code); !ok || h.Size != uint32(n) && !anyPayload(h.Code) {
 		return h, ErrMalformed
 	}
 	return h, nil
 }
 
+// anyPayload reports whether a response with code c is taken whatever its
+// payload (up to FileReceivedSize bytes), which is then ignored.
+func anyPayload(c frame.Code) bool { return c == frame.CodeNameTaken || c == frame.CodeError }
+
 // ParseResponseBody decodes the payload b of a response whose header passed
 // ParseResponseHeader.
 func ParseResponseBody(h frame.Response, b []byte) (Response, error) {
 	r := Response{Code: h.Code}
+	if anyPayload(h.Code) && len(b) <= FileReceivedSize {
+		return r, nil
+	}
 	if n, ok := responseSize(h.Code); !ok || len(b) != n {
 		return r, ErrMalformed
 	}

@@ -430,8 +430,46 @@ func FuzzDecodeResponse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("header accepted, body refused: %v", err)
 		}
+		if n, _ := responseSize(h.Code); int(h.Size) != n {
+			if !anyPayload(h.Code) {
+				t.Fatalf("%s with %d bytes accepted", h.Code, h.Size)
+			}
+			return // a refusal with a payload: taken, not reproduced
+		}
 		if got := resp.Append(nil); !bytes.Equal(got, raw[:len(hb)+int(h.Size)]) {
 			t.Fatalf("round trip\n%x\nwant\n%x", got, raw[:len(hb)+int(h.Size)])
 		}
 	})
+}
+
+// TestRefusalsWithPayload: 2101 and 2107 are taken with a payload (some
+// servers send the client ID or a message in them); any other code with a
+// payload size not its own is still malformed.
+func TestRefusalsWithPayload(t *testing.T) {
+	for _, tt := range []struct {
+		code frame.Code
+		size uint32
+		ok   bool
+	}{
+		{frame.CodeError, frame.IDSize, true},
+		{frame.CodeNameTaken, 5, true},
+		{frame.CodeError, FileReceivedSize, true},
+		{frame.CodeError, FileReceivedSize + 1, false},
+		{frame.CodeRegistered, frame.IDSize + 1, false},
+		{frame.CodeThanks, 0, false},
+	} {
+		var hb [frame.ResponseHeaderSize]byte
+		(&frame.Response{Version: frame.VersionClassic, Code: tt.code, Size: tt.size}).Put(&hb)
+		h, err := ParseResponseHeader(&hb)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s with %d bytes: %v, want ok=%v", tt.code, tt.size, err, tt.ok)
+			continue
+		}
+		if !tt.ok {
+			continue
+		}
+		if r, err := ParseResponseBody(h, make([]byte, tt.size)); err != nil || r.Code != tt.code {
+			t.Errorf("%s with %d bytes: body %+v, %v", tt.code, tt.size, r, err)
+		}
+	}
 }
