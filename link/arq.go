@@ -218,6 +218,12 @@ func (s *session) checkTimers(now time.Time) time.Time {
 		}
 		wake = dead
 	}
+	// A peer silent for longer than two maximal timeouts is cut off (a
+	// pulled cable) or gone: only the oldest frame goes again, as a
+	// probe, instead of the whole window at every timeout. The rest are
+	// resent as soon as the peer is heard (its keepalive or its ack of
+	// the probe).
+	probing := now.Sub(s.lastHeard) > 2*cfg.maxRTO
 	fired, allHeld := false, true
 	for seq := s.base; seq != s.next; seq++ {
 		sl := &s.tx[seq]
@@ -229,6 +235,9 @@ func (s *session) checkTimers(now time.Time) time.Time {
 		if now.Before(at) {
 			wake = earlier(wake, at)
 			continue
+		}
+		if probing && seq != s.base {
+			continue // base's timer, or the peer's next frame, wakes us
 		}
 		sl.lost = true
 		s.nlost++

@@ -73,6 +73,41 @@ func TestPauseResumes(t *testing.T) {
 	c.Close()
 }
 
+// During a long outage the sender probes with one frame at a time instead
+// of putting its whole window on the dead line at every timeout, and
+// resumes at once when the line is back.
+func TestPauseProbes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing over seconds")
+	}
+	line := linktest.NewLine(linktest.Config{Baud: 115200})
+	defer line.Close()
+	cfg := PortConfig{Baud: 115200, PeerTimeout: 30 * time.Second}
+	c, s, l := pair(t, line.End(0), line.End(1), cfg)
+	defer l.Close()
+	data := random(48 << 10)
+	const outage = 16 * time.Second
+	go func() {
+		time.Sleep(time.Second)
+		line.Pause(outage)
+	}()
+	go c.Write(data)
+	start := time.Now()
+	expectRead(t, s, data)
+	el := time.Since(start)
+	lost := line.Stats(0).Lost
+	t.Logf("%v with a %v outage; %d bytes sent into the outage", el, outage, lost)
+	// The line carries 11.5 KB/s: 184 KB during the outage. The first
+	// 2*maxRTO (4 s) may fill it; after that, one frame every maxRTO.
+	if limit := int64(46_000 + 12*(MaxPayload+Overhead)); lost > limit {
+		t.Errorf("%d bytes sent into the outage, want at most %d", lost, limit)
+	}
+	if el > outage+8*time.Second {
+		t.Errorf("took %v: slow to resume after the outage", el)
+	}
+	c.Close()
+}
+
 // A pause longer than the peer timeout ends in ErrPeerTimeout, not a hang.
 func TestPauseTimesOut(t *testing.T) {
 	if testing.Short() {
