@@ -78,7 +78,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 const defaultClassicAddr = "127.0.0.1:1357"
 
 // classicAddr is -classic: "-classic" alone, "-classic=ADDR" or
-// "-classic ADDR" (taken from the arguments by runServe).
+// "-classic ADDR" (taken from the arguments by parseServe).
 type classicAddr struct{ f *serveFlags }
 
 func (c classicAddr) String() string {
@@ -89,13 +89,14 @@ func (c classicAddr) String() string {
 }
 
 func (c classicAddr) Set(s string) error {
-	c.f.classic, c.f.classicBare = s, s == "true"
+	c.f.classicBare = s == "true"
 	switch s {
 	case "true":
-		c.f.classic = defaultClassicAddr
+		s = defaultClassicAddr
 	case "false":
-		c.f.classic = ""
+		s = ""
 	}
+	c.f.classic = s
 	return nil
 }
 

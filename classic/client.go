@@ -159,21 +159,15 @@ func (cc *clientConn) close() {
 // connection that served a request before turns out closed, the request is
 // sent again, once, on a new one.
 func (cc *clientConn) roundTrip(send func() error, want ...frame.Code) (Response, error) {
-	if cc.c == nil { // closed by the server after a request without response
-		if err := cc.redial(); err != nil {
-			return Response{}, err
-		}
-	}
-	if len(want) == 0 && cc.used && cc.peerClosed(closeProbe) {
-		cc.logf("classic: %s closed the connection; connecting again", cc.cfg.Addr)
-		if err := cc.redial(); err != nil {
+	// cc.c is nil when afterNotice saw the server close it.
+	if cc.c == nil || len(want) == 0 && cc.used && cc.peerClosed(closeProbe) {
+		if err := cc.redialClosed(); err != nil {
 			return Response{}, err
 		}
 	}
 	resp, err := cc.try(send, want)
 	if err != nil && cc.used && closedByPeer(err) {
-		cc.logf("classic: %s closed the connection; connecting again", cc.cfg.Addr)
-		if err := cc.redial(); err != nil {
+		if err := cc.redialClosed(); err != nil {
 			return resp, err
 		}
 		resp, err = cc.try(send, want)
@@ -183,6 +177,12 @@ func (cc *clientConn) roundTrip(send func() error, want ...frame.Code) (Response
 		err = cc.afterNotice()
 	}
 	return resp, err
+}
+
+// redialClosed connects again after the server closed the connection.
+func (cc *clientConn) redialClosed() error {
+	cc.logf("classic: %s closed the connection; connecting again", cc.cfg.Addr)
+	return cc.redial()
 }
 
 // afterNotice follows a request sent without waiting for a response
@@ -419,7 +419,7 @@ func (cc *clientConn) sendFile(res *Result, f *os.File, name Name) (Response, er
 	if err == nil && resp.Code == frame.CodeThanks { // a late answer to the 1030
 		resp, err = cc.receive(frame.CodeFileReceived)
 		if err != nil && closedByPeer(err) { // closed after that answer, before the file
-			if err := cc.redial(); err != nil {
+			if err := cc.redialClosed(); err != nil {
 				return resp, err
 			}
 			resp, err = cc.try(send, want[:1])

@@ -48,29 +48,37 @@ func expectRead(t *testing.T, c Conn, want []byte) {
 	}
 }
 
+// transferThroughPause sends n bytes over a 115200-baud line that is
+// pulled out for pause one second in, and returns how long the transfer
+// took and how many bytes the client sent into the outage.
+func transferThroughPause(t *testing.T, peerTimeout time.Duration, n int, pause time.Duration) (time.Duration, int64) {
+	t.Helper()
+	line := linktest.NewLine(linktest.Config{Baud: 115200})
+	defer line.Close()
+	cfg := PortConfig{Baud: 115200, PeerTimeout: peerTimeout}
+	c, s, l := pair(t, line.End(0), line.End(1), cfg)
+	defer l.Close()
+	defer c.Close()
+	data := random(n)
+	go func() {
+		time.Sleep(time.Second)
+		line.Pause(pause)
+	}()
+	go c.Write(data)
+	start := time.Now()
+	expectRead(t, s, data)
+	return time.Since(start), line.Stats(0).Lost
+}
+
 // The cable is pulled for longer than any retransmission timer but
 // shorter than the peer timeout: the session resumes.
 func TestPauseResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing over seconds")
 	}
-	line := linktest.NewLine(linktest.Config{Baud: 115200})
-	defer line.Close()
-	cfg := PortConfig{Baud: 115200, PeerTimeout: 6 * time.Second}
-	c, s, l := pair(t, line.End(0), line.End(1), cfg)
-	defer l.Close()
-	data := random(40 << 10)
-	go func() {
-		time.Sleep(time.Second)
-		line.Pause(3 * time.Second)
-	}()
-	go c.Write(data)
-	start := time.Now()
-	expectRead(t, s, data)
-	if el := time.Since(start); el < 4*time.Second {
+	if el, _ := transferThroughPause(t, 6*time.Second, 40<<10, 3*time.Second); el < 4*time.Second {
 		t.Errorf("finished in %v, during the pause", el)
 	}
-	c.Close()
 }
 
 // During a long outage the sender probes with one frame at a time instead
@@ -80,22 +88,8 @@ func TestPauseProbes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing over seconds")
 	}
-	line := linktest.NewLine(linktest.Config{Baud: 115200})
-	defer line.Close()
-	cfg := PortConfig{Baud: 115200, PeerTimeout: 30 * time.Second}
-	c, s, l := pair(t, line.End(0), line.End(1), cfg)
-	defer l.Close()
-	data := random(48 << 10)
 	const outage = 16 * time.Second
-	go func() {
-		time.Sleep(time.Second)
-		line.Pause(outage)
-	}()
-	go c.Write(data)
-	start := time.Now()
-	expectRead(t, s, data)
-	el := time.Since(start)
-	lost := line.Stats(0).Lost
+	el, lost := transferThroughPause(t, 30*time.Second, 48<<10, outage)
 	t.Logf("%v with a %v outage; %d bytes sent into the outage", el, outage, lost)
 	// The line carries 11.5 KB/s: 184 KB during the outage. The first
 	// 2*maxRTO (4 s) may fill it; after that, one frame every maxRTO.
@@ -105,7 +99,6 @@ func TestPauseProbes(t *testing.T) {
 	if el > outage+8*time.Second {
 		t.Errorf("took %v: slow to resume after the outage", el)
 	}
-	c.Close()
 }
 
 // A pause longer than the peer timeout ends in ErrPeerTimeout, not a hang.

@@ -86,7 +86,8 @@ for c in "${CASES[@]}"; do
 	args=(${c#*|})
 	walls=() ok=0 same=0 rss=0 hwm=0
 	for i in $(seq "$RUNS"); do
-		read -r rc wall s r h < <(run "case$RANDOM$i" --seed $((1000 + i)) "${args[@]}")
+		run "case$RANDOM$i" --seed $((1000 + i)) "${args[@]}" >"$TMP/result" # in this shell: PIDS stays current
+		read -r rc wall s r h <"$TMP/result"
 		echo "pty: $name: exit $rc, ${wall}s, identical: $s" >&2
 		walls+=("$wall")
 		[ "$rc" = 0 ] && ok=$((ok + 1))
