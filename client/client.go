@@ -17,6 +17,7 @@ import (
 	"ferry/crypt"
 	"ferry/frame"
 	"ferry/link"
+	"ferry/xfer"
 )
 
 // Errors a caller branches on.
@@ -47,7 +48,7 @@ type Client struct {
 	cfg  Config
 	sess *crypt.Session
 	id   *Identity
-	pipe pipe // the chunk ring of uploads, reused
+	send xfer.Sender // the chunk ring of uploads, reused
 }
 
 // Connect runs the handshake on c and authenticates: registration on first
@@ -67,6 +68,7 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cl := &Client{cfg: cfg, sess: sess, id: id}
+	sess.SetClientID(id.ID)
 	if err := cl.authenticate(); err != nil {
 		c.Close()
 		return nil, err
@@ -110,6 +112,7 @@ func (c *Client) register() error {
 	}
 	copy(c.id.ID[:], p)
 	c.id.Registered = true
+	c.sess.SetClientID(c.id.ID)
 	return c.cfg.State.Save(c.cfg.Server, c.id)
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ferry/frame"
+	"ferry/xfer"
 )
 
 // Result describes a stored file.
@@ -69,17 +70,23 @@ func (c *Client) Upload(path, name string) (Result, error) {
 	}
 }
 
-// sendContent streams the file from its start as chunks (see upload_pipe.go)
-// and returns its cksum.
+// sendContent streams the file from its start as chunks (package xfer)
+// and returns its cksum. The first release's upload has no file end.
 func (c *Client) sendContent(f *os.File, name string, size int64) (uint32, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return 0, err
 	}
-	var progress func(int64)
+	xf := xfer.File{Codes: xfer.Upload, Size: size}
 	if c.cfg.Progress != nil {
-		progress = func(sent int64) { c.cfg.Progress(name, sent, size) }
+		xf.Progress = func(sent int64) { c.cfg.Progress(name, sent, size) }
 	}
-	return c.pipe.send(c.sess, c.id.ID, f, size, progress)
+	_, sum, err := c.send.Send(c.sess, &xf, f)
+	if err != nil {
+		// A source error ended the content early: the server refuses the
+		// short file and ends the session.
+		return 0, fmt.Errorf("client: %w", err)
+	}
+	return sum, nil
 }
 
 // checkReceipt reads the 2103 and compares it with what was sent.

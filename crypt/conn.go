@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"time"
 
 	"ferry/frame"
 	"ferry/link"
@@ -23,12 +24,15 @@ var ErrClosedByPeer = errors.New("crypt: connection closed by peer")
 var ErrTruncated = errors.New("crypt: stream truncated inside a frame")
 
 // Conn exchanges ferry frames over a link.Conn: clear during the handshake,
-// sealed after it. A client Conn writes requests and reads responses, a
-// server Conn the reverse. One goroutine may read while another writes; two
-// readers or two writers at once are not allowed.
+// sealed after it. It works the same in either role, as tls.Conn does: a
+// Conn writes messages in its own direction (requests with the 23-byte
+// header on a client, responses with the 7-byte one on a server) and reads
+// the peer's. One goroutine may read while another writes; two readers or
+// two writers at once are not allowed.
 type Conn struct {
 	rw     link.Conn
 	client bool
+	id     frame.ClientID // put in request headers (client side)
 	seal   *Sealer
 	open   *Opener
 	limit  uint32                        // largest payload accepted, sealed size
@@ -41,6 +45,14 @@ type Conn struct {
 	nahead int                           // bytes in ahead
 }
 
+// Header is a decoded frame header of either direction. ClientID is zero in
+// responses, which carry none.
+type Header struct {
+	ClientID frame.ClientID
+	Code     frame.Code
+	Size     uint32 // payload size on the wire (sealed: plaintext + tag)
+}
+
 func newConn(rw link.Conn, client bool) *Conn {
 	return &Conn{rw: rw, client: client, limit: handshakeLimit, th: sha256.New()}
 }
@@ -48,17 +60,36 @@ func newConn(rw link.Conn, client bool) *Conn {
 // Chunk is the negotiated chunk size: the most file bytes one frame carries.
 func (c *Conn) Chunk() int { return c.chunk }
 
+// IsClient reports the role: true when c writes requests.
+func (c *Conn) IsClient() bool { return c.client }
+
+// SetClientID sets the client ID that requests written from now on carry
+// (client side; a server's responses carry none).
+func (c *Conn) SetClientID(id frame.ClientID) { c.id = id }
+
 // Close closes the underlying link.
 func (c *Conn) Close() error { return c.rw.Close() }
 
 // Link returns the underlying link, for deadlines.
 func (c *Conn) Link() link.Conn { return c.rw }
 
+// SetReadDeadline sets the deadline of the next reads on the link.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.rw.SetReadDeadline(t) }
+
+// headerSize is the size of the headers c writes.
 func (c *Conn) headerSize() int {
 	if c.client {
 		return frame.RequestHeaderSize
 	}
 	return frame.ResponseHeaderSize
+}
+
+// peerHeaderSize is the size of the headers c reads.
+func (c *Conn) peerHeaderSize() int {
+	if c.client {
+		return frame.ResponseHeaderSize
+	}
+	return frame.RequestHeaderSize
 }
 
 // sealedSize is the payload size on the wire for n plaintext bytes.
@@ -85,8 +116,8 @@ func (c *Conn) ChunkBuf() []byte {
 	return c.wbuf[hs : hs+c.chunk]
 }
 
-// WriteChunk sends the first n bytes of ChunkBuf as a request with the given
-// code, without copying them.
+// WriteChunk sends the first n bytes of ChunkBuf as a message with the
+// given code, without copying them. id is ignored on a server.
 func (c *Conn) WriteChunk(id frame.ClientID, code frame.Code, n int) error {
 	if n > c.chunk {
 		panic("crypt: internal error: chunk larger than negotiated")
@@ -94,52 +125,72 @@ func (c *Conn) WriteChunk(id frame.ClientID, code frame.Code, n int) error {
 	return c.writeFrame(id, code, n)
 }
 
-// ChunkFrameSize is the most bytes a sealed chunk request frame takes:
-// header, chunk, tag. A client that keeps several chunks in flight gives
-// each a buffer of this size, or packs several frames into one buffer and
-// writes them with one WriteSealed.
+// ChunkFrameSize is the most bytes a sealed chunk frame that c writes
+// takes: header, chunk, tag. A writer that keeps several chunks in flight
+// gives each a buffer of this size, or packs several frames into one
+// buffer and writes them with one WriteSealed.
 func (c *Conn) ChunkFrameSize() int {
-	return frame.RequestHeaderSize + c.chunk + TagSize
+	return c.headerSize() + c.chunk + TagSize
 }
 
 // ChunkPayload is the part of a frame buffer (at least ChunkFrameSize
 // bytes) that carries the chunk: Chunk() bytes after the header.
 func (c *Conn) ChunkPayload(buf []byte) []byte {
-	return buf[frame.RequestHeaderSize : frame.RequestHeaderSize+c.chunk]
+	hs := c.headerSize()
+	return buf[hs : hs+c.chunk]
 }
 
-// SealChunk makes buf, a frame buffer whose ChunkPayload holds n bytes of
-// chunk, into a sealed request frame with the given code, in place, and
-// returns the frame: the first hs+n+TagSize bytes of buf. Sealing takes the
-// next sequence number: frames must be written with WriteSealed in the
+// SealChunk makes buf, a frame buffer whose ChunkPayload holds n bytes,
+// into a sealed frame with the given code and c's client ID, in place, and
+// returns the frame: the first header+n+TagSize bytes of buf. Sealing takes
+// the next sequence number: frames must be written with WriteSealed in the
 // order they were sealed, and no other frame may be written in between.
 // SealChunk and WriteSealed may run on two goroutines; two SealChunks at
-// once may not. Client side, after the handshake.
-func (c *Conn) SealChunk(buf []byte, id frame.ClientID, code frame.Code, n int) []byte {
-	if c.seal == nil || !c.client || n > c.chunk || len(buf) < frame.RequestHeaderSize+n+TagSize {
-		panic("crypt: internal error: SealChunk without keys, on a server, or larger than the chunk")
+// once may not. Either role, after the handshake.
+func (c *Conn) SealChunk(buf []byte, code frame.Code, n int) []byte {
+	if c.seal == nil || n > c.chunk || len(buf) < c.headerSize()+n+TagSize {
+		panic("crypt: internal error: SealChunk without keys or larger than the chunk")
 	}
-	return c.seal1(buf, id, code, n)
+	return c.seal1(buf, c.id, code, n)
 }
 
-// WriteSealed writes frames that SealChunk returned, one or several back to
-// back in sealing order, with one write.
+// MsgFrameSize is the room SealMsg needs for a payload of n bytes.
+func (c *Conn) MsgFrameSize(n int) int { return c.headerSize() + n + TagSize }
+
+// SealMsg seals a message with the given code and payload into buf (at
+// least MsgFrameSize(len(payload)) bytes) and returns the frame, with the
+// ordering rules of SealChunk. It lets a writer pack small messages with
+// chunks into one write.
+func (c *Conn) SealMsg(buf []byte, code frame.Code, payload []byte) []byte {
+	if c.seal == nil || len(buf) < c.MsgFrameSize(len(payload)) || len(payload) > int(c.limit)-TagSize {
+		panic("crypt: internal error: SealMsg without keys or without room")
+	}
+	copy(buf[c.headerSize():], payload)
+	return c.seal1(buf, c.id, code, len(payload))
+}
+
+// WriteSealed writes frames that SealChunk or SealMsg returned, one or
+// several back to back in sealing order, with one write.
 func (c *Conn) WriteSealed(f []byte) error {
 	if _, err := c.rw.Write(f); err != nil {
-		return fmt.Errorf("crypt: write chunk: %w", err)
+		return fmt.Errorf("crypt: write: %w", err)
 	}
 	return nil
 }
 
-// WriteRequest sends a request (client side only). payload is copied.
+// WriteMsg sends a message in c's direction: a request carrying c's client
+// ID on a client, a response on a server. payload is copied.
+func (c *Conn) WriteMsg(code frame.Code, payload []byte) error {
+	return c.write(c.id, code, payload)
+}
+
+// WriteRequest sends a request with the given client ID (client side only).
+// payload is copied.
 func (c *Conn) WriteRequest(id frame.ClientID, code frame.Code, payload []byte) error {
 	if !c.client {
 		panic("crypt: internal error: server writing a request")
 	}
-	hs := c.headerSize()
-	c.wbuf = grow(c.wbuf, hs+len(payload)+TagSize)
-	copy(c.wbuf[hs:], payload)
-	return c.writeFrame(id, code, len(payload))
+	return c.write(id, code, payload)
 }
 
 // WriteResponse sends a response (server side only). payload is copied.
@@ -147,10 +198,14 @@ func (c *Conn) WriteResponse(code frame.Code, payload []byte) error {
 	if c.client {
 		panic("crypt: internal error: client writing a response")
 	}
+	return c.write(frame.ClientID{}, code, payload)
+}
+
+func (c *Conn) write(id frame.ClientID, code frame.Code, payload []byte) error {
 	hs := c.headerSize()
 	c.wbuf = grow(c.wbuf, hs+len(payload)+TagSize)
 	copy(c.wbuf[hs:], payload)
-	return c.writeFrame(frame.ClientID{}, code, len(payload))
+	return c.writeFrame(id, code, len(payload))
 }
 
 // writeFrame puts the header in front of the n payload bytes already in
@@ -185,65 +240,85 @@ func (c *Conn) seal1(buf []byte, id frame.ClientID, code frame.Code, n int) []by
 	return out
 }
 
-// ReadRequest reads the next request (server side only). The payload is
-// valid until the next read on c.
-func (c *Conn) ReadRequest() (frame.Request, []byte, error) {
-	return c.readRequest(nil)
+// ReadMsg reads the peer's next message: a request on a server, a response
+// on a client. The payload is valid until the next read on c.
+func (c *Conn) ReadMsg() (Header, []byte, error) {
+	return c.readMsg(nil)
 }
 
-// ReadBufSize is the least room ReadRequestInto needs: the largest sealed
-// payload accepted and one header read ahead. Server side, after the
-// handshake.
+// ReadBufSize is the least room ReadMsgInto needs: the largest sealed
+// payload accepted and one header read ahead. After the handshake.
 func (c *Conn) ReadBufSize() int {
 	return int(c.limit) + frame.RequestHeaderSize
 }
 
-// ReadRequestInto is ReadRequest reading the payload to the start of buf,
-// which has at least ReadBufSize bytes; the header is not stored there. The
+// ReadMsgInto is ReadMsg reading the payload to the start of buf, which
+// has at least ReadBufSize bytes; the header is not stored there. The
 // payload stays valid until buf is reused, whatever c reads in the
-// meantime, and the tag that followed it is no longer needed: a server that
-// keeps several frames in flight can read the next one at buf[len(payload):]
-// and so have their contents back to back.
-func (c *Conn) ReadRequestInto(buf []byte) (frame.Request, []byte, error) {
+// meantime, and the tag that followed it is no longer needed: a reader
+// that keeps several frames in flight can read the next one at
+// buf[len(payload):] and so have their contents back to back.
+func (c *Conn) ReadMsgInto(buf []byte) (Header, []byte, error) {
 	if len(buf) < c.ReadBufSize() {
-		panic("crypt: internal error: ReadRequestInto with less than ReadBufSize bytes")
+		panic("crypt: internal error: ReadMsgInto with less than ReadBufSize bytes")
 	}
-	return c.readRequest(buf)
+	return c.readMsg(buf)
 }
 
-// readRequest reads a request into buf, or into rbuf when buf is nil.
-func (c *Conn) readRequest(buf []byte) (frame.Request, []byte, error) {
-	hb := &c.hbuf
-	if err := c.readHeader(hb[:]); err != nil {
-		return frame.Request{}, nil, err
+// readMsg reads the peer's next message into buf, or into rbuf when buf is
+// nil.
+func (c *Conn) readMsg(buf []byte) (Header, []byte, error) {
+	hb := c.hbuf[:c.peerHeaderSize()]
+	if err := c.readHeader(hb); err != nil {
+		return Header{}, nil, err
 	}
-	h, err := frame.ParseRequest(hb, c.limit)
+	var h Header
+	var version uint8
+	var err error
+	if c.client {
+		var r frame.Response
+		r, err = frame.ParseResponse((*[frame.ResponseHeaderSize]byte)(hb), c.limit)
+		h, version = Header{Code: r.Code, Size: r.Size}, r.Version
+	} else {
+		var r frame.Request
+		r, err = frame.ParseRequest((*[frame.RequestHeaderSize]byte)(hb), c.limit)
+		h, version = Header{ClientID: r.ClientID, Code: r.Code, Size: r.Size}, r.Version
+	}
 	if err != nil {
-		return h, nil, fmt.Errorf("crypt: request header: %w", err)
+		return h, nil, fmt.Errorf("crypt: %s header: %w", c.peerKind(), err)
 	}
-	if h.Version != frame.VersionSecure {
-		return h, nil, fmt.Errorf("crypt: request of protocol version %d on a version 4 connection: %w", h.Version, frame.ErrVersion)
+	if version != frame.VersionSecure {
+		return h, nil, fmt.Errorf("crypt: %s of protocol version %d on a version 4 connection: %w", c.peerKind(), version, frame.ErrVersion)
 	}
-	p, err := c.readPayload(buf, hb[:], h.Size)
+	p, err := c.readPayload(buf, hb, h.Size)
 	return h, p, err
+}
+
+func (c *Conn) peerKind() string {
+	if c.client {
+		return "response"
+	}
+	return "request"
+}
+
+// ReadRequest reads the next request (server side only). The payload is
+// valid until the next read on c.
+func (c *Conn) ReadRequest() (frame.Request, []byte, error) {
+	if c.client {
+		panic("crypt: internal error: client reading a request")
+	}
+	h, p, err := c.ReadMsg()
+	return frame.Request{ClientID: h.ClientID, Version: frame.VersionSecure, Code: h.Code, Size: h.Size}, p, err
 }
 
 // ReadResponse reads the next response (client side only). The payload is
 // valid until the next read on c.
 func (c *Conn) ReadResponse() (frame.Response, []byte, error) {
-	hb := (*[frame.ResponseHeaderSize]byte)(c.hbuf[:frame.ResponseHeaderSize])
-	if err := c.readHeader(hb[:]); err != nil {
-		return frame.Response{}, nil, err
+	if !c.client {
+		panic("crypt: internal error: server reading a response")
 	}
-	h, err := frame.ParseResponse(hb, c.limit)
-	if err != nil {
-		return h, nil, fmt.Errorf("crypt: response header: %w", err)
-	}
-	if h.Version != frame.VersionSecure {
-		return h, nil, fmt.Errorf("crypt: response of protocol version %d on a version 4 connection: %w", h.Version, frame.ErrVersion)
-	}
-	p, err := c.readPayload(nil, hb[:], h.Size)
-	return h, p, err
+	h, p, err := c.ReadMsg()
+	return frame.Response{Version: frame.VersionSecure, Code: h.Code, Size: h.Size}, p, err
 }
 
 // readHeader fills hb, first with the bytes read ahead with the last

@@ -15,8 +15,20 @@ import (
 // buffer back to back and written with one WriteSealed are read back, one
 // by one, with ReadRequestInto, each payload right after the one before;
 // neither side allocates per chunk.
+// The Conn is symmetric: a server streams chunks to a client the same way.
 func TestPackedChunks(t *testing.T) {
-	c, s := sealedPair(t, nil)
+	t.Run("request", func(t *testing.T) {
+		c, s := sealedPair(t, nil)
+		c.SetClientID(frame.ClientID{7})
+		packedChunks(t, c.Conn, s.Conn, frame.ClientID{7})
+	})
+	t.Run("response", func(t *testing.T) {
+		c, s := sealedPair(t, nil)
+		packedChunks(t, s.Conn, c.Conn, frame.ClientID{})
+	})
+}
+
+func packedChunks(t *testing.T, c, s *Conn, id frame.ClientID) {
 	const frames = 3
 	buf := make([]byte, frames*c.ChunkFrameSize())
 	cw := &memConn{}
@@ -31,7 +43,7 @@ func TestPackedChunks(t *testing.T) {
 			for j := range p[:size] {
 				p[j] = round + byte(i)
 			}
-			used += len(c.SealChunk(buf[used:], frame.ClientID{7}, frame.CodeChunk, size))
+			used += len(c.SealChunk(buf[used:], frame.CodeChunk, size))
 		}
 		if err := c.WriteSealed(buf[:used]); err != nil {
 			t.Fatal(err)
@@ -47,8 +59,8 @@ func TestPackedChunks(t *testing.T) {
 	n = testing.AllocsPerRun(20, func() { // 21 rounds: AllocsPerRun warms up with one
 		used := 0 // the payloads back to back, as the server's pipeline reads them
 		for i := range frames {
-			h, p, err := s.ReadRequestInto(rb[used:])
-			if err != nil || h.ClientID != (frame.ClientID{7}) || len(p) != c.Chunk()-i || p[0] != round+byte(i) || p[len(p)-1] != round+byte(i) {
+			h, p, err := s.ReadMsgInto(rb[used:])
+			if err != nil || h.ClientID != id || len(p) != c.Chunk()-i || p[0] != round+byte(i) || p[len(p)-1] != round+byte(i) {
 				t.Fatalf("round %d frame %d: %d bytes, %v", round, i, len(p), err)
 			}
 			used += len(p)
@@ -59,7 +71,7 @@ func TestPackedChunks(t *testing.T) {
 		round++
 	})
 	if n != 0 {
-		t.Errorf("ReadRequestInto allocates %v times per batch, want 0", n)
+		t.Errorf("ReadMsgInto allocates %v times per batch, want 0", n)
 	}
 }
 

@@ -53,12 +53,39 @@ type Session struct {
 	Transcript [32]byte
 	// PeerChain is the server's certificate chain, leaf first (client side).
 	PeerChain []*x509.Certificate
+	// Features are the protocol features both sides agreed on in the
+	// handshake (Feature* bits); 0 with a peer of the first release.
+	Features Features
 }
+
+// Features is a set of protocol features, negotiated in the handshake: the
+// client lists the ones it speaks as feature IDs among its suites (0x80+bit,
+// which servers of the first release skip as unknown suites), and a server
+// that knows them answers with the subset it accepts in a field appended to
+// the server hello (see docs/PROTOCOL.md, "Features"). Both messages are in
+// the signed transcript, so a downgrade is detected like any tampering.
+type Features uint32
+
+// Feature bits.
+const (
+	FeatureOps Features = 1 << iota // get, list, remove, rename, mkdir, put with paths (1035-1041, 2108-2114)
+)
+
+// AllFeatures is every feature this build speaks.
+const AllFeatures = FeatureOps
+
+// featureID is the suite-list ID that offers feature bit i.
+const featureID = 0x80
+
+// Has reports whether every feature of g is in f.
+func (f Features) Has(g Features) bool { return f&g == g }
 
 // ClientConfig configures the client side of the handshake.
 type ClientConfig struct {
 	Suites []Suite // in preference order; nil means PreferredSuites()
 	Chunk  int     // the largest chunk the client wants; 0 means 64 KiB
+	// Features to offer; a first-release client offers none.
+	Features Features
 	// Verify decides whether the server's chain (leaf first, signature over
 	// the transcript already checked) is trusted. See CAVerifier and
 	// PinVerifier. It must not be nil.
@@ -70,16 +97,20 @@ type ServerConfig struct {
 	Identity *Identity
 	Suites   []Suite // acceptable suites; nil means all
 	MaxChunk int     // the largest chunk the server accepts; 0 means 64 KiB
+	// Features the server accepts when a client offers them.
+	Features Features
 }
 
 // DefaultChunk is the chunk size when neither side asks for another.
 const DefaultChunk = 64 << 10
 
 type clientHello struct {
-	nonce  [NonceLen]byte
-	share  [ShareLen]byte
-	chunk  uint32
-	suites []Suite
+	nonce    [NonceLen]byte
+	share    [ShareLen]byte
+	chunk    uint32
+	suites   []Suite
+	features Features // offered as feature IDs after the suites
+	offered  bool     // at least one feature ID was listed
 }
 
 func (h *clientHello) marshal() []byte {
@@ -87,11 +118,23 @@ func (h *clientHello) marshal() []byte {
 	b = append(b, h.nonce[:]...)
 	b = append(b, h.share[:]...)
 	b = binary.LittleEndian.AppendUint32(b, h.chunk)
-	b = append(b, byte(len(h.suites)))
+	ids := featureIDs(h.features)
+	b = append(b, byte(len(h.suites)+len(ids)))
 	for _, s := range h.suites {
 		b = append(b, byte(s))
 	}
-	return b
+	return append(b, ids...)
+}
+
+// featureIDs lists the suite-list IDs that offer the features of f.
+func featureIDs(f Features) []byte {
+	var ids []byte
+	for i := range 31 {
+		if f&(1<<i) != 0 {
+			ids = append(ids, byte(featureID+1+i))
+		}
+	}
+	return ids
 }
 
 func parseClientHello(p []byte) (*clientHello, error) {
@@ -107,6 +150,11 @@ func parseClientHello(p []byte) (*clientHello, error) {
 		return nil, fmt.Errorf("%w: client hello lists %d suites in %d bytes", ErrHandshake, n, len(p))
 	}
 	for _, s := range p[69:] {
+		if s > featureID && s <= featureID+31 {
+			h.features |= 1 << (s - featureID - 1)
+			h.offered = true
+			continue
+		}
 		h.suites = append(h.suites, Suite(s))
 	}
 	if h.chunk == 0 || h.chunk > frame.MaxChunk {
@@ -116,11 +164,13 @@ func parseClientHello(p []byte) (*clientHello, error) {
 }
 
 type serverHello struct {
-	nonce [NonceLen]byte
-	share [ShareLen]byte
-	suite Suite
-	chunk uint32
-	certs [][]byte
+	nonce    [NonceLen]byte
+	share    [ShareLen]byte
+	suite    Suite
+	chunk    uint32
+	certs    [][]byte
+	features Features
+	extended bool // the features field follows the chain (the client offered features)
 }
 
 func (h *serverHello) marshal() []byte {
@@ -134,10 +184,13 @@ func (h *serverHello) marshal() []byte {
 		b = binary.LittleEndian.AppendUint16(b, uint16(len(c)))
 		b = append(b, c...)
 	}
+	if h.extended {
+		b = binary.LittleEndian.AppendUint32(b, uint32(h.features))
+	}
 	return b
 }
 
-func parseServerHello(p []byte) (*serverHello, error) {
+func parseServerHello(p []byte, extended bool) (*serverHello, error) {
 	if len(p) < serverHelloHead {
 		return nil, fmt.Errorf("%w: server hello of %d bytes", ErrHandshake, len(p))
 	}
@@ -160,6 +213,10 @@ func parseServerHello(p []byte) (*serverHello, error) {
 		h.certs = append(h.certs, rest[2:2+l])
 		rest = rest[2+l:]
 	}
+	if extended && len(rest) == 4 {
+		h.features, h.extended = Features(binary.LittleEndian.Uint32(rest)), true
+		rest = rest[4:]
+	}
 	if len(rest) != 0 {
 		return nil, fmt.Errorf("%w: %d trailing bytes in server hello", ErrHandshake, len(rest))
 	}
@@ -176,9 +233,12 @@ func Client(rw link.Conn, cfg *ClientConfig) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch := &clientHello{chunk: uint32(cmpOr(cfg.Chunk, DefaultChunk)), suites: cfg.Suites}
+	ch := &clientHello{chunk: uint32(cmpOr(cfg.Chunk, DefaultChunk)), suites: cfg.Suites, features: cfg.Features}
 	if ch.suites == nil {
 		ch.suites = PreferredSuites()
+	}
+	if len(ch.suites)+len(featureIDs(ch.features)) > maxSuites {
+		panic("crypt: internal error: more suites and features than a hello holds")
 	}
 	rand.Read(ch.nonce[:])
 	copy(ch.share[:], eph.PublicKey().Bytes())
@@ -201,6 +261,8 @@ func Client(rw link.Conn, cfg *ClientConfig) (*Session, error) {
 		return nil, err
 	}
 	s.PeerChain = chain
+	s.Features = sh.features & ch.features
+	s.fitFeatures()
 	return s, nil
 }
 
@@ -222,7 +284,7 @@ func readServerHello(c *Conn, ch *clientHello) (*serverHello, []*x509.Certificat
 	if h.Code != frame.CodeServerHello {
 		return nil, nil, fmt.Errorf("%w: expected server hello, got %v", ErrHandshake, h.Code)
 	}
-	sh, err := parseServerHello(p)
+	sh, err := parseServerHello(p, ch.features != 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -328,7 +390,8 @@ func Server(rw link.Conn, cfg *ServerConfig) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh := &serverHello{suite: suite, chunk: min(ch.chunk, uint32(cmpOr(cfg.MaxChunk, DefaultChunk))), certs: cfg.Identity.Chain}
+	sh := &serverHello{suite: suite, chunk: min(ch.chunk, uint32(cmpOr(cfg.MaxChunk, DefaultChunk))), certs: cfg.Identity.Chain,
+		features: ch.features & cfg.Features, extended: ch.offered}
 	rand.Read(sh.nonce[:])
 	copy(sh.share[:], eph.PublicKey().Bytes())
 	if err := c.WriteResponse(frame.CodeServerHello, sh.marshal()); err != nil {
@@ -341,7 +404,26 @@ func Server(rw link.Conn, cfg *ServerConfig) (*Session, error) {
 	if err := c.WriteResponse(frame.CodeServerVerify, sig); err != nil {
 		return nil, err
 	}
-	return finish(c, eph, ch.share[:], suite, int(sh.chunk))
+	s, err := finish(c, eph, ch.share[:], suite, int(sh.chunk))
+	if err != nil {
+		return nil, err
+	}
+	s.Features = sh.features
+	s.fitFeatures()
+	return s, nil
+}
+
+// opsMinLimit is the least plaintext room of a message once the operations
+// are negotiated: a path of frame.MaxPath bytes with its fixed fields fits
+// whatever the chunk size.
+const opsMinLimit = 8 << 10
+
+// fitFeatures raises the size limit of a session whose features carry
+// paths, so that a long path fits even with a tiny chunk.
+func (s *Session) fitFeatures() {
+	if s.Features.Has(FeatureOps) {
+		s.limit = uint32(max(s.chunk, opsMinLimit) + 1024 + TagSize)
+	}
 }
 
 // refuse tells the client in clear why the handshake failed, then returns

@@ -13,12 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
 	"ferry/crypt"
 	"ferry/fsstore"
 	"ferry/link"
+	"ferry/xfer"
 )
 
 // Config configures a Server. Zero durations and sizes take the defaults.
@@ -68,6 +70,7 @@ type Server struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	active map[link.Conn]struct{}
+	pool   *xfer.Pool // rings of the receptions pipelined at once, one per CPU
 }
 
 // New returns a Server; cfg.Identity and cfg.Store must be set.
@@ -76,7 +79,7 @@ func New(cfg Config) *Server {
 		panic("server: internal error: Config without Identity or Store")
 	}
 	cfg.setDefaults()
-	return &Server{cfg: cfg, active: map[link.Conn]struct{}{}}
+	return &Server{cfg: cfg, active: map[link.Conn]struct{}{}, pool: xfer.NewPool(max(runtime.GOMAXPROCS(0), 2))}
 }
 
 // Serve accepts sessions from l, each in its own goroutine, until ctx is

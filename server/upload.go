@@ -7,6 +7,7 @@ import (
 
 	"ferry/frame"
 	"ferry/fsstore"
+	"ferry/xfer"
 )
 
 // ErrTooBig means an upload declared more bytes than the server accepts.
@@ -56,30 +57,12 @@ func (h *session) receive(p []byte) error {
 	}
 }
 
-// receiveContent writes the chunks of one transmission into up: pipelined
-// when a slot is free (see upload_pipe.go), a frame at a time otherwise.
+// receiveContent writes the chunks of one transmission into up (package
+// xfer; pipelined when the server's pool has a ring free).
 func (h *session) receiveContent(up *fsstore.Upload, size uint64) error {
-	if r, ok := takeRing(h.ReadBufSize()); ok {
-		defer putRing(r)
-		return receivePipelined(sessionSource{h.Session}, r, up, size, h.srv.cfg.IdleTimeout)
-	}
-	var got uint64
-	for {
-		req, p, err := h.read()
-		if err != nil {
-			return fmt.Errorf("server: upload interrupted after %d of %d bytes: %w", got, size, err)
-		}
-		last, err := checkChunk(req, len(p), &got, size)
-		if err != nil {
-			return err
-		}
-		if _, err := up.Write(p); err != nil {
-			return err
-		}
-		if last {
-			return nil
-		}
-	}
+	rc := xfer.Receiver{Pool: h.srv.pool, Idle: h.srv.cfg.IdleTimeout}
+	_, err := rc.Receive(h.Session, &xfer.Content{Codes: xfer.Upload, Size: int64(size)}, up)
+	return err
 }
 
 // offerChecksum sends the 2103 and returns the client's verdict.

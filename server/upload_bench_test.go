@@ -146,3 +146,14 @@ func BenchmarkUploadChunk(b *testing.B) {
 		})
 	}
 }
+
+func waitGoroutines(t *testing.T, want int) {
+	t.Helper()
+	for range 100 {
+		if runtime.NumGoroutine() <= want {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%d goroutines, want %d", runtime.NumGoroutine(), want)
+}

@@ -1,0 +1,91 @@
+package crypt
+
+import (
+	"errors"
+	"testing"
+
+	"ferry/frame"
+)
+
+// TestFeatures: peers of this release agree on features; a peer of the
+// first release on either side (no feature IDs offered, or none
+// understood) leaves them off and the handshake still succeeds.
+func TestFeatures(t *testing.T) {
+	ca := newCA(t)
+	id := issue(t, ca, "localhost")
+	cases := []struct {
+		name           string
+		client, server Features
+		want           Features
+	}{
+		{"both new", AllFeatures, AllFeatures, AllFeatures},
+		{"first-release client", 0, AllFeatures, 0},
+		{"server without the feature", AllFeatures, 0, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, s := handshake(t, &ClientConfig{Verify: CAVerifier(pool(ca), "localhost"), Features: tc.client},
+				&ServerConfig{Identity: id, Features: tc.server}, nil)
+			if c.err != nil || s.err != nil {
+				t.Fatalf("handshake: %v %v", c.err, s.err)
+			}
+			if c.s.Features != tc.want || s.s.Features != tc.want {
+				t.Fatalf("features: client %b server %b, want %b", c.s.Features, s.s.Features, tc.want)
+			}
+		})
+	}
+}
+
+// TestFirstReleaseServerHello: a server of the first release skips the
+// feature IDs and sends a server hello without the features field; a
+// client of this release takes it as "no features". Its strict parser
+// would refuse the field, which is why a server sends it only to clients
+// that offered features.
+func TestFirstReleaseServerHello(t *testing.T) {
+	sh := &serverHello{suite: SuiteAES256GCM, chunk: 1, certs: [][]byte{{1}}}
+	old := sh.marshal()
+	got, err := parseServerHello(old, true)
+	if err != nil || got.features != 0 || got.extended {
+		t.Fatalf("first-release hello to a new client: %v %+v", err, got)
+	}
+	sh.extended, sh.features = true, FeatureOps
+	if _, err := parseServerHello(sh.marshal(), false); !errors.Is(err, ErrHandshake) {
+		t.Fatalf("a features field to a client that offered none: got %v, want ErrHandshake", err)
+	}
+	ch, err := parseClientHello((&clientHello{chunk: 1, suites: []Suite{SuiteAES256GCM, 77}, features: FeatureOps}).marshal())
+	if err != nil || ch.features != FeatureOps || len(ch.suites) != 2 {
+		t.Fatalf("client hello: %v %+v", err, ch)
+	}
+}
+
+// TestFeatureDowngrade: an attacker who strips the feature IDs from the
+// client hello (to push both sides back to the first release's messages)
+// changes the signed transcript: the client refuses the server.
+func TestFeatureDowngrade(t *testing.T) {
+	ca := newCA(t)
+	id := issue(t, ca, "localhost")
+	strip := func(i int, f []byte) [][]byte {
+		if i != 0 {
+			return [][]byte{f}
+		}
+		p := f[frame.RequestHeaderSize:]
+		n := int(p[68])
+		kept := []byte{}
+		for _, b := range p[69 : 69+n] {
+			if b < featureID {
+				kept = append(kept, b)
+			}
+		}
+		out := append([]byte{}, f[:frame.RequestHeaderSize+68]...)
+		out = append(out, byte(len(kept)))
+		out = append(out, kept...)
+		h := frame.Request{Version: frame.VersionSecure, Code: frame.CodeHello, Size: uint32(len(out) - frame.RequestHeaderSize)}
+		h.Put((*[frame.RequestHeaderSize]byte)(out))
+		return [][]byte{out}
+	}
+	c, _ := handshake(t, &ClientConfig{Verify: CAVerifier(pool(ca), "localhost"), Features: AllFeatures},
+		&ServerConfig{Identity: id, Features: AllFeatures}, relayFrames(nil, strip))
+	if !errors.Is(c.err, ErrBadSignature) && !errors.Is(c.err, ErrHandshake) {
+		t.Fatalf("client got %v, want the downgrade refused", c.err)
+	}
+}

@@ -1,0 +1,58 @@
+// Package xfer moves file content over a sealed session, the same way for
+// both roles and both directions: a client uploading and a server serving
+// a download call the same Sender, a server storing an upload and a client
+// storing a download the same Receiver. It streams chunks with both cores
+// working (one goroutine reads and seals, or reads and opens, while the
+// other writes), in memory bounded by a few batches of chunks whatever the
+// file size, and runs the end-to-end check of the operations protocol: the
+// sender ends a file with its size and POSIX cksum (a file end), the
+// receiver compares them with what it got.
+//
+// What a file's content is, where it comes from and where it goes (a
+// temporary file, the store, stdout) is the caller's; xfer sees an
+// io.Reader or an io.Writer. It holds no protocol state between files.
+//
+//	sender:   [file message] chunk... last-chunk file-end   (one direction's codes)
+//	receiver: opens and checks each, writes the content, compares the file end
+package xfer
+
+import (
+	"time"
+
+	"ferry/crypt"
+	"ferry/frame"
+)
+
+// Conn is what xfer needs of a session; *crypt.Session has it, in either
+// role, and tests substitute failing fakes.
+type Conn interface {
+	ChunkFrameSize() int
+	ChunkPayload(buf []byte) []byte
+	SealChunk(buf []byte, code frame.Code, n int) []byte
+	MsgFrameSize(n int) int
+	SealMsg(buf []byte, code frame.Code, payload []byte) []byte
+	WriteSealed(f []byte) error
+	ReadMsgInto(buf []byte) (crypt.Header, []byte, error)
+	ReadBufSize() int
+	SetReadDeadline(t time.Time) error
+}
+
+var _ Conn = (*crypt.Session)(nil)
+
+// Codes are the message codes of one direction.
+type Codes struct {
+	Chunk, Last, End frame.Code
+}
+
+// The two directions. Upload is also the content of the first release's
+// send-file (1028), which has no file end (End is then not used).
+var (
+	Upload   = Codes{Chunk: frame.CodeChunk, Last: frame.CodeLastChunk, End: frame.CodeFileEnd}
+	Download = Codes{Chunk: frame.CodeFileChunk, Last: frame.CodeFileLast, End: frame.CodeFileEndResp}
+)
+
+// Sizes of the pipelines.
+const (
+	depth       = 3 // batches in flight: one being filled, one being written, one spare
+	batchFrames = 4 // chunk frames per batch, written (or read) together
+)
