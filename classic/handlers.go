@@ -93,15 +93,23 @@ func (sc *conn) sendKey(code frame.Code, id frame.ClientID, pub *rsa.PublicKey) 
 }
 
 // storeName is the name a file is stored under: the last element of the
-// path a client may have sent.
+// path a client may have sent, without one surrounding pair of double
+// quotes. A deployed client writes the name with std::filesystem::path's
+// operator<<, which quotes it (and doubles its backslashes); '"' cannot
+// occur in a Windows file name, so the quotes are never part of it.
 func storeName(name string) string {
+	if len(name) >= 2 && name[0] == '"' && name[len(name)-1] == '"' {
+		name = name[1 : len(name)-1]
+	}
 	name = name[strings.LastIndexByte(name, '\\')+1:]
 	return path.Base(name)
 }
 
 // receive answers 1028: it decrypts the ciphertext chunk by chunk straight
 // into an upload, leaves the upload to await the client's verdict and
-// sends 2103 with the plaintext's cksum.
+// sends 2103 with the plaintext's cksum and the name field exactly as the
+// client sent it (quotes, bytes after the NUL and all), which some clients
+// compare with their own.
 func (sc *conn) receive(req *Request) error {
 	h := &req.Header
 	key, ok := sc.srv.key(h.ClientID)

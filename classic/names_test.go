@@ -94,3 +94,36 @@ func TestServerFullNames(t *testing.T) {
 	data := uploadAs(t, cc, fullName('f'))
 	ts.checkStored(t, cc.id, strings.Repeat("f", NameSize), data)
 }
+
+// TestServerQuotedFileName: a deployed client writes the file name with
+// std::filesystem::path's operator<<, which quotes it. The file is stored
+// without the quotes, and 2103 echoes the field as sent, so that the
+// client's own comparison matches.
+func TestServerQuotedFileName(t *testing.T) {
+	ts := startServer(t, nil)
+	cc := rawSession(t, ts, mustName("quoting"))
+	field := hexName(t, "22 70 61 79 6c 6f 61 64 2e 62 69 6e 22 00") // "payload.bin"
+	data := uploadAs(t, cc, field)
+	ts.checkStored(t, cc.id, "payload.bin", data)
+	if f, ok := ts.store.File(cc.id, `"payload.bin"`); ok {
+		t.Errorf("also stored with its quotes: %+v", f)
+	}
+}
+
+func TestStoreName(t *testing.T) {
+	for _, tt := range []struct{ sent, stored string }{
+		{"payload.bin", "payload.bin"},
+		{`"payload.bin"`, "payload.bin"},
+		{`"C:\\Users\\me\\payload.bin"`, "payload.bin"}, // std::quoted doubles the backslashes
+		{`C:\Users\me\payload.bin`, "payload.bin"},
+		{"dir/payload.bin", "payload.bin"},
+		{`""payload.bin""`, `"payload.bin"`}, // one pair only
+		{`"payload.bin`, `"payload.bin`},
+		{`payload.bin"`, `payload.bin"`},
+		{`"`, `"`},
+	} {
+		if got := storeName(tt.sent); got != tt.stored {
+			t.Errorf("storeName(%s) = %s, want %s", tt.sent, got, tt.stored)
+		}
+	}
+}
