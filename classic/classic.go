@@ -10,7 +10,8 @@
 // so to the user. It does not speak version 4 (see package crypt).
 //
 // All integers are little-endian. A request is a 23-byte header (see package
-// frame) and a payload; names are 255 bytes, ASCII, cut at the first NUL:
+// frame) and a payload; names are 255 bytes, ASCII, cut at the first NUL
+// (a field without one is a 255-byte name):
 //
 //	1025 register     | name (255) |
 //	1026 public key   | name (255) | RSA-1024 SubjectPublicKeyInfo DER (160) |
@@ -45,7 +46,7 @@ import (
 
 // Wire sizes of version 3.
 const (
-	NameSize          = frame.NameSize                              // NUL-terminated ASCII name field
+	NameSize          = frame.NameSize                              // ASCII name field, NUL-padded or full
 	PublicKeySize     = 160                                         // X.509 SPKI DER of RSA-1024 with e = 17
 	EncryptedKeySize  = 128                                         // RSA-1024 OAEP of the 16-byte AES key
 	AESKeySize        = 16                                          // AES-128
@@ -66,24 +67,28 @@ const DefaultTimeout = 2 * time.Minute
 var (
 	// ErrMalformed means a frame does not follow version 3: wrong version,
 	// a code that is not a version 3 request or response, a payload size that
-	// does not fit the code, a name without NUL or with non-ASCII bytes, a bad
-	// CBC padding.
+	// does not fit the code, an empty name or one with a byte that is not
+	// printable ASCII, a bad CBC padding.
 	ErrMalformed = errors.New("classic: malformed frame")
 	// ErrTooLarge means a 1028 declares more content than the limit; nothing
 	// has been read or allocated for it.
 	ErrTooLarge = errors.New("classic: declared file size over the limit")
 )
 
-// Name is a 255-byte name field as it travels: ASCII, NUL-terminated,
-// anything after the first NUL is ignored (some clients leave garbage there)
-// but kept, so that decoding then encoding gives the same bytes.
+// Name is a 255-byte name field as it travels: ASCII, cut at the first NUL;
+// anything after it is ignored (some clients leave garbage there) but kept,
+// so that decoding then encoding gives the same bytes. A field without a
+// NUL is a 255-byte name: the seed counts the NUL inside the field, but
+// deployed clients fill it with long file names, and the independent
+// servers take them.
 type Name [NameSize]byte
 
-// MakeName encodes s, which must be 1 to 254 printable ASCII bytes.
+// MakeName encodes s, which must be 1 to 255 printable ASCII bytes,
+// NUL-padded.
 func MakeName(s string) (Name, error) {
 	var n Name
-	if len(s) == 0 || len(s) >= NameSize {
-		return n, fmt.Errorf("classic: name %q: want 1 to %d bytes", s, NameSize-1)
+	if len(s) == 0 || len(s) > NameSize {
+		return n, fmt.Errorf("classic: name %q: want 1 to %d bytes", s, NameSize)
 	}
 	copy(n[:], s)
 	if err := n.check(); err != nil || n.String() != s {
@@ -92,19 +97,23 @@ func MakeName(s string) (Name, error) {
 	return n, nil
 }
 
-// String returns the name up to its first NUL.
-func (n *Name) String() string {
+// String returns the name: up to its first NUL, or the whole field.
+func (n *Name) String() string { return string(n[:n.len()]) }
+
+// len is the length of the name: the offset of the first NUL, or the whole
+// field when it has none.
+func (n *Name) len() int {
 	if i := bytes.IndexByte(n[:], 0); i >= 0 {
-		return string(n[:i])
+		return i
 	}
-	return string(n[:])
+	return NameSize
 }
 
-// check enforces the field's rules: a NUL, something before it, and only
-// printable ASCII before it.
+// check enforces the field's rules: at least one byte before the first NUL
+// (or a full field), and only printable ASCII there.
 func (n *Name) check() error {
-	end := bytes.IndexByte(n[:], 0)
-	if end <= 0 {
+	end := n.len()
+	if end == 0 {
 		return ErrMalformed
 	}
 	for _, b := range n[:end] {

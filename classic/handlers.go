@@ -18,18 +18,28 @@ import (
 // connection, or died, between 2100 and 1026) is not held: such a client
 // reconnects in vain (2106, it has no key) and registers again, and gets
 // the same ID back instead of 2101, so that it is not locked out for good.
-// No key was ever bound to the name, so nothing is taken from anyone.
+// No key was ever bound to the name, so nothing is taken from anyone. But
+// while another connection that got 2100 for the name is open and has not
+// sent its key, the name is taken (see registering.go): the name is
+// claimed before the store is asked, so that of two 1025s at once only
+// one can get 2100.
 func (sc *conn) register(req *Request) error {
-	c, err := sc.srv.Store.Register(req.Name.String(), fsstore.KeyNone, nil, time.Now())
+	name := req.Name.String()
+	if !sc.srv.claim(sc, name) {
+		sc.srv.logf("classic: %q is being registered on another connection: name taken", name)
+		return sc.send(&Response{Code: frame.CodeNameTaken})
+	}
+	c, err := sc.srv.Store.Register(name, fsstore.KeyNone, nil, time.Now())
 	if errors.Is(err, fsstore.ErrNameTaken) {
-		if old, ok := sc.srv.Store.ClientByName(req.Name.String()); ok && old.KeyKind == fsstore.KeyNone {
+		if old, ok := sc.srv.Store.ClientByName(name); ok && old.KeyKind == fsstore.KeyNone {
 			sc.srv.logf("classic: %q registers again; its key never came", old.Name)
 			return sc.send(&Response{Code: frame.CodeRegistered, ClientID: old.ID})
 		}
+		sc.srv.unclaim(sc)
 		return sc.send(&Response{Code: frame.CodeNameTaken})
 	}
 	if err != nil {
-		return fmt.Errorf("classic: register %q: %w", req.Name.String(), err)
+		return fmt.Errorf("classic: register %q: %w", name, err)
 	}
 	sc.registered, sc.hasReg = c.ID, true
 	return sc.send(&Response{Code: frame.CodeRegistered, ClientID: c.ID})
@@ -60,6 +70,9 @@ func (sc *conn) publicKey(req *Request) error {
 	}
 	if err := sc.srv.Store.SetKey(c.ID, fsstore.KeyRSA, req.PublicKey[:]); err != nil {
 		return fmt.Errorf("classic: store key of %s: %w", h.ClientID, err)
+	}
+	if sc.claimed == c.Name {
+		sc.srv.unclaim(sc) // registered: the key holds the name from now on
 	}
 	return sc.sendKey(frame.CodeKeyAccepted, c.ID, pub)
 }
@@ -93,15 +106,23 @@ func (sc *conn) sendKey(code frame.Code, id frame.ClientID, pub *rsa.PublicKey) 
 }
 
 // storeName is the name a file is stored under: the last element of the
-// path a client may have sent.
+// path a client may have sent, without one surrounding pair of double
+// quotes. A deployed client writes the name with std::filesystem::path's
+// operator<<, which quotes it (and doubles its backslashes); '"' cannot
+// occur in a Windows file name, so the quotes are never part of it.
 func storeName(name string) string {
+	if len(name) >= 2 && name[0] == '"' && name[len(name)-1] == '"' {
+		name = name[1 : len(name)-1]
+	}
 	name = name[strings.LastIndexByte(name, '\\')+1:]
 	return path.Base(name)
 }
 
 // receive answers 1028: it decrypts the ciphertext chunk by chunk straight
 // into an upload, leaves the upload to await the client's verdict and
-// sends 2103 with the plaintext's cksum.
+// sends 2103 with the plaintext's cksum and the name field exactly as the
+// client sent it (quotes, bytes after the NUL and all), which some clients
+// compare with their own.
 func (sc *conn) receive(req *Request) error {
 	h := &req.Header
 	key, ok := sc.srv.key(h.ClientID)

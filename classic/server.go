@@ -41,9 +41,10 @@ type Server struct {
 	// sumHook, set by tests, alters the checksum sent in 2103.
 	sumHook func(uint32) uint32
 
-	mu      sync.Mutex
-	keys    map[frame.ClientID][AESKeySize]byte // the AES key last sent to each client
-	pending map[frame.ClientID]*pendingFile     // the file awaiting each client's verdict
+	mu          sync.Mutex
+	keys        map[frame.ClientID][AESKeySize]byte // the AES key last sent to each client
+	pending     map[frame.ClientID]*pendingFile     // the file awaiting each client's verdict
+	registering map[string]*conn                    // names being registered on a live connection, no key yet
 }
 
 // Serve accepts connections on l and serves each in its own goroutine until
@@ -100,7 +101,9 @@ func (s *Server) ServeConn(ctx context.Context, c link.Conn) error {
 		err := sc.serveOne()
 		if err == nil {
 			sc.served = true
+			continue
 		}
+		s.unclaim(sc) // before the client can see the end: it may register again at once
 		switch {
 		case err == io.EOF:
 			c.Close()
@@ -148,7 +151,8 @@ type conn struct {
 
 	registered frame.ClientID // registered on this connection, may send 1026
 	hasReg     bool
-	served     bool // a request was answered: zeros may be its padding
+	claimed    string // the name this connection is registering, held in Server.registering
+	served     bool   // a request was answered: zeros may be its padding
 
 	hb  [frame.RequestHeaderSize]byte
 	out [maxResponseLength]byte

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,6 +205,7 @@ func TestServerRegisterWithoutKey(t *testing.T) {
 	}
 	id := resp.ClientID
 	first.close() // gone before 1026
+	waitUnclaimed(t, ts, "half")
 
 	cc := &clientConn{ctx: context.Background(), cfg: ClientConfig{Addr: ts.addr, Name: "half", Dir: t.TempDir(), Timeout: 10 * time.Second}}
 	if err := cc.redial(); err != nil {
@@ -234,6 +236,108 @@ func TestServerRegisterWithoutKey(t *testing.T) {
 	if _, err := other.receive(frame.CodeNameTaken); err != nil {
 		t.Fatal("a name with a key:", err)
 	}
+}
+
+// dialRaw opens a connection for hand-built requests.
+func dialRaw(t *testing.T, ts *testServer) *clientConn {
+	t.Helper()
+	cc := &clientConn{ctx: context.Background(), cfg: ClientConfig{Addr: ts.addr, Timeout: 10 * time.Second}}
+	if err := cc.redial(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cc.close)
+	return cc
+}
+
+// registerRaw sends a 1025 for name and returns the answer, 2100 or 2101.
+func registerRaw(cc *clientConn, name string) (Response, error) {
+	if err := cc.send(&Request{Header: frame.Request{Code: frame.CodeRegister}, Name: mustName(name)}); err != nil {
+		return Response{}, err
+	}
+	return cc.receive(frame.CodeRegistered, frame.CodeNameTaken)
+}
+
+// waitUnclaimed waits until no connection is registering name: the server
+// notices a connection's end a moment after the client closed it.
+func waitUnclaimed(t *testing.T, ts *testServer, name string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		ts.mu.Lock()
+		_, held := ts.registering[name]
+		ts.mu.Unlock()
+		if !held {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q still being registered after its connection closed", name)
+		}
+	}
+}
+
+// TestServerConcurrentRegister: two clients registering one name at the
+// same moment. While the first is between 2100 and its 1026, on a live
+// connection, the second's 1025 gets 2101, not the first's ID; once the
+// first connection ended without a key, the ID is handed out again.
+func TestServerConcurrentRegister(t *testing.T) {
+	ts := startServer(t, nil)
+	t.Run("between 2100 and 1026", func(t *testing.T) {
+		first, second := dialRaw(t, ts), dialRaw(t, ts)
+		resp, err := registerRaw(first, "twin")
+		if err != nil || resp.Code != frame.CodeRegistered {
+			t.Fatalf("first 1025: %s, %v", resp.Code, err)
+		}
+		first.id = resp.ClientID
+		if resp, err := registerRaw(second, "twin"); err != nil || resp.Code != frame.CodeNameTaken {
+			t.Fatalf("second 1025 while the first registers: %s %s, %v; want 2101", resp.Code, resp.ClientID, err)
+		}
+		pub := testKeyPub(t)
+		first.send(&Request{Header: frame.Request{ClientID: first.id, Code: frame.CodePublicKey}, Name: mustName("twin"), PublicKey: pub})
+		if _, err := first.receive(frame.CodeKeyAccepted); err != nil {
+			t.Fatal("first 1026:", err)
+		}
+		if resp, err := registerRaw(second, "twin"); err != nil || resp.Code != frame.CodeNameTaken {
+			t.Fatalf("second 1025 after the first's key: %s, %v; want 2101", resp.Code, err)
+		}
+	})
+	t.Run("after the first connection ended", func(t *testing.T) {
+		first := dialRaw(t, ts)
+		resp, err := registerRaw(first, "gone")
+		if err != nil || resp.Code != frame.CodeRegistered {
+			t.Fatalf("first 1025: %s, %v", resp.Code, err)
+		}
+		first.close()
+		waitUnclaimed(t, ts, "gone")
+		again, err := registerRaw(dialRaw(t, ts), "gone")
+		if err != nil || again.Code != frame.CodeRegistered || again.ClientID != resp.ClientID {
+			t.Fatalf("1025 after the first left without a key: %s %s, %v; want 2100 %s", again.Code, again.ClientID, err, resp.ClientID)
+		}
+	})
+	t.Run("at the same moment", func(t *testing.T) {
+		const pairs = 16
+		var conns [2 * pairs]*clientConn
+		for i := range conns {
+			conns[i] = dialRaw(t, ts)
+		}
+		var answers [2 * pairs]Response
+		var errs [2 * pairs]error
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i, cc := range conns {
+			wg.Go(func() {
+				<-start
+				answers[i], errs[i] = registerRaw(cc, fmt.Sprintf("pair-%d", i/2))
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i := 0; i < len(conns); i += 2 {
+			a, b := answers[i].Code, answers[i+1].Code
+			if errs[i] != nil || errs[i+1] != nil || a == b || a != frame.CodeRegistered && b != frame.CodeRegistered {
+				t.Errorf("pair-%d: %s %s (%v) and %s %s (%v), want one 2100 and one 2101",
+					i/2, a, answers[i].ClientID, errs[i], b, answers[i+1].ClientID, errs[i+1])
+			}
+		}
+	})
 }
 
 // TestServerSlowFirstHeader: a 1025 whose zero client ID comes on its own,
