@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -85,9 +86,9 @@ const (
 
 // ValidateName checks a file name received from the wire. A name is used as
 // one path element, never as a path: it must be 1 to 255 bytes of valid
-// UTF-8, not "." or "..", without '/', '\\', NUL or other control
-// characters, and must not start with ".ferry" (reserved for temporary
-// files). The error wraps ErrBadName and says why.
+// UTF-8, not "." or "..", without '/', '\\', NUL, C0 or C1 control
+// characters, bidirectional controls or characters that look like a slash,
+// and must not start with ".ferry" (reserved for temporary files). The error wraps ErrBadName and says why.
 func ValidateName(name string) error {
 	why := nameProblem([]byte(name))
 	if why == "" {
@@ -109,18 +110,38 @@ func nameProblem(name []byte) string {
 	case len(name) >= len(reservedPrefix) && bytes.EqualFold(name[:len(reservedPrefix)], []byte(reservedPrefix)):
 		return "names starting with " + reservedPrefix + " are reserved"
 	}
-	for _, c := range name {
-		switch {
-		case c == '/' || c == '\\':
-			return "contains a path separator"
-		case c == 0:
-			return "contains NUL"
-		case c < 0x20 || c == 0x7f:
-			return "contains a control character"
+	for i := 0; i < len(name); {
+		r, n := rune(name[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(name[i:])
+		}
+		i += n
+		if why := runeProblem(r); why != "" {
+			return why
 		}
 	}
 	return ""
 }
+
+// runeProblem says why a character may not appear in a name, or "".
+func runeProblem(r rune) string {
+	switch {
+	case r == '/' || r == '\\':
+		return "contains a path separator"
+	case r == 0:
+		return "contains NUL"
+	case r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f:
+		return "contains a control character"
+	case r == 0x200e || r == 0x200f || r == 0x061c || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
+		return fmt.Sprintf("contains the bidirectional control U+%04X", r)
+	case strings.ContainsRune(lookalikeSlashes, r):
+		return fmt.Sprintf("contains U+%04X, which looks like a slash", r)
+	}
+	return ""
+}
+
+// lookalikeSlashes are characters a terminal shows much like '/' or '\\'.
+const lookalikeSlashes = "\u2215\u2044\u29f8\uff0f\uff3c\u2216\u29f9\ufe68"
 
 // truncName keeps error messages short.
 func truncName(name string) string {
