@@ -154,9 +154,30 @@ func inspect(dir string) (Report, error) {
 			rep.Problems = append(rep.Problems, s.checkFile(int32(i))...)
 		}
 	}
+	for id := range s.files.intents {
+		in, _ := s.files.intent(id)
+		what := "rename to " + in.new
+		if in.op == opRemove {
+			what = "removal"
+		}
+		rep.Problems = append(rep.Problems, Problem{Kind: ProblemPending, Path: storedPath(in.client, in.old), Offset: -1, Detail: "interrupted " + what + "; completed by opening the store"})
+	}
 	orphans, err := s.walkFiles()
 	rep.Problems = append(rep.Problems, orphans...)
+	rep.Problems = append(rep.Problems, s.checkTempDir()...)
 	return rep, err
+}
+
+// checkTempDir reports what uploads left in TempDir; Open removes it.
+func (s *Store) checkTempDir() []Problem {
+	entries, _ := os.ReadDir(filepath.Join(s.dir, TempDir))
+	var out []Problem
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tempPrefix) {
+			out = append(out, Problem{Kind: ProblemLeftover, Path: TempDir + "/" + e.Name(), Offset: -1, Detail: "unfinished upload; removed by opening the store"})
+		}
+	}
+	return out
 }
 
 // checkFile compares one listed file with the bytes on disk.
@@ -231,36 +252,55 @@ func (s *Store) walkClient(id [16]byte, rel string) []Problem {
 	if !known {
 		out = append(out, Problem{Kind: ProblemUnknownClient, Path: rel, Offset: -1, Detail: "directory of a client the client table lacks; left alone"})
 	}
-	entries, err := os.ReadDir(filepath.Join(s.dir, filepath.FromSlash(rel)))
+	return s.walkFolder(id, rel, "", known, out)
+}
+
+// walkFolder checks the entries of folder sub ("" for the root) of a
+// client's directory rel; folders are walked into, an empty one is fine.
+func (s *Store) walkFolder(id [16]byte, rel, sub string, known bool, out []Problem) []Problem {
+	dir := rel
+	if sub != "" {
+		dir = rel + "/" + sub
+	}
+	entries, err := os.ReadDir(filepath.Join(s.dir, filepath.FromSlash(dir)))
 	if err != nil {
-		return append(out, Problem{Kind: ProblemOrphan, Path: rel, Offset: -1, Detail: err.Error()})
+		return append(out, Problem{Kind: ProblemOrphan, Path: dir, Offset: -1, Detail: err.Error()})
 	}
 	for _, e := range entries {
-		p := s.checkEntry(id, rel+"/"+e.Name(), e, known)
-		if p != nil {
-			out = append(out, *p)
+		p := e.Name()
+		if sub != "" {
+			p = sub + "/" + p
+		}
+		if e.IsDir() && ValidatePath(p) == nil {
+			out = s.walkFolder(id, rel, p, known, out)
+			continue
+		}
+		if pr := s.checkEntry(id, rel, p, e, known); pr != nil {
+			out = append(out, *pr)
 		}
 	}
 	return out
 }
 
-// checkEntry checks one entry of a client directory.
-func (s *Store) checkEntry(id [16]byte, rel string, e fs.DirEntry, known bool) *Problem {
+// checkEntry checks one entry of a client directory rel at path p (relative
+// to the client's root).
+func (s *Store) checkEntry(id [16]byte, rel, p string, e fs.DirEntry, known bool) *Problem {
 	name := e.Name()
-	path := filepath.Join(s.dir, filepath.FromSlash(rel))
+	full := rel + "/" + p
+	path := filepath.Join(s.dir, filepath.FromSlash(full))
 	switch {
 	case strings.HasPrefix(name, tempPrefix) && e.Type().IsRegular():
-		return &Problem{Kind: ProblemLeftover, Path: rel, Offset: -1, Detail: "removed on repair", fix: func(*Store) error {
+		return &Problem{Kind: ProblemLeftover, Path: full, Offset: -1, Detail: "removed on repair", fix: func(*Store) error {
 			return os.Remove(path)
 		}}
 	case !e.Type().IsRegular():
-		return &Problem{Kind: ProblemNotRegular, Path: rel, Offset: -1, Detail: e.Type().String() + "; left alone"}
-	case s.files.get(id, name) >= 0:
+		return &Problem{Kind: ProblemNotRegular, Path: full, Offset: -1, Detail: e.Type().String() + "; left alone"}
+	case s.files.get(id, p) >= 0:
 		return nil
-	case ValidateName(name) != nil || !known:
-		return &Problem{Kind: ProblemOrphan, Path: rel, Offset: -1, Detail: "no record; left alone"}
+	case ValidatePath(p) != nil || !known:
+		return &Problem{Kind: ProblemOrphan, Path: full, Offset: -1, Detail: "no record; left alone"}
 	}
-	return &Problem{Kind: ProblemOrphan, Path: rel, Offset: -1, Detail: "no record; listed as unverified on repair", fix: func(s *Store) error {
+	return &Problem{Kind: ProblemOrphan, Path: full, Offset: -1, Detail: "no record; listed as unverified on repair", fix: func(s *Store) error {
 		size, sum, _, err := fileCksum(path, -1, -1)
 		if err != nil {
 			return err
@@ -269,7 +309,7 @@ func (s *Store) checkEntry(id [16]byte, rel string, e fs.DirEntry, known bool) *
 		if fi, err := e.Info(); err == nil {
 			mtime = toNanos(fi.ModTime())
 		}
-		_, err = s.putFile(&fileRec{client: id, name: name, fileVer: fileVer{size: size, time: mtime, cksum: sum}}, nil)
+		_, err = s.putFile(&fileRec{client: id, name: p, fileVer: fileVer{size: size, time: mtime, cksum: sum, mtime: mtime}}, nil)
 		return err
 	}}
 }

@@ -14,8 +14,8 @@
 //
 //	DIR/clients.log                     client table
 //	DIR/files.log                       file table
-//	DIR/files/<32 hex client id>/<name> stored files
-//	DIR/files/<32 hex client id>/.ferry-tmp-*  uploads in progress
+//	DIR/files/<32 hex client id>/<path> stored files, in folders
+//	DIR/tmp/.ferry-tmp-*                uploads in progress (emptied by Open)
 //
 // Table file layout (all integers little-endian, whatever the machine):
 //
@@ -32,9 +32,22 @@
 //	+----+----+----+----+------------+------------+--------------+
 //	 crc32c (Castagnoli) covers bytes 0..7 and the payload.
 //
+//	file record (type 5):
+//	 0           16                50      52        52+N
+//	+-----------+------------------+-------+---------+------------------+
+//	| client id | version (34)     | N u16 | path    | previous version |
+//	+-----------+------------------+-------+---------+------------------+
+//	 version: size i64, time i64, cksum u32, flags u8, 0, mode u32, mtime i64;
+//	 the previous version only in a pending record that replaces one.
+//
 // docs/STORAGE.md describes every payload byte and the recovery rules.
 //
+// Each client has its own tree under DIR/files/<id>: files (listed by
+// records, with mode and mtime) in folders (on disk only). Every path from
+// the wire is checked (ValidatePath) and resolved inside the client's root
+// through os.Root without following symlinks.
+//
 // The package does not speak the wire protocol, does not authenticate
-// anyone, and does not decide what a client may upload beyond refusing file
-// names that are not plain names (ValidateName).
+// anyone, and does not decide what a client may do with its own tree beyond
+// refusing paths that are not plain relative paths (ValidatePath).
 package fsstore

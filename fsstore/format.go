@@ -11,10 +11,10 @@ import (
 
 // Table file format.
 const (
-	HeaderSize       = 16   // magic 8 + version 2 + kind 1 + reserved 1 + CRC-32C 4
-	RecordHeaderSize = 12   // magic 2 + type 1 + reserved 1 + payload length 4 + CRC-32C 4
-	MaxPayload       = 4096 // largest payload a record may declare
-	FormatVersion    = 1    // version written in the table header
+	HeaderSize       = 16       // magic 8 + version 2 + kind 1 + reserved 1 + CRC-32C 4
+	RecordHeaderSize = 12       // magic 2 + type 1 + reserved 1 + payload length 4 + CRC-32C 4
+	MaxPayload       = 12 << 10 // largest payload a record may declare: a rename intent with two 4095-byte paths (8212) fits
+	FormatVersion    = 1        // version written in the table header
 )
 
 // Table kinds, byte 10 of the table header.
@@ -25,10 +25,14 @@ const (
 
 // Record types, byte 2 of the record header.
 const (
-	recClient     = 1 // full client record
-	recTouch      = 2 // LastSeen update
-	recFile       = 3 // file record
-	recFileDelete = 4 // file tombstone (written by fsck -repair)
+	recClient      = 1 // full client record
+	recTouch       = 2 // LastSeen update
+	recFile        = 3 // file record of the previous release (name up to 255 bytes, no mode or mtime); read, no longer written
+	recFileDelete  = 4 // file tombstone of the previous release; read, no longer written
+	recFile2       = 5 // file record: path, mode, mtime
+	recFileDelete2 = 6 // file tombstone with a path
+	recIntent      = 7 // a rename or removal in progress
+	recIntentDone  = 8 // the client's intent is complete
 )
 
 // tableMagic opens every table file.
@@ -144,7 +148,7 @@ func DecodeRecord(b []byte) (typ byte, payload []byte, n int, ok bool) {
 // Scanner window sizes. The window must hold two largest records.
 const (
 	readBufSize    = 1 << 20
-	minReadBufSize = 16 << 10
+	minReadBufSize = 32 << 10
 )
 
 // scanner reads records from a table file through a fixed window.

@@ -30,7 +30,7 @@ func FuzzDecodeRecord(f *testing.F) {
 			if len(b) == 0 || len(b) > MaxPayload {
 				return
 			}
-			b = endRecord(append(beginRecord(nil, b[0]%5), b[1:]...), 0)
+			b = endRecord(append(beginRecord(nil, b[0]%9), b[1:]...), 0)
 			typ, p, n, ok = DecodeRecord(b)
 			if !ok {
 				t.Fatalf("wrapped record %x rejected", b)
@@ -55,17 +55,41 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 			again = appendTouch(nil, &id, seen)
 		case recFile:
-			fr, prev, err := decodeFile(p)
+			fr, prev, err := decodeFile1(p)
+			if err != nil {
+				return
+			}
+			again = appendFile1(nil, &fr, &prev)
+		case recFile2:
+			fr, prev, err := decodeFile2(p)
 			if err != nil {
 				return
 			}
 			again = appendFile(nil, &fr, &prev)
 		case recFileDelete:
-			id, name, err := decodeDelete(p)
+			id, name, err := decodeDelete(typ, p)
+			if err != nil {
+				return
+			}
+			again = appendDelete1(nil, &id, name)
+		case recFileDelete2:
+			id, name, err := decodeDelete(typ, p)
 			if err != nil {
 				return
 			}
 			again = appendDelete(nil, &id, name)
+		case recIntent:
+			in, err := decodeIntent(p)
+			if err != nil {
+				return
+			}
+			again = appendIntent(nil, &in)
+		case recIntentDone:
+			id, err := decodeIntentDone(p)
+			if err != nil {
+				return
+			}
+			again = appendIntentDone(nil, &id)
 		default:
 			return
 		}

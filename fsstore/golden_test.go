@@ -41,11 +41,11 @@ func goldenTables() (clients, files []byte) {
 	clients = appendClient(clients, &clientRec{id: goldenB, name: "router-mips", kind: KeyRSA, key: rsa, reg: n, seen: n})
 	clients = appendTouch(clients, &goldenA, n+int64(time.Hour))
 	files = appendHeader(nil, kindFiles)
-	files = appendFile(files, &fileRec{client: goldenA, name: "temp.csv", fileVer: fileVer{size: 9, time: n, cksum: 930766865, flags: flagVerified}}, nil)
-	files = appendFile(files, &fileRec{client: goldenB, name: "syslog.gz", fileVer: fileVer{size: 1000, time: n, cksum: 0xdeadbeef, flags: flagVerified | flagClassic}}, nil)
-	files = appendFile(files, &fileRec{client: goldenB, name: "old.txt", fileVer: fileVer{size: 1, time: n, cksum: 1}}, nil)
-	files = appendDelete(files, &goldenB, "old.txt")
-	files = appendFile(files, &fileRec{client: goldenA, name: "temp.csv", fileVer: fileVer{size: 11, time: n + 1, cksum: 0x01020304, flags: flagVerified}}, nil)
+	files = appendFile1(files, &fileRec{client: goldenA, name: "temp.csv", fileVer: fileVer{size: 9, time: n, cksum: 930766865, flags: flagVerified}}, nil)
+	files = appendFile1(files, &fileRec{client: goldenB, name: "syslog.gz", fileVer: fileVer{size: 1000, time: n, cksum: 0xdeadbeef, flags: flagVerified | flagClassic}}, nil)
+	files = appendFile1(files, &fileRec{client: goldenB, name: "old.txt", fileVer: fileVer{size: 1, time: n, cksum: 1}}, nil)
+	files = appendDelete1(files, &goldenB, "old.txt")
+	files = appendFile1(files, &fileRec{client: goldenA, name: "temp.csv", fileVer: fileVer{size: 11, time: n + 1, cksum: 0x01020304, flags: flagVerified}}, nil)
 	return clients, files
 }
 

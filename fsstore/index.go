@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"os"
 )
 
 // tableIndex is what loadTable fills.
@@ -16,18 +17,18 @@ type tableIndex interface {
 	view() *view
 }
 
-// countRecords counts the records of type typ by following the length
+// countRecords counts the records whose type is in the bit set types by following the length
 // fields from the first record, without checking CRCs: a size hint for the
 // index, exact for a healthy table. It stops at the first implausible
 // header.
-func countRecords(data []byte, typ byte) int {
+func countRecords(data []byte, types uint32) int {
 	n := 0
 	for off := HeaderSize; off+RecordHeaderSize <= len(data); {
 		size := recordLen(data[off:])
 		if size == 0 {
 			break
 		}
-		if data[off+2] == typ {
+		if data[off+2] < 32 && types&(1<<data[off+2]) != 0 {
 			n++
 		}
 		off += size
@@ -232,7 +233,7 @@ func (c *clientRec) client() Client {
 	}
 }
 
-// fileEnt is one (client, name): where its latest record is, and the
+// fileEnt is one (client, path): where its latest record is, and the
 // client's list.
 type fileEnt struct {
 	off     int64
@@ -250,9 +251,12 @@ type fileIndex struct {
 	ents    []fileEnt
 	byKey   hashTable
 	heads   map[[16]byte]int32 // nil until linkClients
-	pending map[int32]fileVer  // previous versions of commits in progress
+	pending map[int32]fileVer  // previous versions of commits in progress (flags flagNew: none)
+	intents map[[16]byte]int64 // offsets of the open intent (type 7) of each client
 	seed    maphash.Seed
 	live    int64
+
+	intentOffs map[[16]byte]int64 // where emit wrote the intents, for remap
 }
 
 func newFileIndex(hint int) fileIndex {
@@ -260,6 +264,7 @@ func newFileIndex(hint int) fileIndex {
 		ents:    make([]fileEnt, 0, hint),
 		byKey:   newHashTable(hint),
 		pending: make(map[int32]fileVer),
+		intents: make(map[[16]byte]int64),
 		seed:    maphash.MakeSeed(),
 		live:    HeaderSize,
 	}
@@ -274,13 +279,19 @@ func (x *fileIndex) reserve(n int) {
 	}
 }
 
-func (x *fileIndex) payload(i int32) []byte { return x.v.payload(x.ents[i].off) }
-
-// keyOf returns the client ID and name of file i (from a file or removal
-// record, which both start with the client ID).
+// keyOf returns the client ID and path of file i (from its latest file
+// record, of type 3 or 5: a removal only sets the deleted flag).
 func (x *fileIndex) keyOf(i int32) (id, name []byte) {
-	p := x.payload(i)
-	return p[:16], p[fileFixedSize : fileFixedSize+int(p[37])]
+	return recordKey(x.v.record(x.ents[i].off))
+}
+
+// recordKey returns the client ID and path of a file record.
+func recordKey(rec []byte) (id, name []byte) {
+	p := rec[RecordHeaderSize:]
+	if rec[2] == recFile {
+		return p[:16], p[fileFixedSize : fileFixedSize+int(p[37])]
+	}
+	return p[:16], p[file2FixedSize : file2FixedSize+int(binary.LittleEndian.Uint16(p[file2PathOff:]))]
 }
 
 func (x *fileIndex) hash(id, name []byte) uint64 {
@@ -309,26 +320,68 @@ func (x *fileIndex) get(client [16]byte, name string) int32 {
 // apply folds the record at off, with payload p, into the index.
 func (x *fileIndex) apply(typ byte, p []byte, off int64) error {
 	switch typ {
-	case recFile:
-		name, err := checkFile(p)
+	case recFile, recFile2:
+		check := checkFile2
+		if typ == recFile {
+			check = checkFile1
+		}
+		name, err := check(p)
 		if err != nil {
 			return err
 		}
-		x.put(p, name, off)
-	case recFileDelete:
-		name, err := checkDelete(p)
+		x.put(typ, p, name, off)
+	case recFileDelete, recFileDelete2:
+		check := checkDelete2
+		if typ == recFileDelete {
+			check = checkDelete1
+		}
+		name, err := check(p)
 		if err != nil {
 			return err
 		}
 		x.remove(p[:16], name)
+	case recIntent:
+		if _, err := decodeIntent(p); err != nil {
+			return err
+		}
+		x.intents[[16]byte(p[:16])] = off
+		x.live += int64(RecordHeaderSize + len(p))
+	case recIntentDone:
+		id, err := decodeIntentDone(p)
+		if err != nil {
+			return err
+		}
+		x.endIntent(id)
 	default:
 		return fmt.Errorf("unknown record type %d in the file table", typ)
 	}
 	return nil
 }
 
-// put indexes the file record at off with payload p and returns its entry.
-func (x *fileIndex) put(p, name []byte, off int64) int32 {
+// endIntent forgets the open intent of a client.
+func (x *fileIndex) endIntent(id [16]byte) {
+	if off, ok := x.intents[id]; ok {
+		x.live -= int64(len(x.v.record(off)))
+		delete(x.intents, id)
+	}
+}
+
+// liveSize is the size a file record has once compaction has rewritten it
+// as type 5.
+func liveSize(typ byte, p []byte) int64 {
+	n := int64(RecordHeaderSize + len(p))
+	if typ == recFile {
+		n += file2FixedSize - fileFixedSize
+		if p[36]&flagPending != 0 {
+			n += verSize - filePrevSize
+		}
+	}
+	return n
+}
+
+// put indexes the file record of type typ at off with payload p and
+// returns its entry.
+func (x *fileIndex) put(typ byte, p, name []byte, off int64) int32 {
 	if x.byKey.full() {
 		x.byKey.grow(func(i int32) uint64 { return x.hash(x.keyOf(i)) })
 	}
@@ -343,14 +396,22 @@ func (x *fileIndex) put(p, name []byte, off int64) int32 {
 	}
 	e := &x.ents[i]
 	if !e.deleted {
-		x.live -= int64(len(x.v.record(e.off)))
+		rec := x.v.record(e.off)
+		x.live -= liveSize(rec[2], rec[RecordHeaderSize:])
 	}
 	e.off, e.deleted = off, false
-	x.live += int64(RecordHeaderSize + len(p))
-	if p[36]&flagPending != 0 {
-		x.pending[i], _ = decodeVer(p[len(p)-filePrevSize:])
-	} else if len(x.pending) > 0 {
-		delete(x.pending, i)
+	x.live += liveSize(typ, p)
+	switch {
+	case p[36]&flagPending == 0:
+		if len(x.pending) > 0 {
+			delete(x.pending, i)
+		}
+	case p[36]&flagNew != 0:
+		x.pending[i] = fileVer{flags: flagNew}
+	case typ == recFile:
+		x.pending[i], _ = decodeVer1(p[len(p)-filePrevSize:])
+	default:
+		x.pending[i], _ = decodeVer(p[len(p)-verSize:])
 	}
 	return i
 }
@@ -361,35 +422,59 @@ func (x *fileIndex) remove(id, name []byte) {
 	if i < 0 || x.ents[i].deleted {
 		return
 	}
-	x.live -= int64(len(x.v.record(x.ents[i].off)))
+	rec := x.v.record(x.ents[i].off)
+	x.live -= liveSize(rec[2], rec[RecordHeaderSize:])
 	x.ents[i].deleted = true
 	delete(x.pending, i)
 }
 
-// add indexes a file or removal record appended at run time and keeps its
-// bytes; it returns the file's entry (-1 for a removal of an unknown file).
+// add indexes a record appended at run time and keeps its bytes; for a file
+// or removal record it returns the file's entry (-1 for a removal of an
+// unknown file, and for intents).
 func (x *fileIndex) add(rec []byte) int32 {
 	p := rec[RecordHeaderSize:]
-	if rec[2] == recFileDelete {
-		name, _ := checkDelete(p)
+	switch rec[2] {
+	case recFileDelete2:
+		name, _ := checkDelete2(p)
 		_, i := x.findKey(p[:16], name)
 		x.remove(p[:16], name)
 		return i
+	case recIntent:
+		x.intents[[16]byte(p[:16])] = x.v.add(rec)
+		x.live += int64(len(rec))
+		return -1
+	case recIntentDone:
+		x.endIntent([16]byte(p[:16]))
+		return -1
 	}
-	name, err := checkFile(p)
-	if err != nil {
+	name, err := checkFile2(p)
+	if rec[2] != recFile2 || err != nil {
 		panic("fsstore: internal error: encoded an invalid file record")
 	}
-	return x.put(p, name, x.v.add(rec))
+	return x.put(recFile2, p, name, x.v.add(rec))
 }
 
 // rec returns file i's latest record.
 func (x *fileIndex) rec(i int32) fileRec {
-	f, _, err := decodeFile(x.payload(i))
+	rec := x.v.record(x.ents[i].off)
+	f, _, err := decodeFileRecord(rec[2], rec[RecordHeaderSize:])
 	if err != nil {
 		panic("fsstore: internal error: indexed an invalid file record")
 	}
 	return f
+}
+
+// intent returns the open intent of a client.
+func (x *fileIndex) intent(id [16]byte) (intentRec, bool) {
+	off, ok := x.intents[id]
+	if !ok {
+		return intentRec{}, false
+	}
+	in, err := decodeIntent(x.v.payload(off))
+	if err != nil {
+		panic("fsstore: internal error: indexed an invalid intent record")
+	}
+	return in, true
 }
 
 // linkClients builds the per-client lists.
@@ -411,18 +496,35 @@ func (x *fileIndex) link(i int32) {
 	x.heads[[16]byte(id)] = i
 }
 
-// emit writes one record per listed file and the offset of each into offs.
+// emit writes one record of type 5 per listed file (upgrading records of
+// type 3) and the open intents, and the offset of each file record into
+// offs.
 func (x *fileIndex) emit(w io.Writer, offs []int64) error {
 	pos := int64(HeaderSize)
+	var buf []byte
 	for i, e := range x.ents {
 		if e.deleted {
 			continue
 		}
 		rec := x.v.record(e.off)
+		if rec[2] == recFile {
+			f, prev, _ := decodeFile1(rec[RecordHeaderSize:])
+			buf = appendFile(buf[:0], &f, &prev)
+			rec = buf
+		}
 		if _, err := w.Write(rec); err != nil {
 			return err
 		}
 		offs[i] = pos
+		pos += int64(len(rec))
+	}
+	x.intentOffs = make(map[[16]byte]int64, len(x.intents))
+	for id, off := range x.intents {
+		rec := x.v.record(off)
+		if _, err := w.Write(rec); err != nil {
+			return err
+		}
+		x.intentOffs[id] = pos
 		pos += int64(len(rec))
 	}
 	return nil
@@ -443,6 +545,10 @@ func (x *fileIndex) remap(offs []int64, mapped []byte, unmap func() error) {
 	for i := range x.ents {
 		x.ents[i].off = offs[i]
 	}
+	for id := range x.intents {
+		x.intents[id] = x.intentOffs[id]
+	}
+	x.intentOffs = nil
 }
 
 // storedPath is where a file's bytes live, relative to the data directory.
@@ -460,5 +566,7 @@ func (r *fileRec) file() File {
 		Cksum:    r.cksum,
 		Time:     fromNanos(r.time),
 		Classic:  r.flags&flagClassic != 0,
+		Mode:     os.FileMode(r.mode),
+		MTime:    fromNanos(r.mtime),
 	}
 }

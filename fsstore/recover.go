@@ -4,8 +4,8 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
+	"syscall"
 
 	"ferry/frame"
 )
@@ -14,6 +14,8 @@ import (
 // pending record and their final record: the bytes on disk are the new
 // version (the rename happened), the previous one (it did not), or neither
 // (damage). Sizes decide when they differ; otherwise the cksum is computed.
+// For a path that was not listed before (flagNew), anything but the new
+// version leaves it unlisted, as it was.
 func (s *Store) resolvePending() error {
 	s.mu.RLock()
 	var todo []int32
@@ -46,8 +48,13 @@ func (s *Store) resolvePending() error {
 // settle decides what record a pending file gets; nil means the file is gone.
 func (s *Store) settle(cur fileRec, prev fileVer) (*fileRec, string, error) {
 	path := filepath.Join(s.dir, filepath.FromSlash(storedPath(cur.client, cur.name)))
-	size, sum, summed, err := fileCksum(path, cur.size, prev.size)
-	if errors.Is(err, fs.ErrNotExist) {
+	isNew := cur.flags&flagNew != 0
+	other := prev.size
+	if isNew {
+		other = -1
+	}
+	size, sum, summed, err := fileCksum(path, cur.size, other)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, errNotRegular) {
 		return nil, "file missing, record removed", nil
 	}
 	if err != nil {
@@ -56,20 +63,26 @@ func (s *Store) settle(cur fileRec, prev fileVer) (*fileRec, string, error) {
 	rec := cur
 	switch {
 	case size == cur.size && (!summed || sum == cur.cksum):
-		rec.flags = cur.flags&^flagPending | flagVerified
+		rec.flags = cur.flags&^(flagPending|flagNew) | flagVerified
 		return &rec, "new version in place, now verified", nil
+	case isNew:
+		return nil, "new file not in place, record removed", nil
 	case size == prev.size && (!summed || sum == prev.cksum):
 		rec.fileVer = prev
 		return &rec, "previous version kept", nil
 	}
-	rec.fileVer = fileVer{size: size, time: cur.time, cksum: sum, flags: cur.flags & flagClassic}
+	rec.fileVer = fileVer{size: size, time: cur.time, cksum: sum, flags: cur.flags & flagClassic, mode: cur.mode, mtime: cur.mtime}
 	return &rec, "neither version on disk, recorded as unverified", nil
 }
 
-// fileCksum returns the size of the file at path and, unless its size alone
-// tells the two candidate sizes apart, its cksum.
+// errNotRegular: fileCksum found something other than a regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// fileCksum returns the size of the regular file at path (never following
+// a symlink there) and, unless its size alone tells the two candidate sizes
+// apart, its cksum.
 func fileCksum(path string, sizeA, sizeB int64) (size int64, sum uint32, summed bool, err error) {
-	f, err := os.Open(path)
+	f, err := openNoFollow(path)
 	if err != nil {
 		return 0, 0, false, err
 	}
@@ -77,6 +90,9 @@ func fileCksum(path string, sizeA, sizeB int64) (size int64, sum uint32, summed 
 	fi, err := f.Stat()
 	if err != nil {
 		return 0, 0, false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, 0, false, errNotRegular
 	}
 	size = fi.Size()
 	if sizeA != sizeB && (size == sizeA || size == sizeB) {
@@ -91,14 +107,5 @@ func fileCksum(path string, sizeA, sizeB int64) (size int64, sum uint32, summed 
 
 // deleteFile appends a tombstone for a file and waits until it is durable.
 func (s *Store) deleteFile(client [16]byte, name string) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return ErrClosed
-	}
-	s.scratch = appendDelete(s.scratch[:0], &client, name)
-	s.files.add(s.scratch)
-	end := s.flog.add(s.scratch)
-	s.mu.Unlock()
-	return s.flog.wait(end, true)
+	return s.appendFiles(func(add func([]byte)) { add(appendDelete(nil, &client, name)) })
 }

@@ -71,7 +71,27 @@ func expectState(data []byte, kind byte, cut int, skip int) string {
 	if kind == kindClients {
 		return dumpClients(&ci)
 	}
-	return dumpFiles(&fi)
+	return dumpFiles(&fi, finalFiles(data))
+}
+
+// finalFiles returns what the sample directory holds on disk: the latest
+// listed version of each file in the whole table.
+func finalFiles(data []byte) map[string]fileVer {
+	fi := newFileIndex(0)
+	fi.v.mapped = data
+	for off := HeaderSize; off < len(data); {
+		typ, p, n, _ := DecodeRecord(data[off:])
+		fi.apply(typ, p, int64(off))
+		off += n
+	}
+	out := make(map[string]fileVer)
+	for i := range fi.ents {
+		if !fi.ents[i].deleted {
+			f := fi.rec(int32(i))
+			out[fmt.Sprintf("%x/%s", f.client, f.name)] = f.fileVer
+		}
+	}
+	return out
 }
 
 func dumpClients(x *clientIndex) string {
@@ -85,17 +105,28 @@ func dumpClients(x *clientIndex) string {
 }
 
 // dumpFiles lists the files; a pending commit is shown as Open resolves it
-// in the sample directory, where every rename happened.
-func dumpFiles(x *fileIndex) string {
+// with disk (the sample directory, where every rename happened): the new
+// version if the disk has it, else the previous one or, for a new file,
+// none.
+func dumpFiles(x *fileIndex, disk map[string]fileVer) string {
 	var lines []string
 	for i := range x.ents {
 		f := x.rec(int32(i))
+		if x.ents[i].deleted {
+			continue
+		}
 		if f.flags&flagPending != 0 {
-			f.flags = f.flags&^flagPending | flagVerified
+			d := disk[fmt.Sprintf("%x/%s", f.client, f.name)]
+			switch {
+			case d.size == f.size && d.cksum == f.cksum:
+				f.flags = f.flags&^(flagPending|flagNew) | flagVerified
+			case f.flags&flagNew != 0:
+				continue
+			default:
+				f.fileVer = x.pending[int32(i)]
+			}
 		}
-		if !x.ents[i].deleted {
-			lines = append(lines, fmt.Sprintf("%x %q %+v", f.client, f.name, f.fileVer))
-		}
+		lines = append(lines, fmt.Sprintf("%x %q %+v", f.client, f.name, f.fileVer))
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
@@ -105,7 +136,7 @@ func stateOf(s *Store, kind byte) string {
 	if kind == kindClients {
 		return dumpClients(&s.clients)
 	}
-	return dumpFiles(&s.files)
+	return dumpFiles(&s.files, nil)
 }
 
 // copyDir copies a sample data directory.

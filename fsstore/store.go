@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -28,6 +29,7 @@ type Store struct {
 	scratch []byte                    // record encoding buffer
 	dirs    map[[16]byte]*clientFiles // per-client upload state
 	lock    *os.File                  // held while open; nil where there is no flock
+	root    *os.Root                  // the data directory, for renames from TempDir into a client's folder
 }
 
 // lockFile is the name of the lock file in the data directory.
@@ -58,6 +60,14 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{dir: dir, opts: opts, dirs: make(map[[16]byte]*clientFiles), lock: lock}
+	if err := s.clearTemp(); err != nil {
+		s.unlock()
+		return nil, err
+	}
+	if s.root, err = os.OpenRoot(dir); err != nil {
+		s.unlock()
+		return nil, fmt.Errorf("fsstore: open data directory: %w", err)
+	}
 	cl, fl, err := s.load(true)
 	if err != nil {
 		s.unlock()
@@ -81,7 +91,29 @@ func makeDir(dir string) error {
 	return syncDir(filepath.Dir(dir))
 }
 
+// clearTemp creates TempDir, or removes what uploads of a process that
+// died left in it.
+func (s *Store) clearTemp() error {
+	tmp := filepath.Join(s.dir, TempDir)
+	if err := makeDir(tmp); err != nil {
+		return fmt.Errorf("fsstore: create %s: %w", tmp, err)
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return fmt.Errorf("fsstore: %w", err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tempPrefix) {
+			os.Remove(filepath.Join(tmp, e.Name()))
+		}
+	}
+	return nil
+}
+
 func (s *Store) unlock() {
+	if s.root != nil {
+		s.root.Close()
+	}
 	if s.lock != nil {
 		s.lock.Close()
 	}
@@ -132,7 +164,10 @@ func (s *Store) recover(cl, fl *loaded) error {
 			s.logf("%s", p)
 		}
 	}
-	return s.resolvePending()
+	if err := s.resolvePending(); err != nil {
+		return err
+	}
+	return s.resolveIntents()
 }
 
 func (s *Store) logf(format string, args ...any) {
@@ -294,6 +329,17 @@ func (s *Store) Touch(id [16]byte, t time.Time) error {
 
 // Files returns the latest record of each file of a client.
 func (s *Store) Files(id [16]byte) []File {
+	var out []File
+	s.eachFile(id, func(i int32) {
+		r := s.files.rec(i)
+		out = append(out, r.file())
+	})
+	return out
+}
+
+// eachFile calls fn, with s.mu held for reading, for each listed file of a
+// client. The per-client lists are linked on first use.
+func (s *Store) eachFile(id [16]byte, fn func(i int32)) {
 	s.mu.RLock()
 	if s.files.heads == nil {
 		s.mu.RUnlock()
@@ -305,17 +351,14 @@ func (s *Store) Files(id [16]byte) []File {
 		s.mu.RLock()
 	}
 	defer s.mu.RUnlock()
-	var out []File
 	i, ok := s.files.heads[id]
 	ok = ok && !s.closed
 	for ok && i >= 0 {
 		if !s.files.ents[i].deleted {
-			r := s.files.rec(i)
-			out = append(out, r.file())
+			fn(i)
 		}
 		i = s.files.ents[i].next
 	}
-	return out
 }
 
 // File returns the latest record of one file.

@@ -73,11 +73,11 @@ func (ld *loaded) mapAndRead(f *os.File, path string, kind byte, idx tableIndex)
 	}
 	v := idx.view()
 	v.mapped, v.unmap = m, unmap
-	typ := byte(recClient)
+	types := uint32(1) << recClient
 	if kind == kindFiles {
-		typ = recFile
+		types = 1<<recFile | 1<<recFile2
 	}
-	idx.reserve(countRecords(m, typ))
+	idx.reserve(countRecords(m, types))
 	return ld.read(m, path, kind, idx.apply)
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -31,13 +33,15 @@ type Client struct {
 // File is the latest record of one stored file.
 type File struct {
 	ClientID [16]byte
-	Name     string // as sent by the client, validated by ValidateName
+	Name     string // the path as sent by the client ("logs/2026/x.log"), validated by ValidatePath
 	Path     string // relative to the data directory, slash-separated: "files/<32 hex id>/<name>"
 	Verified bool   // the client confirmed the checksum and the bytes at Path are the ones recorded
 	Size     int64
 	Cksum    uint32 // POSIX cksum of the stored bytes
 	Time     time.Time
-	Classic  bool // uploaded over the classic (v3) protocol
+	Classic  bool        // uploaded over the classic (v3) protocol
+	Mode     os.FileMode // permission bits the client sent, sanitized (see SetMeta); 0 in records of the previous release
+	MTime    time.Time   // the source's modification time; zero when not sent or in records of the previous release
 }
 
 // Options tune a Store. The zero value is ready to use.
@@ -71,10 +75,25 @@ var (
 	ErrLocked = errors.New("fsstore: data directory in use by another process")
 	// ErrUploadDone: the Upload was already committed or aborted.
 	ErrUploadDone = errors.New("fsstore: upload already committed or aborted")
+	// ErrExists: the path exists (a commit with NoClobber, Mkdir, Rename
+	// with noClobber or onto a folder).
+	ErrExists = errors.New("fsstore: already exists")
+	// ErrNotFound: no listed file and no folder has this path.
+	ErrNotFound = errors.New("fsstore: no such file or folder")
+	// ErrIsDir: the path is a folder where a file is needed.
+	ErrIsDir = errors.New("fsstore: is a folder")
+	// ErrNotDir: a component of the path is a file (or something else that
+	// is not a folder) where a folder is needed.
+	ErrNotDir = errors.New("fsstore: not a folder")
+	// ErrNotEmpty: Remove without recursive of a folder that has content.
+	ErrNotEmpty = errors.New("fsstore: folder not empty")
 )
 
-// MaxNameSize is the longest file name accepted, in bytes.
-const MaxNameSize = 255
+// Path limits.
+const (
+	MaxNameSize = 255  // bytes in one path component
+	MaxPathSize = 4095 // bytes in a path
+)
 
 // tempPrefix starts the names of uploads in progress; ValidateName refuses
 // names that start with reservedPrefix so that no upload can collide.
@@ -83,17 +102,59 @@ const (
 	reservedPrefix = ".ferry"
 )
 
-// ValidateName checks a file name received from the wire. A name is used as
-// one path element, never as a path: it must be 1 to 255 bytes of valid
-// UTF-8, not "." or "..", without '/', '\\', NUL or other control
-// characters, and must not start with ".ferry" (reserved for temporary
-// files). The error wraps ErrBadName and says why.
+// ValidateName checks one path component received from the wire: 1 to 255
+// bytes of valid UTF-8, not "." or "..", without '/', '\\', NUL, C0 or C1
+// control characters, bidirectional controls or characters that look like
+// a slash, and not starting with ".ferry" (reserved for temporary files).
+// The error wraps ErrBadName and says why.
 func ValidateName(name string) error {
 	why := nameProblem([]byte(name))
 	if why == "" {
 		return nil
 	}
 	return fmt.Errorf("%w %q: %s", ErrBadName, truncName(name), why)
+}
+
+// ValidatePath checks a slash-separated relative path from the wire
+// ("logs/2026/x.log"): 1 to 4095 bytes, no leading or trailing '/', no
+// empty, "." or ".." component, and each component valid for ValidateName.
+// The error wraps ErrBadName and says why.
+func ValidatePath(p string) error {
+	why := pathProblem([]byte(p))
+	if why == "" {
+		return nil
+	}
+	return fmt.Errorf("%w %q: %s", ErrBadName, truncName(p), why)
+}
+
+func pathProblem(p []byte) string {
+	switch {
+	case len(p) == 0:
+		return "empty"
+	case len(p) > MaxPathSize:
+		return fmt.Sprintf("longer than %d bytes", MaxPathSize)
+	case p[0] == '/':
+		return "absolute path (starts with /)"
+	case p[len(p)-1] == '/':
+		return "ends with /"
+	}
+	for len(p) > 0 {
+		elem := p
+		if i := bytes.IndexByte(p, '/'); i >= 0 {
+			elem, p = p[:i], p[i+1:]
+		} else {
+			p = nil
+		}
+		switch why := nameProblem(elem); {
+		case len(elem) == 0:
+			return "empty path component (//)"
+		case string(elem) == "." || string(elem) == "..":
+			return "path component . or .."
+		case why != "":
+			return fmt.Sprintf("component %q: %s", truncName(string(elem)), why)
+		}
+	}
+	return ""
 }
 
 func nameProblem(name []byte) string {
@@ -109,18 +170,38 @@ func nameProblem(name []byte) string {
 	case len(name) >= len(reservedPrefix) && bytes.EqualFold(name[:len(reservedPrefix)], []byte(reservedPrefix)):
 		return "names starting with " + reservedPrefix + " are reserved"
 	}
-	for _, c := range name {
-		switch {
-		case c == '/' || c == '\\':
-			return "contains a path separator"
-		case c == 0:
-			return "contains NUL"
-		case c < 0x20 || c == 0x7f:
-			return "contains a control character"
+	for i := 0; i < len(name); {
+		r, n := rune(name[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(name[i:])
+		}
+		i += n
+		if why := runeProblem(r); why != "" {
+			return why
 		}
 	}
 	return ""
 }
+
+// runeProblem says why a character may not appear in a name, or "".
+func runeProblem(r rune) string {
+	switch {
+	case r == '/' || r == '\\':
+		return "contains a path separator"
+	case r == 0:
+		return "contains NUL"
+	case r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f:
+		return "contains a control character"
+	case r == 0x200e || r == 0x200f || r == 0x061c || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
+		return fmt.Sprintf("contains the bidirectional control U+%04X", r)
+	case strings.ContainsRune(lookalikeSlashes, r):
+		return fmt.Sprintf("contains U+%04X, which looks like a slash", r)
+	}
+	return ""
+}
+
+// lookalikeSlashes are characters a terminal shows much like '/' or '\\'.
+const lookalikeSlashes = "\u2215\u2044\u29f8\uff0f\uff3c\u2216\u29f9\ufe68"
 
 // truncName keeps error messages short.
 func truncName(name string) string {

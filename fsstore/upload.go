@@ -1,7 +1,17 @@
 package fsstore
 
+// An upload flows like this: NewUpload checks the path and creates a
+// temporary file in DIR/tmp; Write streams into it with a running cksum;
+// CommitWith fsyncs it, checks the path again under the client's commit
+// lock, creates the missing parent folders, makes a pending record durable
+// (the intent: the new version and the one it replaces, or none), renames
+// the temporary file onto the path, fsyncs the folder and makes the
+// verified record durable. Open resolves a pending record left by a crash
+// (recover.go), so that no kill leaves a file the table does not describe.
+
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,34 +22,66 @@ import (
 	"ferry/frame"
 )
 
-// Upload is a file being received: a temporary file in the client's
-// directory, with a running POSIX cksum. Not safe for concurrent use; uploads
-// of different clients proceed in parallel.
+// TempDir is the folder of uploads in progress in the data directory. Open
+// empties it: what it holds then was left by a process that died.
+const TempDir = "tmp"
+
+// Upload is a file being received: a temporary file with a running POSIX
+// cksum. Not safe for concurrent use; uploads of different clients proceed
+// in parallel.
 type Upload struct {
 	s      *Store
 	cf     *clientFiles
 	client [16]byte
-	name   string
-	dir    string
+	name   string // the path
 	tmp    string
 	f      *os.File
 	ck     frame.Cksum
+	mode   uint32
+	mtime  time.Time
 	closed bool // f is closed
 	done   bool // committed or aborted
 }
 
-// NewUpload validates name and starts an upload for a registered client.
-func (s *Store) NewUpload(id [16]byte, name string) (*Upload, error) {
-	if err := ValidateName(name); err != nil {
+// NewUpload validates path and starts an upload for a registered client.
+// The path may hold folders ("logs/2026/x.log"); the missing ones are
+// created at Commit. A component of the path that is a file gives
+// ErrNotDir, a path that is a folder ErrIsDir.
+func (s *Store) NewUpload(id [16]byte, path string) (*Upload, error) {
+	if err := ValidatePath(path); err != nil {
 		return nil, err
 	}
+	cf, err := s.clientState(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := cf.ensureDir(s.clientDir(id)); err != nil {
+		return nil, fmt.Errorf("fsstore: create client directory: %w", err)
+	}
+	r, err := s.clientRoot(id)
+	if err != nil {
+		return nil, err
+	}
+	_, _, err = s.checkTarget(r, id, path)
+	r.Close()
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Join(s.dir, TempDir), tempPrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("fsstore: start upload of %q: %w", path, err)
+	}
+	return &Upload{s: s, cf: cf, client: id, name: path, tmp: f.Name(), f: f}, nil
+}
+
+// clientState returns the commit state of a registered client.
+func (s *Store) clientState(id [16]byte) (*clientFiles, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
 		return nil, ErrClosed
 	}
 	if s.clients.find(id) < 0 {
-		s.mu.Unlock()
 		return nil, fmt.Errorf("%w: %x", ErrNoClient, id)
 	}
 	cf := s.dirs[id]
@@ -47,22 +89,18 @@ func (s *Store) NewUpload(id [16]byte, name string) (*Upload, error) {
 		cf = new(clientFiles)
 		s.dirs[id] = cf
 	}
-	s.mu.Unlock()
-	dir := filepath.Join(s.dir, FilesDir, hex.EncodeToString(id[:]))
-	if err := cf.ensureDir(dir); err != nil {
-		return nil, fmt.Errorf("fsstore: create client directory: %w", err)
-	}
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
-	if err != nil {
-		return nil, fmt.Errorf("fsstore: start upload of %q: %w", name, err)
-	}
-	return &Upload{s: s, cf: cf, client: id, name: name, dir: dir, tmp: f.Name(), f: f}, nil
+	return cf, nil
+}
+
+// clientDir is the client's root folder.
+func (s *Store) clientDir(id [16]byte) string {
+	return filepath.Join(s.dir, FilesDir, hex.EncodeToString(id[:]))
 }
 
 // ensureDir creates the client's directory and makes its entry durable,
-// once per Store, and removes temporary files that uploads interrupted by a
-// crash left there (no upload of this Store has started in it yet, and the
-// directory lock keeps other processes out).
+// once per Store, and removes temporary files that uploads of the previous
+// release interrupted by a crash left there (no upload of this Store has
+// started in it yet, and the directory lock keeps other processes out).
 func (cf *clientFiles) ensureDir(dir string) error {
 	cf.mu.Lock()
 	defer cf.mu.Unlock()
@@ -104,6 +142,22 @@ func (u *Upload) Size() int64 { return u.ck.Size() }
 // Sum returns the POSIX cksum of everything written so far.
 func (u *Upload) Sum() uint32 { return u.ck.Sum32() }
 
+// SetMeta sets the mode and modification time the commit records. Only the
+// permission bits are kept, without world-writable (mode&0o777&^0o002):
+// never setuid, setgid or sticky. The stored file keeps permission 0600 on
+// the server's disk; its modification time is set to mtime (zero: left as
+// the arrival time).
+func (u *Upload) SetMeta(mode os.FileMode, mtime time.Time) {
+	u.mode = SanitizeMode(mode)
+	u.mtime = mtime
+}
+
+// SanitizeMode returns what a record keeps of a mode: the permission bits
+// without world-writable.
+func SanitizeMode(mode os.FileMode) uint32 {
+	return uint32(mode.Perm()) & modeMask
+}
+
 // Reset empties the upload for a resend.
 func (u *Upload) Reset() error {
 	if u.done || u.closed {
@@ -135,71 +189,136 @@ func (u *Upload) Abort() error {
 	return nil
 }
 
-// Commit stores the upload under its name and records it as verified: it
-// fsyncs the file, renames it over the final name, fsyncs the directory and
-// appends the record, returning once the record is durable. After Commit
-// returns, the file survives any crash. If Commit fails the upload is still
-// to be aborted.
+// CommitOptions tune CommitWith. The zero value commits a secure-protocol
+// upload, replacing a listed file, with the zero time.
+type CommitOptions struct {
+	Classic   bool      // uploaded over the classic (v3) protocol
+	NoClobber bool      // fail with ErrExists (the upload is still to be aborted) if the path exists
+	Now       time.Time // time of the upload, recorded
+}
+
+// Commit is CommitWith without NoClobber.
 func (u *Upload) Commit(classic bool, now time.Time) (File, error) {
+	f, _, err := u.CommitWith(CommitOptions{Classic: classic, Now: now})
+	return f, err
+}
+
+// CommitWith stores the upload under its path and records it as verified:
+// it fsyncs the file, creates the missing parent folders, renames it onto
+// the path, fsyncs the folder and appends the record, returning once the
+// record is durable. replaced says whether a file was at the path before.
+// After CommitWith returns, the file survives any crash. If it fails the
+// upload is still to be aborted.
+func (u *Upload) CommitWith(o CommitOptions) (f File, replaced bool, err error) {
 	if u.done || u.closed {
-		return File{}, ErrUploadDone
+		return File{}, false, ErrUploadDone
 	}
 	u.closed = true
-	err := u.f.Sync()
-	if cerr := u.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return File{}, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
+	if err := u.finishTemp(); err != nil {
+		return File{}, false, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
 	}
 	rec := fileRec{client: u.client, name: u.name, fileVer: fileVer{
-		size: u.ck.Size(), time: toNanos(now), cksum: u.ck.Sum32(), flags: flagVerified,
+		size: u.ck.Size(), time: toNanos(o.Now), cksum: u.ck.Sum32(), flags: flagVerified,
+		mode: u.mode, mtime: toNanos(u.mtime),
 	}}
-	if classic {
+	if o.Classic {
 		rec.flags |= flagClassic
 	}
 	u.cf.mu.Lock()
 	defer u.cf.mu.Unlock()
-	if err := u.s.commit(&rec, u.tmp, filepath.Join(u.dir, u.name)); err != nil {
-		return File{}, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
+	replaced, err = u.s.commit(&rec, u.tmp, o.NoClobber)
+	if err != nil {
+		return File{}, false, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
 	}
 	u.done = true
-	return rec.file(), nil
+	return rec.file(), replaced, nil
 }
 
-// commit renames tmp over final and records rec. Replacing a listed file,
-// it first makes a pending record durable that names both versions, so that
-// a crash between the rename and the final record leaves a record Open can
-// resolve, never a verified record describing bytes that are not there.
-// Called with the client's commit lock held.
-func (s *Store) commit(rec *fileRec, tmp, final string) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return ErrClosed
+// finishTemp sets the modification time of the temporary file, fsyncs and
+// closes it.
+func (u *Upload) finishTemp() error {
+	var err error
+	if !u.mtime.IsZero() {
+		err = os.Chtimes(u.tmp, time.Time{}, u.mtime)
 	}
-	s.commits.Add(1)
-	s.mu.Unlock()
-	defer s.commits.Done()
-	prev, hadPrev, err := s.markPending(rec)
-	if err != nil {
-		return err
+	if serr := u.f.Sync(); err == nil {
+		err = serr
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		if hadPrev {
-			s.putFile(&prev, nil) // undo the pending record
-		}
-		return err
+	if cerr := u.f.Close(); err == nil {
+		err = cerr
 	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
-		return err
-	}
-	_, err = s.putFile(rec, nil)
 	return err
 }
 
-// markPending writes the pending record if rec replaces a listed file, and
-// returns the listed record.
+// beginOp counts an operation that changes stored files, so that Close lets
+// it finish; it fails once Close has begun. The caller calls s.commits.Done.
+func (s *Store) beginOp() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return ErrClosed
+	}
+	s.commits.Add(1)
+	return nil
+}
+
+// commit renames tmp onto rec's path and records rec. It first makes a
+// pending record durable that names the new version and the listed one (or
+// none), so that a crash between the rename and the final record leaves a
+// record Open can resolve: never a verified record describing bytes that
+// are not there, nor a file no record lists. Called with the client's
+// commit lock held.
+func (s *Store) commit(rec *fileRec, tmp string, noClobber bool) (replaced bool, err error) {
+	if err := s.beginOp(); err != nil {
+		return false, err
+	}
+	defer s.commits.Done()
+	r, err := s.clientRoot(rec.client)
+	if err != nil {
+		return false, err
+	}
+	defer r.Close()
+	exists, listed, err := s.checkTarget(r, rec.client, rec.name)
+	if err != nil {
+		return false, err
+	}
+	if noClobber && (exists || listed) {
+		return false, fmt.Errorf("%w: %s", ErrExists, rec.name)
+	}
+	if err := mkdirAll(r, parentOf(rec.name)); err != nil {
+		return false, err
+	}
+	prev, hadPrev, err := s.markPending(rec)
+	if err != nil {
+		return false, err
+	}
+	// The rename crosses from DIR/tmp into the client's folder, so it is
+	// confined to the data directory by s.root; checkTarget has just
+	// checked that no parent is a symlink.
+	final := FilesDir + "/" + hex.EncodeToString(rec.client[:]) + "/" + rec.name
+	if err := s.root.Rename(TempDir+"/"+filepath.Base(tmp), final); err != nil {
+		s.undoPending(rec, &prev, hadPrev)
+		return false, err
+	}
+	if err := syncIn(r, parentOf(rec.name)); err != nil {
+		return false, err
+	}
+	_, err = s.putFile(rec, nil)
+	return exists || listed, err
+}
+
+// undoPending puts back what a pending record replaced, after a failed
+// rename.
+func (s *Store) undoPending(rec *fileRec, prev *fileRec, hadPrev bool) {
+	if hadPrev {
+		s.putFile(prev, nil)
+		return
+	}
+	s.deleteFile(rec.client, rec.name)
+}
+
+// markPending makes the pending record of rec durable and returns the
+// listed record it replaces, if any.
 func (s *Store) markPending(rec *fileRec) (prev fileRec, ok bool, err error) {
 	s.mu.RLock()
 	i := s.getFile(rec.client, rec.name)
@@ -210,11 +329,13 @@ func (s *Store) markPending(rec *fileRec) (prev fileRec, ok bool, err error) {
 		}
 	}
 	s.mu.RUnlock()
-	if i < 0 {
-		return prev, false, nil
-	}
 	p := *rec
 	p.flags = rec.flags&flagClassic | flagPending
+	if i < 0 || prev.flags&flagNew != 0 {
+		p.flags |= flagNew
+		_, err = s.putFile(&p, nil)
+		return prev, false, err
+	}
 	_, err = s.putFile(&p, &prev.fileVer)
 	return prev, true, err
 }
@@ -236,4 +357,24 @@ func (s *Store) putFile(rec *fileRec, prev *fileVer) (int32, error) {
 	}
 	s.maybeCompact(compact)
 	return i, nil
+}
+
+// checkTarget checks that a file can be stored at p: every existing parent
+// is a folder (else ErrNotDir) and p is not a folder (ErrIsDir). It says
+// whether something is at p on disk and whether p is listed.
+func (s *Store) checkTarget(r *os.Root, id [16]byte, p string) (exists, listed bool, err error) {
+	fi, err := lstatPath(r, p)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return false, false, err
+	case fi.IsDir():
+		return true, false, fmt.Errorf("%w: %s", ErrIsDir, p)
+	default:
+		exists = true
+	}
+	s.mu.RLock()
+	listed = s.getFile(id, p) >= 0
+	s.mu.RUnlock()
+	return exists, listed, nil
 }
