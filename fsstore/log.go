@@ -23,20 +23,32 @@ type log struct {
 
 	mu      sync.Mutex
 	cond    sync.Cond
-	f       *os.File
+	f       tableFile
 	buf     []byte // records not yet handed to a leader
 	spare   []byte // the other buffer, reused
 	lsn     int64  // bytes ever added
 	written int64  // lsn written to the file
 	synced  int64  // lsn made durable
+	off     int64  // file offset of the end of what is written: where the next write goes
 	busy    bool   // a leader is writing
 	err     error  // sticky: after a failed write or fsync nothing more is acknowledged
 	size    int64  // file size once everything added is written
 	syncs   int64  // fsyncs done, for tests
 }
 
+// tableFile is what the log needs of its file; tests put failing files
+// behind it.
+type tableFile interface {
+	io.WriterAt
+	Sync() error
+	Truncate(size int64) error
+	Close() error
+}
+
+var _ tableFile = (*os.File)(nil)
+
 func newLog(path string, kind byte, f *os.File, size int64) *log {
-	l := &log{path: path, kind: kind, f: f, size: size}
+	l := &log{path: path, kind: kind, f: f, size: size, off: size}
 	l.cond.L = &l.mu
 	return l
 }
@@ -87,11 +99,11 @@ func (l *log) kick() {
 // releases the lock during I/O.
 func (l *log) lead(durable bool) {
 	l.busy = true
-	buf, start := l.buf, l.written
+	buf, start, off := l.buf, l.written, l.off
 	l.buf = l.spare[:0]
 	f := l.f
 	l.mu.Unlock()
-	_, err := f.Write(buf)
+	_, err := f.WriteAt(buf, off)
 	if err == nil && durable {
 		err = f.Sync()
 	}
@@ -99,6 +111,7 @@ func (l *log) lead(durable bool) {
 	l.spare = buf[:0]
 	l.busy = false
 	l.written = start + int64(len(buf))
+	l.off = off + int64(len(buf))
 	if err != nil && l.err == nil {
 		l.err = fmt.Errorf("fsstore: append to %s: %w", filepath.Base(l.path), err)
 	}
@@ -129,7 +142,7 @@ func (l *log) rewrite(emit func(w io.Writer) error) error {
 		return fmt.Errorf("fsstore: compact %s: %w", filepath.Base(l.path), err)
 	}
 	l.f.Close()
-	l.f, l.size = f, size
+	l.f, l.size, l.off = f, size, size
 	l.buf = l.buf[:0]
 	l.written, l.synced = l.lsn, l.lsn
 	l.cond.Broadcast()
