@@ -65,8 +65,24 @@ func verifySignature(pub any, msg, sig []byte) error {
 
 // LoadIdentity reads a PEM certificate chain (leaf first, intermediates
 // after it; a root may be left out) and a PEM private key (PKCS#8, or the
-// PKCS#1 and SEC 1 forms openssl writes) that matches the leaf.
+// PKCS#1 and SEC 1 forms openssl writes) that matches the leaf. A CA
+// certificate is refused as the leaf: clients refuse it too (CAVerifier).
 func LoadIdentity(certFile, keyFile string) (*Identity, error) {
+	id, err := loadKeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if id.Leaf.IsCA {
+		return nil, fmt.Errorf("crypt: %s is a CA certificate; a server needs one the CA issues for it: "+
+			"ferry cert -ca-cert %s -ca-key %s -hostname NAME -out PREFIX, then serve with -cert PREFIX.pem -key PREFIX.key",
+			certFile, certFile, keyFile)
+	}
+	return id, nil
+}
+
+// loadKeyPair reads a PEM certificate chain and the private key of its
+// first certificate.
+func loadKeyPair(certFile, keyFile string) (*Identity, error) {
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
 		return nil, fmt.Errorf("crypt: read certificate: %w", err)
@@ -183,7 +199,7 @@ func NewCA(name string, now time.Time) (*CA, error) {
 // LoadCA reads a CA certificate and key in PEM, as written by NewCA's
 // callers or by openssl.
 func LoadCA(certFile, keyFile string) (*CA, error) {
-	id, err := LoadIdentity(certFile, keyFile)
+	id, err := loadKeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"ferry/safe"
 )
 
 // Trust errors.
@@ -43,9 +45,13 @@ func LoadCertPool(file string) (*x509.CertPool, error) {
 // server authentication and, unless serverName is empty, names serverName
 // (a DNS name or an IP address). An empty serverName is for serial and
 // stdio links, where there is no host name: the CA and the server-auth
-// usage decide.
+// usage decide. A CA certificate is never accepted as the leaf. Names from
+// the certificates reach the error escaped (safe.Text).
 func CAVerifier(roots *x509.CertPool, serverName string) func([]*x509.Certificate) error {
 	return func(chain []*x509.Certificate) error {
+		if err := notCA(chain[0]); err != nil {
+			return err
+		}
 		inter := x509.NewCertPool()
 		for _, c := range chain[1:] {
 			inter.AddCert(c)
@@ -57,10 +63,24 @@ func CAVerifier(roots *x509.CertPool, serverName string) func([]*x509.Certificat
 			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		}
 		if _, err := chain[0].Verify(opts); err != nil {
-			return fmt.Errorf("%w: %v", ErrUntrusted, err)
+			return fmt.Errorf("%w: %w", ErrUntrusted, safe.Error(err))
 		}
 		return nil
 	}
+}
+
+// notCA refuses a CA certificate offered as the server's own. Its key signs
+// certificates, not handshakes: a server showing it either holds the CA's
+// key online or is not the server the CA certified. On a link with no host
+// name to check, accepting it would let any certificate in the chain pose
+// as a server.
+func notCA(leaf *x509.Certificate) error {
+	if !leaf.IsCA {
+		return nil
+	}
+	return fmt.Errorf("%w: the server presented a CA certificate (\"%s\") as its own; "+
+		"a server must present a certificate the CA issued for it (ferry cert)",
+		ErrUntrusted, safe.Text(leaf.Subject.CommonName))
 }
 
 // KnownHosts is a file of pinned server keys, one "HOST SHA256:..." line per
@@ -109,8 +129,12 @@ func (k KnownHosts) Add(host, fp string) error {
 // on first use, which the user confirms with a flag) and otherwise fails
 // with ErrUnknownHost, naming the fingerprint so the user can compare it with
 // the one the server printed. notify, if not nil, is told what was pinned.
+// A CA certificate is refused as the leaf, and never pinned.
 func PinVerifier(k KnownHosts, host string, acceptNew bool, notify func(string)) func([]*x509.Certificate) error {
 	return func(chain []*x509.Certificate) error {
+		if err := notCA(chain[0]); err != nil {
+			return err
+		}
 		fp := Fingerprint(chain[0])
 		pinned, err := k.Lookup(host)
 		if err != nil {
