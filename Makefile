@@ -40,7 +40,7 @@ bench-go:
 # fuzz: every fuzz target for FUZZTIME each (go test fuzzes one at a time).
 FUZZTIME ?= 60s
 FUZZ_TARGETS := \
-	./frame:FuzzParseRequest ./frame:FuzzParseResponse ./frame:FuzzPayloads \
+	./frame:FuzzParseRequest ./frame:FuzzParseResponse ./frame:FuzzPayloads ./frame:FuzzOps \
 	./classic:FuzzDecodeRequest ./classic:FuzzDecodeResponse ./classic:FuzzServeConn \
 	./fsstore:FuzzDecodeRecord ./fsstore:FuzzScan ./link:FuzzDecoder
 fuzz:

@@ -1,199 +1,231 @@
 package main
 
 import (
-	"context"
-	"crypto/x509"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"ferry/boards"
 	"ferry/client"
-	"ferry/crypt"
 )
 
 type sendFlags struct {
-	server, ca, name, state, as, serverName string
-	classicDir                              string
-	trustNew, quiet                         bool
-	chunk                                   int
-	timeout                                 time.Duration
-	transport                               transportFlags
-	classic                                 bool
+	clientFlags
+	as, to     string
+	recursive  bool
+	noClobber  bool
+	classic    bool
+	classicDir string
 }
 
 func runSend(args []string, stderr io.Writer) error {
 	var f sendFlags
-	fs := newFlags("send", "[flags] FILE...", stderr)
-	fs.StringVar(&f.server, "server", "127.0.0.1:7417", "server `host:port` (TCP)")
-	fs.StringVar(&f.ca, "ca", "", "trust servers whose certificate this CA `file` (PEM) issued; without it, the server key is pinned in known_hosts")
-	fs.BoolVar(&f.trustNew, "trust-new", false, "pin the key of a server seen for the first time (compare the fingerprint with the one the server printed)")
-	fs.StringVar(&f.serverName, "server-name", "", "`name` the server certificate must carry (default: the host of -server; none on serial and stdio links)")
-	fs.StringVar(&f.name, "name", defaultClientName(), "client `name` to register with on first use")
-	fs.StringVar(&f.state, "state", defaultStateDir(), "state `directory`: client IDs, keys and pinned server keys")
-	fs.StringVar(&f.as, "as", "", "store the file under this `name` (one FILE only; default its base name)")
-	fs.IntVar(&f.chunk, "chunk", boards.Current.ChunkSize, "chunk size in `bytes` to ask for (the server may choose less)")
-	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up when the server is silent this `long`")
-	fs.BoolVar(&f.quiet, "q", false, "no progress line")
+	fs := newFlags("send", "[flags] FILE... | -as NAME -", stderr)
+	f.clientFlags.register(fs)
+	fs.StringVar(&f.as, "as", "", "store the file under this `path` (one FILE only; may hold folders: logs/2026/x.log; needed for - (stdin))")
+	fs.StringVar(&f.to, "to", "", "store the files under this remote `folder`")
+	fs.BoolVar(&f.recursive, "r", false, "send folders with everything in them")
+	fs.BoolVar(&f.noClobber, "n", false, "never replace a file on the server (no clobber)")
 	fs.BoolVar(&f.classic, "classic", false, "speak the classic, UNAUTHENTICATED seed-004 protocol (docs/CLASSIC.md); with no FILE, act as the deployed client: read transfer.info, me.info and priv.key in the working directory")
 	fs.StringVar(&f.classicDir, "classic-dir", "", "with -classic and FILEs: `directory` of me.info and priv.key")
-	f.transport.register(fs)
-	mem := registerMemLimit(fs)
-	if err := parse(fs, args); err != nil {
+	files, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	mem.apply()
 	if f.classic {
+		f.mem.apply()
 		if !flagSet(fs, "server") {
 			f.server = "127.0.0.1:1357" // the deployed clients' default port
 		}
-		return sendClassic(&f, fs.Args(), stderr)
+		return sendClassic(&f, files, stderr)
 	}
-	if fs.NArg() == 0 {
+	switch {
+	case len(files) == 0:
 		fmt.Fprintln(stderr, "ferry send: no FILE given")
 		return errUsage
-	}
-	if f.as != "" && fs.NArg() > 1 {
+	case f.as != "" && len(files) > 1:
 		fmt.Fprintln(stderr, "ferry send: -as needs exactly one FILE")
 		return errUsage
+	case f.as != "" && f.to != "":
+		fmt.Fprintln(stderr, "ferry send: -as and -to exclude each other (-as takes a path)")
+		return errUsage
 	}
-	return send(&f, fs.Args(), stderr)
+	for _, p := range files {
+		if p == "-" && f.as == "" {
+			fmt.Fprintln(stderr, "ferry send: - (stdin) needs -as NAME")
+			return errUsage
+		}
+	}
+	return send(&f, files, stderr)
+}
+
+// plan is what a send will do: the files to put and the empty folders to
+// make, found before connecting.
+type plan struct {
+	items   []client.PutItem
+	dirs    []string // remote folders to make (empty local folders)
+	failed  int      // local paths that cannot be sent (each reported)
+	streams bool     // one item reads stdin
+}
+
+// planSend checks the local paths and maps them to remote paths.
+func planSend(f *sendFlags, files []string, stderr io.Writer) (*plan, error) {
+	to, err := client.CleanPath(f.to)
+	if err != nil {
+		return nil, err
+	}
+	pl := &plan{}
+	for _, local := range files {
+		if local == "-" {
+			remote, err := client.CleanPath(f.as)
+			if err != nil {
+				return nil, err
+			}
+			pl.items = append(pl.items, client.PutItem{Reader: os.Stdin, Local: "-", Remote: remote, NoClobber: f.noClobber})
+			pl.streams = true
+			continue
+		}
+		st, err := os.Stat(local)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stderr, "ferry: %s: %v\n", local, errText(err))
+			pl.failed++
+			continue
+		case st.IsDir() && !f.recursive:
+			fmt.Fprintf(stderr, "ferry: %s is a folder; send it with -r\n", local)
+			pl.failed++
+			continue
+		case !st.IsDir() && !st.Mode().IsRegular():
+			fmt.Fprintf(stderr, "ferry: %s is not a regular file\n", local)
+			pl.failed++
+			continue
+		}
+		remote := path.Join(to, filepath.Base(filepath.Clean(local)))
+		if f.as != "" {
+			if remote, err = client.CleanPath(f.as); err != nil {
+				return nil, err
+			}
+		}
+		if st.IsDir() {
+			pl.walk(local, remote, f.noClobber, stderr)
+			continue
+		}
+		pl.items = append(pl.items, client.PutItem{Local: local, Remote: remote, NoClobber: f.noClobber})
+	}
+	return pl, nil
+}
+
+// walk adds the files of the local folder dir, stored under remote.
+func (pl *plan) walk(dir, remote string, noClobber bool, stderr io.Writer) {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			fmt.Fprintf(stderr, "ferry: %s: %v\n", p, errText(err))
+			pl.failed++
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		r := path.Join(remote, filepath.ToSlash(rel))
+		switch {
+		case d.IsDir():
+			if empty, _ := isEmptyDir(p); empty {
+				pl.dirs = append(pl.dirs, r)
+			}
+		case d.Type().IsRegular():
+			pl.items = append(pl.items, client.PutItem{Local: p, Remote: r, NoClobber: noClobber})
+		default:
+			fmt.Fprintf(stderr, "ferry: %s: not a regular file; skipped\n", p)
+		}
+		return nil
+	})
+}
+
+func isEmptyDir(p string) (bool, error) {
+	d, err := os.Open(p)
+	if err != nil {
+		return false, err
+	}
+	defer d.Close()
+	_, err = d.Readdirnames(1)
+	return err == io.EOF, nil
 }
 
 func send(f *sendFlags, files []string, stderr io.Writer) error {
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
-	conn, server, err := f.transport.dial(ctx, f.server)
-	cancel()
+	pl, err := planSend(f, files, stderr)
 	if err != nil {
 		return err
 	}
-	verify, err := f.verifier(server, stderr)
+	if len(pl.items) == 0 && len(pl.dirs) == 0 {
+		return errSome
+	}
+	s, err := f.connect(stderr)
 	if err != nil {
-		conn.Close()
 		return err
 	}
-	// With -stdio, stdout carries the protocol: results go to stderr.
-	out := io.Writer(os.Stdout)
-	if f.transport.stdio {
-		out = stderr
+	start := time.Now()
+	var sum summary
+	sum.failed = pl.failed
+	if !s.Ops() {
+		err = s.sendFirstRelease(pl, &sum, stderr)
+	} else {
+		err = s.put(pl, &sum, f.verbose, stderr)
 	}
-	p := newProgress(stderr, f.quiet)
-	c, err := client.Connect(conn, client.Config{
-		State: client.State{Dir: f.state}, Server: server, Name: f.name,
-		Verify: verify, Chunk: f.chunk, Timeout: f.timeout, Progress: p.update,
+	err = s.finish(err)
+	sum.print(s.out, "stored", time.Since(start), len(pl.items)+len(pl.dirs) > 1 || sum.failed > 0)
+	if err != nil {
+		return err
+	}
+	return sum.err()
+}
+
+// put makes the empty folders, then stores the files, pipelined.
+func (s *session) put(pl *plan, sum *summary, verbose bool, stderr io.Writer) error {
+	for _, d := range pl.dirs {
+		if err := s.Mkdir(d, true); err != nil {
+			if !isOpError(err) {
+				return err
+			}
+			fmt.Fprintf(stderr, "ferry: %v\n", err)
+			sum.failed++
+		}
+	}
+	return s.Put(pl.items, func(r client.PutResult) {
+		s.progress.done()
+		if r.Err != nil {
+			fmt.Fprintf(stderr, "ferry: %s: %v\n", r.Item.Local, errText(r.Err))
+			sum.fail(r.Err)
+			return
+		}
+		sum.files++
+		sum.bytes += r.Size
+		how := ""
+		if r.Replaced {
+			how = ", replaced"
+		}
+		fmt.Fprintf(s.out, "stored %s as %q: %d bytes, cksum %d, %s%s\n", r.Item.Local, r.Item.Remote, r.Size, r.Cksum, rate(r.Size, r.Duration), how)
 	})
-	if err != nil {
-		return err
+}
+
+// sendFirstRelease uploads to a server of the first release, which takes
+// plain names only.
+func (s *session) sendFirstRelease(pl *plan, sum *summary, stderr io.Writer) error {
+	if len(pl.dirs) > 0 || pl.streams {
+		return client.ErrNoOps
 	}
-	for _, path := range files {
-		name := f.as
-		if name == "" {
-			name = filepath.Base(path)
+	for _, it := range pl.items {
+		if path.Base(it.Remote) != it.Remote {
+			return fmt.Errorf("%s: %w", it.Remote, client.ErrNoOps)
 		}
-		res, err := c.Upload(path, name)
-		p.done()
+		res, err := s.Upload(it.Local, it.Remote)
+		s.progress.done()
 		if err != nil {
-			c.Close()
-			return fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %w", it.Local, err)
 		}
-		fmt.Fprintf(out, "stored %s as %q: %d bytes, cksum %d, %s\n", path, res.Name, res.Size, res.Cksum, rate(res.Size, res.Duration))
+		sum.files++
+		sum.bytes += res.Size
+		fmt.Fprintf(s.out, "stored %s as %q: %d bytes, cksum %d, %s\n", it.Local, res.Name, res.Size, res.Cksum, rate(res.Size, res.Duration))
 	}
-	return c.Close()
-}
-
-// verifier chooses how the server is authenticated: by CA when -ca is
-// given, else by the key pinned for it in STATE/known_hosts.
-func (f *sendFlags) verifier(server string, stderr io.Writer) (func([]*x509.Certificate) error, error) {
-	if f.ca != "" {
-		roots, err := crypt.LoadCertPool(f.ca)
-		if err != nil {
-			return nil, err
-		}
-		name := f.serverName
-		if name == "" && !f.transport.serialOrStdio() {
-			name = hostOf(f.server)
-		}
-		return crypt.CAVerifier(roots, name), nil
-	}
-	kh := crypt.KnownHosts{Path: filepath.Join(f.state, "known_hosts")}
-	notify := func(msg string) { fmt.Fprintf(stderr, "ferry: %s\n", msg) }
-	return crypt.PinVerifier(kh, server, f.trustNew, notify), nil
-}
-
-func hostOf(addr string) string {
-	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
-		return strings.Trim(addr[:i], "[]")
-	}
-	return addr
-}
-
-func defaultClientName() string {
-	if h, err := os.Hostname(); err == nil && h != "" {
-		return h
-	}
-	return "ferry-client"
-}
-
-func defaultStateDir() string {
-	if d, err := os.UserConfigDir(); err == nil {
-		return filepath.Join(d, "ferry")
-	}
-	return ".ferry"
-}
-
-func rate(n int64, d time.Duration) string {
-	if d <= 0 {
-		return "instant"
-	}
-	return fmt.Sprintf("%.1f MB/s", float64(n)/d.Seconds()/1e6)
-}
-
-// progress draws a progress line on stderr when it is a terminal.
-type progress struct {
-	w     io.Writer
-	on    bool
-	last  time.Time
-	start time.Time
-	drawn bool
-}
-
-func newProgress(w io.Writer, quiet bool) *progress {
-	p := &progress{w: w}
-	if f, ok := w.(*os.File); ok && !quiet {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.on = true
-		}
-	}
-	return p
-}
-
-func (p *progress) update(name string, sent, total int64) {
-	if !p.on {
-		return
-	}
-	now := time.Now()
-	if sent == 0 || p.start.IsZero() {
-		p.start = now
-	}
-	if now.Sub(p.last) < 200*time.Millisecond && sent != total {
-		return
-	}
-	p.last = now
-	pct := 100.0
-	if total > 0 {
-		pct = float64(sent) * 100 / float64(total)
-	}
-	fmt.Fprintf(p.w, "\r%-30.30s %5.1f%% %10d/%d bytes %s   ", name, pct, sent, total, rate(sent, now.Sub(p.start)))
-	p.drawn = true
-}
-
-func (p *progress) done() {
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.drawn = false
-	}
-	p.start = time.Time{}
+	return nil
 }

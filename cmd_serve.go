@@ -20,6 +20,7 @@ import (
 
 type serveFlags struct {
 	listen, data, cert, key string
+	publish                 string
 	hostnames               multiFlag
 	chunk                   int
 	maxFile                 int64
@@ -47,6 +48,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.Var(&f.hostnames, "hostname", "a `name` or address for the server certificate made on first start (repeatable; default localhost, 127.0.0.1, ::1 and the host name)")
 	fs.StringVar(&f.cert, "cert", "", "server certificate chain `file` (PEM) to use instead of the generated one")
 	fs.StringVar(&f.key, "key", "", "private key `file` (PEM) of -cert")
+	fs.StringVar(&f.publish, "publish", "", "offer this `folder` read-only to every authenticated client, as pub/ (ferry ls pub, ferry get pub/FILE)")
 	fs.IntVar(&f.chunk, "chunk", crypt.DefaultChunk, "largest chunk in `bytes` a client may send")
 	fs.Int64Var(&f.maxFile, "max-file", 1<<40, "largest file in `bytes` accepted")
 	fs.DurationVar(&f.idle, "idle-timeout", 2*time.Minute, "drop a client silent for this `long`")
@@ -119,6 +121,11 @@ func serve(f *serveFlags, stderr io.Writer) error {
 		Identity: id, Store: store, MaxChunk: f.chunk, MaxFileSize: f.maxFile,
 		IdleTimeout: f.idle, Logf: logger.Printf,
 	})
+	if f.publish != "" {
+		if err := srv.Publish(f.publish); err != nil {
+			return err
+		}
+	}
 	l, err := f.transport.listen(f.listen)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sync"
 
 	"ferry/boards"
 	"ferry/client"
@@ -36,8 +37,13 @@ type command struct {
 }
 
 var commands = []command{
-	{"serve", "run a server that receives files", runServe},
-	{"send", "upload files to a server", runSend},
+	{"serve", "run a server", runServe},
+	{"send", "upload files and folders to a server", runSend},
+	{"get", "download files and folders from a server", runGet},
+	{"ls", "list files on a server", runLs},
+	{"rm", "remove files on a server", runRm},
+	{"mv", "rename a file or folder on a server", runMv},
+	{"mkdir", "make a folder on a server", runMkdir},
 	{"ca", "create a certificate authority for servers", runCA},
 	{"cert", "issue a server certificate from a CA", runCert},
 	{"fsck", "check (and repair) a server's data directory", runFsck},
@@ -58,7 +64,9 @@ Run "ferry <command> -h" for a command's flags.
 A first session on loopback:
 
 	ferry serve -listen 127.0.0.1:7417 -data ./srv     # prints the CA path
-	ferry send -server 127.0.0.1:7417 -ca ./srv/ca.pem FILE
+	ferry send -server 127.0.0.1 -ca ./srv/ca.pem FILE
+	ferry ls -server 127.0.0.1 -ca ./srv/ca.pem -l
+	ferry get -server 127.0.0.1 -ca ./srv/ca.pem FILE
 
 Exit codes:
 	0  success
@@ -96,6 +104,8 @@ func run(args []string, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
+	case "-version", "--version":
+		return exitCode(runVersion(nil, stderr), stderr)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
 			return run([]string{args[1], "-h"}, stderr)
@@ -138,26 +148,66 @@ func exitCode(err error, stderr io.Writer) int {
 	return exitFailure
 }
 
-// newFlags returns a FlagSet that reports errors as errUsage.
+// newFlags returns a FlagSet that reports errors as errUsage. Help asked
+// for (-h) goes to stdout; after a usage error it goes to stderr.
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: ferry %s %s\n\nFlags:\n", name, synopsis)
+	fs.Usage = func() {} // printed by parse, where it knows which stream
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: ferry %s %s\n\nFlags:\n", name, synopsis)
+		fs.SetOutput(w)
 		fs.PrintDefaults()
+		fs.SetOutput(stderr)
 	}
+	usages.Store(fs, usage)
 	return fs
 }
 
-// parse parses args, mapping errors to errUsage.
+// usages holds each FlagSet's help printer (func(io.Writer)).
+var usages sync.Map
+
+// parse parses args, mapping errors to errUsage; arguments after the
+// flags are an error for commands that take none.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+		return usageError(fs, err)
 	}
 	return nil
+}
+
+func usageError(fs *flag.FlagSet, err error) error {
+	usage, _ := usages.Load(fs)
+	if errors.Is(err, flag.ErrHelp) {
+		usage.(func(io.Writer))(os.Stdout)
+		return err
+	}
+	usage.(func(io.Writer))(fs.Output())
+	return errUsage
+}
+
+// parseArgs parses flags anywhere among the arguments, as users expect
+// ("ferry send a.log -q" is quiet), and returns the arguments that are not
+// flags; "--" ends the flags, and "-" is an argument (stdin or stdout).
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for i, a := range args {
+		if a == "--" {
+			args, rest = args[:i], args[i+1:]
+			break
+		}
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError(fs, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
 }
 
 func runVersion(args []string, stderr io.Writer) error {

@@ -38,8 +38,12 @@ type Config struct {
 	Chunk  int
 	// Timeout bounds each wait for the server; default 2 min.
 	Timeout time.Duration
-	// Progress, if not nil, is called after each chunk.
+	// Progress, if not nil, is called as content moves (total -1: a
+	// stream of unknown size).
 	Progress func(name string, sent, total int64)
+	// FirstRelease makes the client speak as the first release did (no
+	// features offered), to test that servers still serve it.
+	FirstRelease bool
 }
 
 // Client is an authenticated session with a server. Not safe for
@@ -49,6 +53,7 @@ type Client struct {
 	sess *crypt.Session
 	id   *Identity
 	send xfer.Sender // the chunk ring of uploads, reused
+	pool *xfer.Pool  // the ring of downloads
 }
 
 // Connect runs the handshake on c and authenticates: registration on first
@@ -62,12 +67,17 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.SetReadDeadline(time.Now().Add(cfg.Timeout))
-	sess, err := crypt.Client(c, &crypt.ClientConfig{Suites: cfg.Suites, Chunk: cfg.Chunk, Verify: cfg.Verify})
+	features := crypt.AllFeatures
+	if cfg.FirstRelease {
+		features = 0
+	}
+	sess, err := crypt.Client(c, &crypt.ClientConfig{Suites: cfg.Suites, Chunk: cfg.Chunk, Verify: cfg.Verify, Features: features})
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	cl := &Client{cfg: cfg, sess: sess, id: id}
+	cl := &Client{cfg: cfg, sess: sess, id: id, pool: xfer.NewPool(1)}
+	cl.send.Timeout = cfg.Timeout
 	sess.SetClientID(id.ID)
 	if err := cl.authenticate(); err != nil {
 		c.Close()

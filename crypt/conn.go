@@ -76,6 +76,9 @@ func (c *Conn) Link() link.Conn { return c.rw }
 // SetReadDeadline sets the deadline of the next reads on the link.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.rw.SetReadDeadline(t) }
 
+// SetWriteDeadline sets the deadline of the next writes on the link.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.rw.SetWriteDeadline(t) }
+
 // headerSize is the size of the headers c writes.
 func (c *Conn) headerSize() int {
 	if c.client {

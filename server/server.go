@@ -37,6 +37,9 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxResends is how many 1030s one upload may have; default 3.
 	MaxResends int
+	// FirstRelease makes the server speak as the first release did (no
+	// features), to test that clients still work with it.
+	FirstRelease bool
 	// Logf reports sessions and errors; nil discards.
 	Logf func(format string, args ...any)
 	// corrupt, when set by tests, alters the checksum sent in 2103.
@@ -71,6 +74,7 @@ type Server struct {
 	mu     sync.Mutex
 	active map[link.Conn]struct{}
 	pool   *xfer.Pool // rings of the receptions pipelined at once, one per CPU
+	pub    *published // the -publish folder, or nil
 }
 
 // New returns a Server; cfg.Identity and cfg.Store must be set.
@@ -80,6 +84,17 @@ func New(cfg Config) *Server {
 	}
 	cfg.setDefaults()
 	return &Server{cfg: cfg, active: map[link.Conn]struct{}{}, pool: xfer.NewPool(max(runtime.GOMAXPROCS(0), 2))}
+}
+
+// Publish offers the folder dir, read-only, to every authenticated client
+// as pub/. Call it before Serve.
+func (s *Server) Publish(dir string) error {
+	p, err := openPublished(dir)
+	if err != nil {
+		return err
+	}
+	s.pub = p
+	return nil
 }
 
 // Serve accepts sessions from l, each in its own goroutine, until ctx is
@@ -141,7 +156,11 @@ func (s *Server) ServeConn(c link.Conn) error {
 		c.Close()
 	}()
 	c.SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	sess, err := crypt.Server(c, &crypt.ServerConfig{Identity: s.cfg.Identity, Suites: s.cfg.Suites, MaxChunk: s.cfg.MaxChunk})
+	features := crypt.AllFeatures
+	if s.cfg.FirstRelease {
+		features = 0
+	}
+	sess, err := crypt.Server(c, &crypt.ServerConfig{Identity: s.cfg.Identity, Suites: s.cfg.Suites, MaxChunk: s.cfg.MaxChunk, Features: features})
 	if err != nil {
 		s.cfg.Logf("handshake failed: %v", err)
 		return err

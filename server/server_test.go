@@ -29,9 +29,16 @@ type fixture struct {
 	cfg   Config
 	roots *x509.CertPool
 	addr  string
+	srv   *Server
 }
 
 func newFixture(t testing.TB, tweak func(*Config)) *fixture {
+	t.Helper()
+	return newFixtureWith(t, tweak, nil)
+}
+
+// newFixtureWith is newFixture with setup run on the Server before it serves.
+func newFixtureWith(t testing.TB, tweak func(*Config), setup func(*Server)) *fixture {
 	t.Helper()
 	data := t.TempDir()
 	st, err := fsstore.Open(data, fsstore.Options{Logf: t.Logf})
@@ -60,7 +67,11 @@ func newFixture(t testing.TB, tweak func(*Config)) *fixture {
 	f.addr = l.Addr()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- New(f.cfg).Serve(ctx, l) }()
+	f.srv = New(f.cfg)
+	if setup != nil {
+		setup(f.srv)
+	}
+	go func() { done <- f.srv.Serve(ctx, l) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -71,14 +82,22 @@ func newFixture(t testing.TB, tweak func(*Config)) *fixture {
 }
 
 func (f *fixture) connect(state, name string) (*client.Client, error) {
+	return f.connectWith(state, name, nil)
+}
+
+func (f *fixture) connectWith(state, name string, tweak func(*client.Config)) (*client.Client, error) {
 	c, err := link.Dial(context.Background(), f.addr)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return client.Connect(c, client.Config{
+	cfg := client.Config{
 		State: client.State{Dir: state}, Server: f.addr, Name: name,
 		Verify: crypt.CAVerifier(f.roots, "127.0.0.1"), Chunk: 4096, Timeout: 5 * time.Second,
-	})
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	return client.Connect(c, cfg)
 }
 
 func randomFile(t testing.TB, n int) (string, []byte) {

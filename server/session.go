@@ -9,6 +9,7 @@ import (
 	"ferry/crypt"
 	"ferry/frame"
 	"ferry/fsstore"
+	"ferry/xfer"
 )
 
 // Session errors, reported to the client in a 2107 before the link closes.
@@ -23,6 +24,7 @@ type session struct {
 	*crypt.Session
 	client fsstore.Client
 	authed bool
+	send   xfer.Sender // the chunk ring of downloads, reused
 }
 
 func (h *session) who() string {
@@ -57,9 +59,19 @@ func (h *session) run() error {
 	}
 }
 
-// fail sends err's text in a 2107.
+// fail reports err in a 2107: its text when it is the client's doing (a
+// protocol violation, a refused name or size), which names no server path;
+// a fixed reason otherwise, the detail staying in the log.
 func (h *session) fail(err error) {
-	msg := err.Error()
+	msg := "internal server error (see the server's log)"
+	for _, public := range []error{ErrProtocol, ErrNotAuth, ErrTooBig, fsstore.ErrBadName, xfer.ErrProtocol, xfer.ErrTooLarge, crypt.ErrOpen, crypt.ErrClientAuth} {
+		if errors.Is(err, public) {
+			msg = err.Error()
+		}
+	}
+	if errors.Is(err, fsstore.ErrDiskFull) {
+		msg = "server disk full"
+	}
 	if len(msg) > frame.MaxReasonSize {
 		msg = msg[:frame.MaxReasonSize]
 	}
@@ -85,7 +97,21 @@ func (h *session) handle(req frame.Request, p []byte) (done bool, err error) {
 	case frame.CodeBye:
 		return true, h.WriteResponse(frame.CodeThanks, h.client.ID[:])
 	}
+	if op, ok := h.ops()[req.Code]; ok {
+		if !h.Features.Has(crypt.FeatureOps) {
+			return false, fmt.Errorf("%w: %v without the operations negotiated", ErrProtocol, req.Code)
+		}
+		return false, op(p)
+	}
 	return false, fmt.Errorf("%w: unexpected %v", ErrProtocol, req.Code)
+}
+
+// ops are the handlers of the operations, one file each.
+func (h *session) ops() map[frame.Code]func([]byte) error {
+	return map[frame.Code]func([]byte) error{
+		frame.CodePut: h.put, frame.CodeGet: h.get, frame.CodeList: h.list,
+		frame.CodeRemove: h.remove, frame.CodeRename: h.rename, frame.CodeMkdir: h.mkdir,
+	}
 }
 
 // register handles 1025. A name already registered with the same key is

@@ -23,6 +23,10 @@ func (h *session) receive(p []byte) error {
 	if sf.Size > uint64(h.srv.cfg.MaxFileSize) {
 		return fmt.Errorf("%w: %d bytes declared, limit %d", ErrTooBig, sf.Size, h.srv.cfg.MaxFileSize)
 	}
+	// The first release's upload takes a plain name, never a path.
+	if err := fsstore.ValidateName(sf.Name); err != nil {
+		return err
+	}
 	up, err := h.srv.cfg.Store.NewUpload(h.client.ID, sf.Name)
 	if err != nil {
 		return err

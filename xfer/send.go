@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"ferry/frame"
 )
@@ -29,8 +30,11 @@ var ErrSource = errors.New("xfer: reading the source failed")
 // Sender sends files. The zero value is ready to use; its batches are
 // allocated by the first Send and reused. Not safe for concurrent use.
 type Sender struct {
-	bufs [depth][]byte
-	sum  frame.Cksum
+	// Timeout bounds each write: a peer that stops reading for this long
+	// fails the send. 0 means no deadline.
+	Timeout time.Duration
+	bufs    [depth][]byte
+	sum     frame.Cksum
 }
 
 // File describes one file to send.
@@ -48,6 +52,9 @@ type File struct {
 	// Progress, if not nil, is called with the bytes sent so far after
 	// each batch is written.
 	Progress func(sent int64)
+	// Tamper, if not nil, alters the cksum the file end carries: tests use
+	// it to make the receiver see a mismatch.
+	Tamper func(sum uint32) uint32
 }
 
 // batch is sealed frames on their way from the filler to the writer.
@@ -81,7 +88,7 @@ func (s *Sender) Send(c Conn, f *File, r io.Reader) (int64, uint32, error) {
 		defer close(full) // after srcErr and sent are final: read once full is closed
 		sent, srcErr = s.fill(c, f, r, free, full, stop)
 	}()
-	werr := write(c, full, free, f.Progress)
+	werr := s.write(c, full, free, f.Progress)
 	if werr != nil {
 		close(stop)
 	}
@@ -132,7 +139,7 @@ func (s *Sender) fill(c Conn, f *File, r io.Reader, free <-chan []byte, full cha
 			}
 		}
 		if b.last && f.End {
-			used += len(c.SealMsg(buf[used:], f.Codes.End, s.end(sent, srcErr)))
+			used += len(c.SealMsg(buf[used:], f.Codes.End, s.end(f, sent, srcErr)))
 		}
 		b.frames, b.sent = buf[:used], sent
 		select {
@@ -170,8 +177,11 @@ func (s *Sender) read(r io.Reader, chunk []byte, size, sent int64) (n int, last 
 }
 
 // end encodes the file end for the content sent.
-func (s *Sender) end(sent int64, srcErr error) []byte {
+func (s *Sender) end(f *File, sent int64, srcErr error) []byte {
 	e := frame.FileEnd{Size: uint64(sent), Cksum: s.sum.Sum32()}
+	if f.Tamper != nil {
+		e.Cksum = f.Tamper(e.Cksum)
+	}
 	if srcErr != nil {
 		e.Status = frame.EndChanged
 	}
@@ -183,8 +193,11 @@ func (s *Sender) end(sent int64, srcErr error) []byte {
 // write is the writer: it writes the batches queued on full in order and
 // gives their buffers back, until the last one is written or a write
 // fails. It returns nil also when full closes early.
-func write(c Conn, full <-chan batch, free chan<- []byte, progress func(sent int64)) error {
+func (s *Sender) write(c Conn, full <-chan batch, free chan<- []byte, progress func(sent int64)) error {
 	for b := range full {
+		if s.Timeout > 0 {
+			c.SetWriteDeadline(time.Now().Add(s.Timeout))
+		}
 		if err := c.WriteSealed(b.frames); err != nil {
 			return err
 		}

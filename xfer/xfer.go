@@ -35,6 +35,7 @@ type Conn interface {
 	ReadMsgInto(buf []byte) (crypt.Header, []byte, error)
 	ReadBufSize() int
 	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
 }
 
 var _ Conn = (*crypt.Session)(nil)

@@ -1,0 +1,310 @@
+package client
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"ferry/frame"
+	"ferry/xfer"
+)
+
+// A get asks for every item at once (each request is small), then reads
+// the answers in order: for each item the server sends its files and
+// folders (a file message, then for a file its chunks and a file end) and
+// a done or failed. A file is written to a temporary file beside its
+// target, checked against the server's file end, made durable and renamed
+// into place only once it matches; one that does not match is dropped and
+// asked for again, up to three times, after the rest. Every local path is
+// opened through an os.Root on the destination folder, so a hostile
+// server's paths cannot leave it.
+
+// GetItem is one remote file or folder to fetch.
+type GetItem struct {
+	Remote    string // CleanPath form
+	Recursive bool   // a folder and everything in it
+	// Dir is the local folder to write into, and Name the path under it
+	// of the file (or, with Recursive, of the folder); "" with Recursive
+	// writes the folder's content straight into Dir.
+	Dir, Name string
+	Out       io.Writer // when set, the content goes here (stdout), for one file
+	NoClobber bool      // refuse to replace a local file
+}
+
+// GetResult is one file (or folder) fetched, or an item that failed.
+type GetResult struct {
+	Item     *GetItem
+	Remote   string // the file's remote path
+	Local    string // where it was written (Dir joined with the path under it)
+	Dir      bool   // a folder made
+	Size     int64
+	Cksum    uint32
+	Resends  int
+	Duration time.Duration
+	Err      error
+}
+
+// getReq is a request on its way: an item, or the resend of one file.
+type getReq struct {
+	item      *GetItem
+	root      *os.Root
+	remote    string
+	recursive bool
+	local     string // path under root; "" is root itself (recursive only)
+	resends   int
+}
+
+// Get fetches items and calls done for every file and folder written, and
+// for every item or file that failed. The error is the session's.
+func (c *Client) Get(items []GetItem, done func(GetResult)) error {
+	if err := c.needOps(); err != nil {
+		return err
+	}
+	var queue []*getReq
+	for i := range items {
+		it := &items[i]
+		root, err := os.OpenRoot(cmpOr(it.Dir, "."))
+		if err != nil {
+			done(GetResult{Item: it, Remote: it.Remote, Err: err})
+			continue
+		}
+		defer root.Close()
+		queue = append(queue, &getReq{item: it, root: root, remote: it.Remote, recursive: it.Recursive, local: it.Name})
+	}
+	for len(queue) > 0 {
+		batch := queue
+		queue = nil
+		for _, r := range batch {
+			if err := c.sendGet(r); err != nil {
+				return err
+			}
+		}
+		for _, r := range batch {
+			again, err := c.receiveGet(r, done)
+			if err != nil {
+				return err
+			}
+			queue = append(queue, again...)
+		}
+	}
+	return nil
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func (c *Client) sendGet(r *getReq) error {
+	p := frame.PathReq{Path: r.remote}
+	if r.recursive {
+		p.Flags |= frame.FlagRecursive
+	}
+	return c.sess.WriteMsg(frame.CodeGet, p.Marshal())
+}
+
+// receiveGet reads the answer to one get request: its files and folders,
+// then its done or failed. It returns the files to ask for again.
+func (c *Client) receiveGet(r *getReq, done func(GetResult)) ([]*getReq, error) {
+	var again []*getReq
+	for {
+		h, b, err := c.read()
+		if err != nil {
+			return nil, err
+		}
+		if h.Code != frame.CodeFile {
+			_, err := c.final("get", r.remote, h.Code, b)
+			var oe *OpError
+			if errors.As(err, &oe) {
+				done(GetResult{Item: r.item, Remote: r.remote, Err: err})
+				return again, nil
+			}
+			return again, err
+		}
+		fe, err := frame.ParseEntry(b)
+		if err != nil {
+			return nil, fmt.Errorf("client: %w", err)
+		}
+		local, err := r.localPath(fe.Path)
+		if err != nil {
+			return nil, err
+		}
+		e := entryOf(&fe)
+		res := GetResult{Item: r.item, Remote: e.Path, Local: path.Join(cmpOr(r.item.Dir, "."), local), Dir: e.Dir, Resends: r.resends}
+		if e.Dir {
+			res.Err = mkdirAll(r.root, local)
+			done(res)
+			continue
+		}
+		ok, err := c.receiveFile(r, &e, local, &res)
+		if err != nil {
+			return nil, err
+		}
+		if !ok && r.item.Out == nil && r.resends < maxResends {
+			again = append(again, &getReq{item: r.item, root: r.root, remote: e.Path, local: local, resends: r.resends + 1})
+			continue
+		}
+		if !ok && res.Err == nil {
+			res.Err = fmt.Errorf("%w: %s", ErrChecksum, e.Path)
+		}
+		done(res)
+	}
+}
+
+// localPath maps a remote path the server sent to the path under the
+// request's root, refusing one outside what was asked for.
+func (r *getReq) localPath(remote string) (string, error) {
+	rel := ""
+	switch {
+	case remote == r.remote:
+	case r.recursive && (r.remote == "" || strings.HasPrefix(remote, r.remote+"/")):
+		rel = strings.TrimPrefix(strings.TrimPrefix(remote, r.remote), "/")
+	default:
+		return "", fmt.Errorf("client: the server sent %q, which is not under %q: %w", remote, r.remote, ErrServer)
+	}
+	for _, part := range strings.Split(rel, "/") {
+		if rel != "" && (part == "" || part == "." || part == ".." || strings.HasPrefix(part, tempPrefix)) {
+			return "", fmt.Errorf("client: the server sent the path %q: %w", remote, ErrServer)
+		}
+	}
+	local := path.Join(r.local, rel)
+	if local == "." {
+		local = ""
+	}
+	if local == "" && !r.recursive && r.item.Out == nil {
+		return "", fmt.Errorf("client: no local name for %q", remote)
+	}
+	return local, nil
+}
+
+// tempPrefix starts the names of downloads in progress.
+const tempPrefix = ".ferry-tmp-"
+
+func mkdirAll(root *os.Root, local string) error {
+	if local == "" {
+		return nil
+	}
+	return root.MkdirAll(local, 0o755)
+}
+
+// receiveFile receives one file's content into a temporary file beside
+// local (or into Out) and, when it matches the server's file end, puts it
+// in place. It reports whether the file matched; the error is the
+// session's.
+func (c *Client) receiveFile(r *getReq, e *Entry, local string, res *GetResult) (bool, error) {
+	start := time.Now()
+	size := e.Size
+	if uint64(size) == frame.SizeUnknown {
+		size = -1
+	}
+	rc := xfer.Receiver{Pool: c.pool, Idle: c.cfg.Timeout}
+	content := &xfer.Content{Codes: xfer.Download, Size: size}
+	if c.cfg.Progress != nil {
+		content.Progress = func(got int64) { c.cfg.Progress(e.Path, got, size) }
+	}
+	if r.item.Out != nil {
+		x, err := rc.ReceiveFile(c.sess, content, r.item.Out)
+		res.Size, res.Cksum, res.Duration = x.N, x.Sum, time.Since(start)
+		if errors.Is(err, xfer.ErrSink) {
+			res.Err = err
+			return true, nil
+		}
+		return x.OK(), err
+	}
+	t, err := newTemp(r.root, local, e.Mode)
+	if err != nil {
+		res.Err = err
+		_, err = rc.ReceiveFile(c.sess, content, io.Discard)
+		return true, err
+	}
+	defer t.discard()
+	x, err := rc.ReceiveFile(c.sess, content, t.f)
+	res.Size, res.Cksum = x.N, x.Sum
+	switch {
+	case errors.Is(err, xfer.ErrSink):
+		res.Err = fmt.Errorf("client: writing %s: %w", local, err)
+		return true, nil
+	case err != nil:
+		return false, err
+	case x.Changed():
+		res.Err = fmt.Errorf("client: %s changed on the server while it was read; not written", e.Path)
+		return true, nil
+	case !x.OK():
+		return false, nil
+	}
+	res.Err = t.commit(local, e.MTime, r.item.NoClobber)
+	res.Duration = time.Since(start)
+	return true, nil
+}
+
+// temp is a download in progress: a temporary file beside its target.
+type temp struct {
+	root *os.Root
+	name string
+	f    *os.File
+	done bool
+}
+
+// newTemp creates the temporary file for local, with the file's mode (the
+// umask applies, as for any file created).
+func newTemp(root *os.Root, local string, mode os.FileMode) (*temp, error) {
+	dir := path.Dir(local)
+	if err := mkdirAll(root, dir); err != nil && dir != "." {
+		return nil, err
+	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	name := path.Join(dir, tempPrefix+hex.EncodeToString(rnd[:]))
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode.Perm()|0o200)
+	if err != nil {
+		return nil, err
+	}
+	return &temp{root: root, name: name, f: f}, nil
+}
+
+// commit makes the file durable and puts it at local: renamed over what
+// is there, or with noClobber linked (which fails if local exists).
+func (t *temp) commit(local string, mtime time.Time, noClobber bool) error {
+	err := t.f.Sync()
+	if cerr := t.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && !mtime.IsZero() {
+		err = t.root.Chtimes(t.name, time.Now(), mtime)
+	}
+	if err != nil {
+		return err
+	}
+	if noClobber {
+		if err := t.root.Link(t.name, local); err != nil {
+			if errors.Is(err, os.ErrExist) {
+				return fmt.Errorf("%s exists; not replaced (-n)", local)
+			}
+			return err
+		}
+	} else if err := t.root.Rename(t.name, local); err != nil {
+		return err
+	}
+	t.done = !noClobber
+	if d, err := t.root.Open(path.Dir(local)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// discard removes the temporary file unless it was renamed into place.
+func (t *temp) discard() {
+	if !t.done {
+		t.f.Close()
+		t.root.Remove(t.name)
+	}
+}

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"ferry/frame"
+	"ferry/fsstore"
+	"ferry/xfer"
+)
+
+// put handles 1035 and the content that follows it: the file is written
+// to a temporary file, checked against the client's file end, and only
+// then committed (durably, atomically) under its path; the answer is a
+// done with the stored size and cksum, or a failed (checksum: the client
+// sends it again). A put that is refused before its content is read still
+// reads the content to its end, since the client streams without waiting.
+func (h *session) put(p []byte) error {
+	pr, err := frame.ParsePut(p)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrProtocol, err)
+	}
+	size := int64(pr.Size)
+	if pr.Size == frame.SizeUnknown {
+		size = -1
+	} else if pr.Size > uint64(h.srv.cfg.MaxFileSize) {
+		return h.refusePut(pr, size, fmt.Errorf("%w: %d bytes declared, limit %d", ErrTooBig, pr.Size, h.srv.cfg.MaxFileSize))
+	}
+	if err := writable(pr.Path); err != nil {
+		return h.refusePut(pr, size, err)
+	}
+	st := h.srv.cfg.Store
+	up, err := st.NewUpload(h.client.ID, pr.Path)
+	if err != nil {
+		return h.refusePut(pr, size, err)
+	}
+	defer up.Abort() // a no-op after a commit
+	up.SetMeta(os.FileMode(pr.Mode)&0o775, timeOf(pr.MTime))
+	start := time.Now()
+	rc := xfer.Receiver{Pool: h.srv.pool, Idle: h.srv.cfg.IdleTimeout}
+	res, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Limit: h.srv.cfg.MaxFileSize, WriterSum: up.Sum}, up)
+	if h.srv.cfg.corrupt != nil {
+		res.Sum = h.srv.cfg.corrupt(res.Sum)
+	}
+	switch {
+	case errors.Is(err, xfer.ErrSink):
+		return h.failOp("put", pr.Path, err)
+	case err != nil:
+		return err
+	case res.Changed():
+		return h.failOp("put", pr.Path, &opError{reason: frame.FailIncomplete, text: "the client could not read the whole file; nothing stored"})
+	case !res.OK():
+		h.srv.cfg.Logf("client %s put %q: checksum mismatch (%d bytes, cksum %d; client says %d, %d)", h.who(), pr.Path, res.N, res.Sum, res.End.Size, res.End.Cksum)
+		return h.failOp("put", pr.Path, &opError{reason: frame.FailChecksum, text: "checksum mismatch; send it again"})
+	}
+	f, replaced, err := up.CommitWith(fsstore.CommitOptions{NoClobber: pr.Flags&frame.FlagNoClobber != 0, Now: time.Now()})
+	if err != nil {
+		return h.failOp("put", pr.Path, err)
+	}
+	d := frame.Done{Count: 1, Size: uint64(f.Size), Cksum: f.Cksum}
+	how := "stored"
+	if replaced {
+		d.Flags |= frame.DoneReplaced
+		how = "replaced"
+	}
+	h.srv.cfg.Logf("client %s %s %q: %d bytes, cksum %d, in %v (%s)", h.who(), how, pr.Path, f.Size, f.Cksum, time.Since(start).Round(time.Millisecond), rateOf(f.Size, time.Since(start)))
+	return h.done(d)
+}
+
+// refusePut reads the refused file's content to its end, then answers.
+func (h *session) refusePut(pr frame.Put, size int64, why error) error {
+	rc := xfer.Receiver{Idle: h.srv.cfg.IdleTimeout}
+	if _, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size}, io.Discard); err != nil {
+		return err
+	}
+	return h.failOp("put", pr.Path, why)
+}
+
+func timeOf(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}

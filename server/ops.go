@@ -1,0 +1,124 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"ferry/frame"
+	"ferry/fsstore"
+)
+
+// The operations (feature ops): each is one file here named like its
+// message (op_put.go, op_get.go, ...). Every request is answered by one
+// done or one failed, in order; a failure ends the operation, not the
+// session. The reasons a client sees are the short list below; the detail
+// of an internal failure goes to the log only, since it can carry the
+// server's paths.
+
+// pubDir is the top folder under which every client sees the server's
+// published folder (read-only).
+const pubDir = "pub"
+
+// opError is a failure to report in a 2109.
+type opError struct {
+	reason uint16
+	text   string
+	detail error // for the log only
+}
+
+func (e *opError) Error() string { return e.text }
+
+// failure maps an error of an operation to what the client is told.
+func failure(err error) *opError {
+	var oe *opError
+	if errors.As(err, &oe) {
+		return oe
+	}
+	for _, m := range failures {
+		if errors.Is(err, m.err) {
+			return &opError{reason: m.reason, text: m.text, detail: err}
+		}
+	}
+	if errors.Is(err, fsstore.ErrBadName) {
+		return &opError{reason: frame.FailBadPath, text: "path not allowed: " + badPathWhy(err), detail: err}
+	}
+	return &opError{reason: frame.FailInternal, text: "the server could not do it (see its log)", detail: err}
+}
+
+var failures = []struct {
+	err    error
+	reason uint16
+	text   string
+}{
+	{fsstore.ErrNotFound, frame.FailNotFound, "no such file or folder"},
+	{os.ErrNotExist, frame.FailNotFound, "no such file or folder"},
+	{fsstore.ErrExists, frame.FailExists, "already exists"},
+	{fsstore.ErrIsDir, frame.FailIsDir, "is a folder"},
+	{fsstore.ErrNotDir, frame.FailNotDir, "not a folder"},
+	{fsstore.ErrNotEmpty, frame.FailNotEmpty, "folder not empty"},
+	{fsstore.ErrDiskFull, frame.FailDiskFull, "server disk full"},
+	{ErrTooBig, frame.FailTooLarge, "file larger than this server accepts"},
+}
+
+// badPathWhy keeps the reason of a path error (after its last colon),
+// which names the rule, not the server's paths.
+func badPathWhy(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+// failOp answers a request with a 2109 and logs it.
+func (h *session) failOp(op, p string, err error) error {
+	oe := failure(err)
+	if oe.detail != nil && oe.reason == frame.FailInternal {
+		h.srv.cfg.Logf("client %s %s %q failed: %v", h.who(), op, p, oe.detail)
+	} else {
+		h.srv.cfg.Logf("client %s %s %q refused: %s", h.who(), op, p, oe.text)
+	}
+	f := frame.Failed{Reason: oe.reason, Text: oe.text}
+	return h.WriteResponse(frame.CodeFailed, f.Marshal())
+}
+
+// done answers a request with a 2108.
+func (h *session) done(d frame.Done) error {
+	return h.WriteResponse(frame.CodeDone, d.Marshal())
+}
+
+var errReadOnly = &opError{reason: frame.FailReadOnly, text: "pub/ is the server's published folder: read-only"}
+
+// inPub reports whether p is in the published folder, and its path there.
+func inPub(p string) (string, bool) {
+	switch {
+	case p == pubDir:
+		return "", true
+	case strings.HasPrefix(p, pubDir+"/"):
+		return p[len(pubDir)+1:], true
+	}
+	return "", false
+}
+
+// writable checks a path a client wants to change.
+func writable(p string) error {
+	if _, ok := inPub(p); ok {
+		return errReadOnly
+	}
+	if p == "" {
+		return &opError{reason: frame.FailBadPath, text: "path not allowed: the root folder"}
+	}
+	return fsstore.ValidatePath(p)
+}
+
+// parseOp decodes a path request, answering a malformed one as a protocol
+// error (the session ends).
+func parsePathReq(p []byte) (frame.PathReq, error) {
+	r, err := frame.ParsePathReq(p)
+	if err != nil {
+		return r, fmt.Errorf("%w: %v", ErrProtocol, err)
+	}
+	return r, nil
+}
