@@ -1,0 +1,324 @@
+package install
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Pieces. The gzipped binary goes in pieces named by their offset and
+// length ("0000016384-8192"), so that the device's file names sort in
+// order and a resumed install knows what each kept piece is. A piece's
+// size follows the line: it halves after a damaged piece (down to
+// minPiece) and doubles after four good ones in a row (up to maxPiece), so
+// that a clean line carries large pieces (little overhead per piece) and a
+// noisy one small pieces (little to resend).
+const (
+	minPiece   = 1 << 10
+	startPiece = 8 << 10
+	maxPiece   = 32 << 10
+	maxFails   = 12 // damaged pieces in a row before giving up
+)
+
+// piece is a range of the compressed binary.
+type piece struct{ off, n int }
+
+func (p piece) name() string { return fmt.Sprintf("%010d-%d", p.off, p.n) }
+
+// parsePiece reads a name from fyL: "0000016384-8192.b".
+func parsePiece(name string) (piece, bool) {
+	o, n, ok := strings.Cut(strings.TrimSuffix(name, ".b"), "-")
+	off, err1 := strconv.Atoi(o)
+	size, err2 := strconv.Atoi(n)
+	return piece{off, size}, ok && err1 == nil && err2 == nil && len(o) == 10 && off >= 0 && size > 0
+}
+
+// transfer puts gz on the device as pieces of transfer id, then joins them
+// into the destination and checks the result against binSum.
+func (s *session) transfer(ctx context.Context, gz []byte, id string, binSum [32]byte, in info) error {
+	if err := s.set(id); err != nil {
+		return err
+	}
+	kept, err := s.keptPieces(gz)
+	if err != nil {
+		return err
+	}
+	var have int64
+	for _, p := range kept {
+		have += int64(p.n)
+	}
+	s.res.Kept = have
+	if have > 0 {
+		s.logf("%d bytes of %d kept on the device from an earlier install", have, len(gz))
+	}
+	if err := s.checkSpace(in, int64(len(gz))-have); err != nil {
+		return err
+	}
+	start := time.Now()
+	for round := 0; ; round++ {
+		for _, g := range gaps(kept, len(gz)) {
+			if err := s.sendRange(ctx, gz, g); err != nil {
+				return err
+			}
+		}
+		if kept, err = s.keptPieces(gz); err != nil {
+			return err
+		}
+		if len(gaps(kept, len(gz))) == 0 {
+			break
+		}
+		if round == 2 {
+			return fmt.Errorf("%w: pieces went missing after they arrived (decoding failed? no space left in %s?)", ErrDevice, s.opt.Dest)
+		}
+	}
+	err = s.join(binSum)
+	s.res.Elapsed = time.Since(start)
+	return err
+}
+
+// set tells the device the transfer's id.
+func (s *session) set(id string) error {
+	lines, err := s.askLine("fyS", s.opt.Dest, id)
+	if err == nil && lines != "set "+s.opt.Dest+" "+id {
+		err = fmt.Errorf("%w: fyS answered %q", ErrDevice, lines)
+	}
+	return err
+}
+
+// askLine is ask for a one-line reply.
+func (s *session) askLine(fn string, args ...string) (string, error) {
+	var err error
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			if err := s.resync(); err != nil {
+				return "", err
+			}
+		}
+		var n int
+		if n, err = s.call(fn, args...); err != nil {
+			return "", err
+		}
+		var l string
+		if l, err = s.c.reply(s.soon(0), n); err == nil {
+			return l, nil
+		}
+	}
+	return "", err
+}
+
+// keptPieces lists the decoded pieces on the device (fyL), removes those
+// that are not of gz or overlap others, and returns the rest in order.
+func (s *session) keptPieces(gz []byte) ([]piece, error) {
+	lines, err := s.ask("fyL", boolArg(s.opt.Fresh))
+	if err != nil {
+		return nil, err
+	}
+	var kept []piece
+	var drop []string
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) < 3 || f[0] != "p" {
+			continue
+		}
+		p, ok := parsePiece(f[1])
+		if ok && p.off+p.n <= len(gz) {
+			sum := sha256.Sum256(gz[p.off : p.off+p.n])
+			ok = f[2] == hex.EncodeToString(sum[:])
+		}
+		if ok {
+			kept = append(kept, p)
+		} else {
+			drop = append(drop, f[1])
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].off < kept[j].off })
+	var out []piece
+	end := 0
+	for _, p := range kept {
+		if p.off < end {
+			drop = append(drop, p.name()+".b")
+			continue
+		}
+		out = append(out, p)
+		end = p.off + p.n
+	}
+	for _, name := range drop {
+		if !safeName(name) {
+			continue
+		}
+		if _, err := s.askLine("fyZ", name); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// safeName: a piece name from the device that may be typed back.
+func safeName(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r == '-' || r == '.' || r == 'b') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func boolArg(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// gaps returns the ranges of [0, size) that the kept pieces (sorted, not
+// overlapping) do not cover.
+func gaps(kept []piece, size int) []piece {
+	var out []piece
+	pos := 0
+	for _, p := range kept {
+		if p.off > pos {
+			out = append(out, piece{pos, p.off - pos})
+		}
+		pos = p.off + p.n
+	}
+	if pos < size {
+		out = append(out, piece{pos, size - pos})
+	}
+	return out
+}
+
+// checkSpace refuses an install that would fill the destination's folder:
+// the pieces still to send, then the binary beside them while it is joined.
+func (s *session) checkSpace(in info, toSend int64) error {
+	if in.freeKiB < 0 {
+		s.logf("the device did not say how much space is free in %s; trying anyway", s.opt.Dest)
+		return nil
+	}
+	need := (toSend+s.res.Size)/1024 + 64
+	if in.freeKiB < need {
+		return fmt.Errorf("%w: the install needs %d KiB in the folder of %s, the device has %d KiB free there; free some space or choose another -dest",
+			ErrNoSpace, need, s.opt.Dest, in.freeKiB)
+	}
+	return nil
+}
+
+// sendRange sends the range g of gz in pieces.
+func (s *session) sendRange(ctx context.Context, gz []byte, g piece) error {
+	fails := 0
+	for pos := g.off; pos < g.off+g.n; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p := piece{pos, min(s.pieceSize(), g.off+g.n-pos)}
+		ok, err := s.sendPiece(gz, p)
+		if err != nil {
+			return err
+		}
+		s.res.Pieces++
+		if !ok {
+			s.res.Resent++
+			if fails++; fails >= maxFails {
+				return fmt.Errorf("%w: %d damaged pieces in a row: is the line that noisy (baud rate, cable)?", ErrDevice, fails)
+			}
+			s.shrink()
+			continue
+		}
+		fails = 0
+		s.grow()
+		pos += p.n
+		if s.opt.Progress != nil {
+			s.opt.Progress(int64(pos), int64(len(gz)))
+		}
+	}
+	return nil
+}
+
+// sendPiece types fyP, waits until it reads, types the piece and the end
+// line, and returns whether the device found its sha256 right. A reply
+// that does not come is an error only if the shell is lost too.
+func (s *session) sendPiece(gz []byte, p piece) (bool, error) {
+	text := encode(nil, gz[p.off:p.off+p.n])
+	sum := sha256.Sum256(captured(text)) // what sed writes on the device
+	n, err := s.call("fyP", fmt.Sprintf("%010d", p.off), strconv.Itoa(p.n), hex.EncodeToString(sum[:]))
+	if err != nil {
+		return false, err
+	}
+	if err := s.ready(n, s.soon(128)); err != nil {
+		return false, s.resync()
+	}
+	if err := s.c.send(string(text) + ending); err != nil {
+		return false, err
+	}
+	got, err := s.c.reply(s.soon(len(text)), n)
+	if _, timeout := err.(errTimeout); timeout {
+		// The end line may have been damaged: send it again, once.
+		if err := s.c.send(ending); err != nil {
+			return false, err
+		}
+		got, err = s.c.reply(s.soon(0), n)
+	}
+	switch {
+	case err != nil:
+		return false, s.resync()
+	case got == "ok":
+		return true, nil
+	case got == "bad":
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: could not write piece %s in the folder of %s (full?)", ErrDevice, p.name(), s.opt.Dest)
+}
+
+// captured is text as the device's sed writes it: without the line prefixes.
+func captured(text []byte) []byte {
+	b := bytes.ReplaceAll(text, []byte("\n"+string(linePrefix)), []byte("\n"))
+	return bytes.TrimPrefix(b, []byte{linePrefix})
+}
+
+// join has the device join the pieces and check the whole binary.
+func (s *session) join(binSum [32]byte) error {
+	want := hex.EncodeToString(binSum[:])
+	n, err := s.call("fyJ", want)
+	if err != nil {
+		return err
+	}
+	d := s.deadline(int(s.res.Size)) // gunzip and awk on a slow CPU
+	got, err := s.c.reply(d.Add(time.Duration(s.res.Size/(64<<10))*time.Second), n)
+	switch {
+	case err != nil:
+		return fmt.Errorf("install: joining the pieces on the device: %w", err)
+	case got == "ok":
+		return nil
+	case strings.HasPrefix(got, "bad"):
+		return fmt.Errorf("%w: the binary on the device has sha256 %s, not %s", ErrVerify, strings.TrimPrefix(got, "bad "), want)
+	}
+	return fmt.Errorf("%w: joining the pieces failed (%s): no space left in the folder of %s?", ErrDevice, got, s.opt.Dest)
+}
+
+// pieceSize, shrink and grow are the adaptive piece size.
+func (s *session) pieceSize() int {
+	if s.size == 0 {
+		s.size = startPiece
+		if s.opt.Baud == 0 {
+			s.size = maxPiece
+		}
+	}
+	return s.size
+}
+
+func (s *session) shrink() {
+	s.size = max(minPiece, s.pieceSize()/2)
+	s.streak = 0
+}
+
+func (s *session) grow() {
+	if s.streak++; s.streak >= 4 {
+		s.size = min(maxPiece, s.pieceSize()*2)
+		s.streak = 0
+	}
+}

@@ -1,0 +1,156 @@
+package install
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Finding the shell. A console may show anything when the laptop starts:
+// boot messages, OpenWrt's "Please press Enter to activate this console.",
+// a login prompt, a shell prompt, a capture of an install that was cut off
+// (sed still waiting for its end line), a half-typed command. findShell
+// types a "kick", waits for the output to settle, answers a login or
+// password prompt, and otherwise types a probe whose answer only a shell
+// prints: "echo F”Y=$((0+N)) up" answers "FY=N up", while its echo shows
+// the quotes. The kicks grow stronger: Enter; the end line of a capture;
+// ^C (a foreground program, a half-typed line); ^Q (output stopped by
+// noise that looked like ^S).
+var kicks = []string{"\r", ending + "\r", "\x03\r", "\x11\x03\r"}
+
+// Errors of finding the shell.
+var (
+	// ErrNoShell: no shell answered on the console within the timeout.
+	ErrNoShell = errors.New("install: no shell prompt on the console")
+	// ErrLogin: the console asks for a login that was not given or failed.
+	ErrLogin = errors.New("install: login on the console")
+)
+
+// findShell gets to a shell that answers probes, or fails at deadline.
+func (s *session) findShell(deadline time.Time) error {
+	logins := 0
+	var seen []byte
+	for try := 0; time.Now().Before(deadline); try++ {
+		if err := s.c.send(kicks[try%len(kicks)]); err != nil {
+			return err
+		}
+		out, err := s.c.quiet(300*time.Millisecond, 2*time.Second)
+		if err != nil {
+			return err
+		}
+		seen = append(seen[:0], tail(out, 200)...)
+		s.c.drain()
+		switch prompt := lastPrompt(out); prompt {
+		case "login", "password":
+			if logins++; logins > 2 {
+				return fmt.Errorf("%w: refused (last seen: %q)", ErrLogin, seen)
+			}
+			if err := s.login(prompt, deadline); err != nil {
+				return err
+			}
+			continue
+		case "enter":
+			continue
+		}
+		if s.probe(earlier(time.Now().Add(3*time.Second), deadline)) == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w within %v (is it a shell console, at the right baud rate? last seen: %q)",
+		ErrNoShell, s.opt.Timeout, seen)
+}
+
+// probe types a probe and waits for its answer.
+func (s *session) probe(deadline time.Time) error {
+	n := s.next()
+	if err := s.c.send("echo F''Y=$((0+" + strconv.Itoa(n) + ")) up\n"); err != nil {
+		return err
+	}
+	l, err := s.c.reply(deadline, n)
+	if err == nil && l != "up" {
+		err = fmt.Errorf("install: probe answered %q", l)
+	}
+	return err
+}
+
+// login answers a login or password prompt.
+func (s *session) login(prompt string, deadline time.Time) error {
+	if s.opt.Login == "" {
+		return fmt.Errorf("%w: the console asks for a %s; give -login USER (the password comes from FERRY_PASSWORD or the terminal)", ErrLogin, prompt)
+	}
+	if prompt == "login" {
+		if err := s.c.send(s.opt.Login + "\r"); err != nil {
+			return err
+		}
+		out, err := s.c.quiet(500*time.Millisecond, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		if lastPrompt(out) != "password" {
+			return nil // no password: the shell comes, or the probe tells
+		}
+		s.c.drain()
+	}
+	if s.opt.Password == nil {
+		return fmt.Errorf("%w: the console asks for a password and there is none", ErrLogin)
+	}
+	pw, err := s.opt.Password()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrLogin, err)
+	}
+	if err := s.c.send(pw + "\r"); err != nil {
+		return err
+	}
+	_, err = s.c.quiet(500*time.Millisecond, min(time.Until(deadline), 5*time.Second))
+	return err
+}
+
+// lastPrompt names the prompt the output ends with: "login", "password",
+// "enter" (OpenWrt's "Please press Enter to activate this console."), or "".
+func lastPrompt(out []byte) string {
+	t := bytes.ToLower(bytes.TrimRight(out, " \t\r\n"))
+	switch {
+	case bytes.HasSuffix(t, []byte("login:")):
+		return "login"
+	case bytes.HasSuffix(t, []byte("password:")):
+		return "password"
+	case bytes.HasSuffix(t, []byte("activate this console.")):
+		return "enter"
+	}
+	return ""
+}
+
+// resync gets back to the shell after a reply did not come: it ends a
+// capture that lost its end line and cancels what was typed, then probes.
+func (s *session) resync() error {
+	deadline := time.Now().Add(s.opt.Timeout)
+	for try := 1; time.Now().Before(deadline); try++ {
+		if err := s.c.send(kicks[try%len(kicks)]); err != nil {
+			return err
+		}
+		if _, err := s.c.quiet(300*time.Millisecond, 2*time.Second); err != nil {
+			return err
+		}
+		s.c.drain()
+		if s.probe(earlier(time.Now().Add(3*time.Second), deadline)) == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: lost it during the install", ErrNoShell)
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
