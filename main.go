@@ -47,6 +47,7 @@ var commands = []command{
 	{"ca", "create a certificate authority for servers", runCA},
 	{"cert", "issue a server certificate from a CA", runCert},
 	{"fsck", "check (and repair) a server's data directory", runFsck},
+	{"install", "put ferry onto a device through its console", runInstall},
 	{"ports", "list serial ports", runPorts},
 	{"version", "print the version", runVersion},
 }

@@ -109,7 +109,7 @@ func (d *device) start(t *testing.T, argv []string, lc linktest.Config) {
 	}
 	d.pty = master
 	d.cmd = exec.Command(argv[0], argv[1:]...)
-	d.cmd.Env = []string{"PATH=" + d.bin, "HOME=" + filepath.Join(d.dir, "home"), "TERM=vt102", "TMP=" + filepath.Join(d.dir, "tmp"), "DEVDIR=" + d.dir}
+	d.cmd.Env = []string{"PATH=" + d.bin, "HOME=" + filepath.Join(d.dir, "home"), "TERM=vt102", "BB=" + busybox(t)}
 	d.cmd.Dir = filepath.Join(d.dir, "home")
 	d.cmd.Stdin, d.cmd.Stdout, d.cmd.Stderr = slave, slave, slave
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
@@ -147,9 +147,12 @@ func (d *device) start(t *testing.T, argv []string, lc linktest.Config) {
 			t.Logf("device output (last 3000 bytes):\n%s", tail(d.out.Bytes(), 3000))
 			d.mu.Unlock()
 			t.Logf("laptop transcript (last 6000 bytes):\n%s", tail(d.trace.Bytes(), 6000))
-			if f := os.Getenv("INSTALL_TRACE"); f != "" {
-				os.WriteFile(f, d.trace.Bytes(), 0o644)
-			}
+		}
+		if f := os.Getenv("INSTALL_TRACE"); f != "" { // the whole transcript of the last test
+			d.mu.Lock()
+			os.WriteFile(f, d.trace.Bytes(), 0o644)
+			os.WriteFile(f+".device", d.out.Bytes(), 0o644)
+			d.mu.Unlock()
 		}
 	})
 }

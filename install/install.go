@@ -57,7 +57,7 @@ type Options struct {
 	Serve     bool                    // then give the console to "ferry serve -stdio"
 	ServeArgs []string                // more arguments for ferry serve there (-data DIR)
 	Fresh     bool                    // do not reuse pieces kept from an earlier install
-	Progress  func(done, total int64) // compressed bytes on the device, of total
+	Progress  func(done, total int64) // compressed bytes on the device, of total: at the start (kept ones) and after each piece
 	Logf      func(format string, args ...any)
 	Trace     io.Writer // a transcript of the console, for debugging
 
@@ -377,8 +377,35 @@ func (s *session) finish() error {
 	if err == nil && got != "serve" {
 		err = fmt.Errorf("%w: ferry serve did not start: %q", ErrDevice, got)
 	}
+	if err == nil {
+		err = s.awaitRaw()
+	}
 	s.c.detach()
 	return err
+}
+
+// awaitRaw returns once ferry serve has switched the device's terminal to
+// raw mode: until then a control character in a client's first frames
+// (a session ID byte 0x03 is ^C) would be a signal that kills it. It types
+// a space now and then; the terminal echoes it while it is cooked (so does
+// the shell's line editor, should ferry serve have ended), and never once
+// raw, while ferry serve skips it as line noise.
+func (s *session) awaitRaw() error {
+	deadline := time.Now().Add(s.opt.Timeout)
+	for time.Now().Before(deadline) {
+		s.c.drain()
+		if err := s.c.send(" "); err != nil {
+			return err
+		}
+		out, err := s.c.quiet(300*time.Millisecond+2*s.airtime(64), time.Second)
+		if err != nil {
+			return err
+		}
+		if len(out) == 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: ferry serve did not take the console (its log is %s.log on the device)", ErrDevice, s.opt.Dest)
 }
 
 // serveArgs are the arguments of ferry serve on the device.

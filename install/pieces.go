@@ -60,6 +60,9 @@ func (s *session) transfer(ctx context.Context, gz []byte, id string, binSum [32
 	if err := s.checkSpace(in, int64(len(gz))-have); err != nil {
 		return err
 	}
+	if s.opt.Progress != nil {
+		s.opt.Progress(have, int64(len(gz)))
+	}
 	start := time.Now()
 	for round := 0; ; round++ {
 		for _, g := range gaps(kept, len(gz)) {

@@ -31,35 +31,40 @@ var (
 // findShell gets to a shell that answers probes, or fails at deadline.
 func (s *session) findShell(deadline time.Time) error {
 	logins := 0
-	var seen []byte
-	for try := 0; time.Now().Before(deadline); try++ {
-		if err := s.c.send(kicks[try%len(kicks)]); err != nil {
-			return err
-		}
-		out, err := s.c.quiet(300*time.Millisecond, 2*time.Second)
-		if err != nil {
-			return err
-		}
-		seen = append(seen[:0], tail(out, 200)...)
-		s.c.drain()
+	out, err := s.kick(kicks[0])
+	for try := 1; err == nil; try++ {
 		switch prompt := lastPrompt(out); prompt {
 		case "login", "password":
 			if logins++; logins > 2 {
-				return fmt.Errorf("%w: refused (last seen: %q)", ErrLogin, seen)
+				return fmt.Errorf("%w: refused (last seen: %q)", ErrLogin, tail(out, 200))
 			}
-			if err := s.login(prompt, deadline); err != nil {
-				return err
-			}
+			out, err = s.login(prompt, deadline)
 			continue
 		case "enter":
+			out, err = s.kick("\r")
 			continue
 		}
 		if s.probe(earlier(time.Now().Add(3*time.Second), deadline)) == nil {
 			return nil
 		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("%w within %v (is it a shell console, at the right baud rate? last seen: %q)",
+				ErrNoShell, s.opt.Timeout, tail(out, 200))
+		}
+		out, err = s.kick(kicks[try%len(kicks)])
 	}
-	return fmt.Errorf("%w within %v (is it a shell console, at the right baud rate? last seen: %q)",
-		ErrNoShell, s.opt.Timeout, seen)
+	return err
+}
+
+// kick types k and returns the output once it settles.
+func (s *session) kick(k string) ([]byte, error) {
+	if err := s.c.send(k); err != nil {
+		return nil, err
+	}
+	out, err := s.c.quiet(300*time.Millisecond, 2*time.Second)
+	out = append([]byte(nil), out...)
+	s.c.drain()
+	return out, err
 }
 
 // probe types a probe and waits for its answer.
@@ -75,36 +80,30 @@ func (s *session) probe(deadline time.Time) error {
 	return err
 }
 
-// login answers a login or password prompt.
-func (s *session) login(prompt string, deadline time.Time) error {
+// login answers a login or password prompt and returns what the console
+// shows next.
+func (s *session) login(prompt string, deadline time.Time) ([]byte, error) {
 	if s.opt.Login == "" {
-		return fmt.Errorf("%w: the console asks for a %s; give -login USER (the password comes from FERRY_PASSWORD or the terminal)", ErrLogin, prompt)
+		return nil, fmt.Errorf("%w: the console asks for a %s; give -login USER (the password comes from FERRY_PASSWORD or the terminal)", ErrLogin, prompt)
 	}
 	if prompt == "login" {
-		if err := s.c.send(s.opt.Login + "\r"); err != nil {
-			return err
+		out, err := s.kick(s.opt.Login + "\r")
+		if err != nil || lastPrompt(out) != "password" {
+			return out, err // no password: the shell comes, or the probe tells
 		}
-		out, err := s.c.quiet(500*time.Millisecond, 5*time.Second)
-		if err != nil {
-			return err
-		}
-		if lastPrompt(out) != "password" {
-			return nil // no password: the shell comes, or the probe tells
-		}
-		s.c.drain()
 	}
 	if s.opt.Password == nil {
-		return fmt.Errorf("%w: the console asks for a password and there is none", ErrLogin)
+		return nil, fmt.Errorf("%w: the console asks for a password and there is none", ErrLogin)
 	}
 	pw, err := s.opt.Password()
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrLogin, err)
+		return nil, fmt.Errorf("%w: %w", ErrLogin, err)
 	}
-	if err := s.c.send(pw + "\r"); err != nil {
-		return err
+	out, err := s.kick(pw + "\r")
+	if bytes.Contains(bytes.ToLower(out), []byte("incorrect")) {
+		return nil, fmt.Errorf("%w: refused for %q (%q)", ErrLogin, s.opt.Login, bytes.TrimSpace(tail(out, 100)))
 	}
-	_, err = s.c.quiet(500*time.Millisecond, min(time.Until(deadline), 5*time.Second))
-	return err
+	return out, err
 }
 
 // lastPrompt names the prompt the output ends with: "login", "password",
@@ -127,13 +126,9 @@ func lastPrompt(out []byte) string {
 func (s *session) resync() error {
 	deadline := time.Now().Add(s.opt.Timeout)
 	for try := 1; time.Now().Before(deadline); try++ {
-		if err := s.c.send(kicks[try%len(kicks)]); err != nil {
+		if _, err := s.kick(kicks[try%len(kicks)]); err != nil {
 			return err
 		}
-		if _, err := s.c.quiet(300*time.Millisecond, 2*time.Second); err != nil {
-			return err
-		}
-		s.c.drain()
 		if s.probe(earlier(time.Now().Add(3*time.Second), deadline)) == nil {
 			return nil
 		}
