@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -61,12 +62,12 @@ func (b installBaud) String() string {
 	if b.f == nil {
 		return ""
 	}
-	return fmt.Sprint(b.f.baud)
+	return strconv.Itoa(b.f.baud)
 }
 
 func (b installBaud) Set(s string) error {
-	var n int
-	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
 		return errors.New("not a positive number")
 	}
 	b.f.baud, b.f.baudSet = n, true

@@ -1,4 +1,4 @@
-//go:build busybox && linux
+//go:build busybox && linux && !ferry_ath79 && !ferry_ramips_mt7621
 
 package install
 
@@ -46,7 +46,7 @@ func (d *device) laptopDevice(t *testing.T) string {
 	return p.SlavePath
 }
 
-func run(t *testing.T, timeout time.Duration, bin string, args ...string) (string, error) {
+func runCmd(t *testing.T, timeout time.Duration, bin string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -76,7 +76,7 @@ func TestInstallBinaryThenServe(t *testing.T) {
 			os.WriteFile("/tmp/e2e-trace.txt", b, 0o644)
 		}
 	})
-	out, err := run(t, 3*time.Minute, ferry, "install", "-serial", dev, "-baud", strconv.Itoa(baud),
+	out, err := runCmd(t, 3*time.Minute, ferry, "install", "-serial", dev, "-baud", strconv.Itoa(baud),
 		"-bin", ferry, "-dest", dest, "-then", "serve", "-data", data, "-q", "-trace", trace)
 	t.Logf("ferry install:\n%s", out)
 	if err != nil {
@@ -92,7 +92,7 @@ func TestInstallBinaryThenServe(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "hello.txt")
 	os.WriteFile(file, []byte("hello over the console\n"), 0o644)
 	dev = d.laptopDevice(t)
-	out, err = run(t, time.Minute, ferry, "send", "-serial", dev, "-baud", strconv.Itoa(baud), "-trust-new", "-q",
+	out, err = runCmd(t, time.Minute, ferry, "send", "-serial", dev, "-baud", strconv.Itoa(baud), "-trust-new", "-q",
 		"-state", t.TempDir(), file)
 	t.Logf("ferry send:\n%s", out)
 	if err != nil {

@@ -1,8 +1,9 @@
+//go:build !ferry_ath79 && !ferry_ramips_mt7621
+
 package install
 
 import (
 	_ "embed"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -90,49 +91,45 @@ func (in info) String() string {
 	return s
 }
 
-// ErrUnknownMachine: no build of "make boards" runs on the device.
-var ErrUnknownMachine = errors.New("install: no ferry build for this device")
-
 // pickBoard returns the board profile (dist/ferry-<board>) whose build
 // runs on the device, from uname -m, the byte order and word size of its
 // ELF files, and for ARM its CPU features (the builds use the VFP). MIPS
 // builds are soft-float: they run with an FPU or without.
 func pickBoard(in info) (string, error) {
-	m := in.machine
-	hasVFP := func(v string) bool {
-		for f := range strings.FieldsSeq(in.cpu) {
-			if strings.HasPrefix(f, v) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case m == "x86_64" || m == "amd64":
+	switch m := in.machine; m {
+	case "x86_64", "amd64":
 		return "x86_64", nil
-	case m == "aarch64" || m == "arm64":
+	case "aarch64", "arm64":
 		return "arm64", nil
-	case m == "armv7l" || m == "armv8l":
-		switch {
-		case hasVFP("vfpv3") || hasVFP("vfpv4") || hasVFP("vfpd32"):
+	case "armv6l", "armv7l", "armv8l":
+		if m != "armv6l" && cpuHas(in.cpu, "vfpv3", "vfpv4", "vfpd32") {
 			return "pi-2-3", nil
-		case hasVFP("vfp"):
+		}
+		if cpuHas(in.cpu, "vfp") {
 			return "pi-zero", nil
 		}
-		return "", fmt.Errorf("%w: %s has no VFP in /proc/cpuinfo (%q); the ARM builds need one", ErrUnknownMachine, m, in.cpu)
-	case m == "armv6l":
-		if hasVFP("vfp") {
-			return "pi-zero", nil
-		}
-		return "", fmt.Errorf("%w: %s has no VFP in /proc/cpuinfo (%q); the ARM builds need one", ErrUnknownMachine, m, in.cpu)
-	case m == "mips" || m == "mips64":
+		return "", fmt.Errorf("%w: %s without VFP (/proc/cpuinfo says %q); the ARM builds need one", ErrUnknownMachine, m, in.cpu)
+	case "mips", "mips64":
 		switch in.elf {
 		case "be32":
 			return "ath79", nil
 		case "le32":
 			return "ramips-mt7621", nil
 		}
-		return "", fmt.Errorf("%w: %s with %s programs (byte order and word size of /bin/busybox); the MIPS builds are 32-bit ath79 (big-endian) and ramips-mt7621 (little-endian)", ErrUnknownMachine, m, in.elf)
+		return "", fmt.Errorf("%w: %s with %s programs; the MIPS builds are 32-bit: ath79 (big-endian), ramips-mt7621 (little-endian)", ErrUnknownMachine, m, in.elf)
 	}
-	return "", fmt.Errorf("%w: uname -m says %q; builds exist for x86_64, aarch64, armv6l and armv7l (with VFP), mips (32-bit, either byte order); give -board NAME or -bin FILE to choose one yourself", ErrUnknownMachine, m)
+	return "", fmt.Errorf("%w: uname -m says %q; there are builds for x86_64, aarch64, armv6l and armv7l with VFP, 32-bit mips of either byte order; -board NAME or -bin FILE choose one yourself", ErrUnknownMachine, in.machine)
+}
+
+// cpuHas reports whether a CPU feature of features starts with one of
+// names ("vfpv3d16" is a "vfpv3").
+func cpuHas(features string, names ...string) bool {
+	for f := range strings.FieldsSeq(features) {
+		for _, n := range names {
+			if strings.HasPrefix(f, n) {
+				return true
+			}
+		}
+	}
+	return false
 }

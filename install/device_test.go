@@ -1,4 +1,4 @@
-//go:build busybox && linux
+//go:build busybox && linux && !ferry_ath79 && !ferry_ramips_mt7621
 
 package install
 

@@ -1,3 +1,5 @@
+//go:build !ferry_ath79 && !ferry_ramips_mt7621
+
 package install
 
 import (

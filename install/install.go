@@ -28,17 +28,10 @@
 package install
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -81,58 +74,31 @@ type Result struct {
 	ServeOutput []string      // with Serve: what ferry serve printed on its first start (the key fingerprint)
 }
 
-// Errors of Run besides ErrNoShell, ErrLogin and ErrUnknownMachine.
+// Errors of Run, for callers that branch on them.
 var (
+	// ErrNoShell: no shell answered on the console within the timeout.
+	ErrNoShell = errors.New("install: no shell prompt on the console")
+	// ErrLogin: the console asks for a login that was not given or failed.
+	ErrLogin = errors.New("install: login on the console")
+	// ErrUnknownMachine: no build of "make boards" runs on the device.
+	ErrUnknownMachine = errors.New("install: no ferry build for this device")
 	// ErrNoSpace: too little free space in the destination's folder.
 	ErrNoSpace = errors.New("install: not enough space on the device")
 	// ErrDevice: the device could not do a step (write, gunzip, run).
 	ErrDevice = errors.New("install: on the device")
 	// ErrVerify: the binary on the device is not the one sent.
 	ErrVerify = errors.New("install: verification failed")
+	// ErrNotBuilt: this build of ferry leaves install out (the routers'
+	// builds, for their size budget).
+	ErrNotBuilt = errors.New("install: not in this build of ferry (the router builds leave it out); run it from a laptop's build")
 )
-
-// session is one run: the console and the command numbers.
-type session struct {
-	c      *console
-	opt    Options
-	n      int // last command number
-	res    Result
-	size   int // the next piece's size (pieces.go)
-	streak int // good pieces in a row
-}
-
-// next returns a new command number.
-func (s *session) next() int {
-	s.n++
-	return s.n
-}
-
-func (s *session) logf(format string, args ...any) {
-	if s.opt.Logf != nil {
-		s.opt.Logf(format, args...)
-	}
-}
 
 // Run installs ferry on the device at the other end of port.
 func Run(ctx context.Context, port io.ReadWriter, opt Options) (*Result, error) {
 	if err := opt.setDefaults(); err != nil {
 		return nil, err
 	}
-	s := &session{c: newConsole(port, opt.Trace), opt: opt}
-	s.logf("looking for a shell on the console")
-	if err := s.findShell(time.Now().Add(opt.Timeout)); err != nil {
-		return nil, err
-	}
-	if err := s.bootstrap(); err != nil {
-		return nil, err
-	}
-	err := s.install(ctx)
-	s.res.Typed = s.c.sent
-	if err != nil {
-		s.cleanup(true)
-		return &s.res, err
-	}
-	return &s.res, nil
+	return run(ctx, port, opt)
 }
 
 func (o *Options) setDefaults() error {
@@ -163,285 +129,4 @@ func checkDest(d string) error {
 		}
 	}
 	return nil
-}
-
-// bootstrap sends the device-side functions and sources them. The capture
-// command is the only long one typed at the prompt (about 190 bytes, far
-// under the 512 of OpenWrt's line editor).
-func (s *session) bootstrap() error {
-	text := script()
-	sum := sha256.Sum256([]byte(text))
-	path := s.opt.Dest + ".fy.sh"
-	var err error
-	for try := 0; try < 4; try++ {
-		if try > 0 {
-			if err := s.resync(); err != nil {
-				return err
-			}
-		}
-		n := s.next()
-		cmd := fmt.Sprintf("echo F''Y=%d ready; (trap '' INT QUIT TSTP; exec sed -n '/^#E/q;s/^://p') >%s; echo F''Y=%d sum $(sha256sum <%s)\n", n, path, n, path)
-		if err = s.c.send(cmd); err != nil {
-			return err
-		}
-		if err = s.ready(n, time.Now().Add(s.opt.Timeout)); err != nil {
-			continue
-		}
-		var b []byte
-		for _, l := range strings.SplitAfter(text, "\n") {
-			if l != "" {
-				b = append(append(b, linePrefix), l...)
-			}
-		}
-		if err = s.c.send(string(b) + ending); err != nil {
-			return err
-		}
-		var got string
-		if got, err = s.c.reply(s.deadline(len(b)), n); err != nil {
-			continue
-		}
-		if h, _, _ := strings.Cut(strings.TrimPrefix(got, "sum "), " "); h != hex.EncodeToString(sum[:]) {
-			err = fmt.Errorf("%w: the device-side functions arrived damaged", ErrDevice)
-			continue
-		}
-		n = s.next()
-		if err = s.c.send(fmt.Sprintf(". %s && fyS %d %s -\n", path, n, s.opt.Dest)); err != nil {
-			return err
-		}
-		if got, err = s.c.reply(s.soon(0), n); err == nil && got == "set "+s.opt.Dest+" -" {
-			return nil
-		}
-		err = fmt.Errorf("%w: the device-side functions did not load (%q, %v)", ErrDevice, got, err)
-	}
-	return err
-}
-
-// ready waits for command n to say that it is reading.
-func (s *session) ready(n int, deadline time.Time) error {
-	got, err := s.c.reply(deadline, n)
-	if err == nil && got != "ready" {
-		err = fmt.Errorf("%w: unexpected reply %q", ErrDevice, got)
-	}
-	return err
-}
-
-// deadline is the time a reply may take after the laptop typed size
-// bytes: the line time of what may still be in buffers, and the timeout.
-func (s *session) deadline(size int) time.Time {
-	return time.Now().Add(s.opt.Timeout + s.airtime(size))
-}
-
-// soon is the deadline of a reply that comes at once (a shell function
-// that starts reading, a piece's check): a lost command is noticed in
-// seconds, not in Timeout.
-func (s *session) soon(size int) time.Time {
-	return time.Now().Add(min(s.opt.Timeout, 5*time.Second) + s.airtime(size))
-}
-
-// airtime is the time the line takes to carry size bytes.
-func (s *session) airtime(size int) time.Duration {
-	if s.opt.Baud <= 0 {
-		return 0
-	}
-	return time.Duration(int64(size) * 10 * int64(time.Second) / int64(s.opt.Baud))
-}
-
-// call types "fyX N ARGS..." and returns N. Arguments are numbers, hashes
-// and the checked destination: nothing the shell would expand.
-func (s *session) call(fn string, args ...string) (int, error) {
-	n := s.next()
-	s.c.drain()
-	return n, s.c.send(fn + " " + strconv.Itoa(n) + " " + strings.Join(args, " ") + "\n")
-}
-
-// ask calls fn and returns its reply block, resyncing and asking again if
-// the reply does not come (line noise can eat a command). Only for
-// functions that can be repeated.
-func (s *session) ask(fn string, args ...string) ([]string, error) {
-	var err error
-	for try := 0; try < 3; try++ {
-		if try > 0 {
-			if err := s.resync(); err != nil {
-				return nil, err
-			}
-		}
-		var n int
-		if n, err = s.call(fn, args...); err != nil {
-			return nil, err
-		}
-		var lines []string
-		if lines, err = s.c.block(s.deadline(0), n); err == nil {
-			return lines, nil
-		}
-	}
-	return nil, err
-}
-
-// install runs steps 3 to 6 of the flow.
-func (s *session) install(ctx context.Context) error {
-	lines, err := s.ask("fyI", s.opt.elfProbe...)
-	if err != nil {
-		return err
-	}
-	in := parseInfo(lines)
-	s.res.Device = in.String()
-	s.logf("the device: %s", in)
-	if !in.dirOK {
-		return fmt.Errorf("%w: %s is not a writable folder on the device; choose another -dest", ErrDevice, filepath.Dir(s.opt.Dest))
-	}
-	bin, err := s.choose(in)
-	if err != nil {
-		return err
-	}
-	gz, err := compress(bin)
-	if err != nil {
-		return err
-	}
-	binSum, gzSum := sha256.Sum256(bin), sha256.Sum256(gz)
-	s.res.Size, s.res.Compressed = int64(len(bin)), int64(len(gz))
-	if in.have == hex.EncodeToString(binSum[:]) {
-		s.res.Already = true
-		s.logf("%s on the device is this binary already (sha256 %x)", s.opt.Dest, binSum[:8])
-	} else if err := s.transfer(ctx, gz, hex.EncodeToString(gzSum[:6]), binSum, in); err != nil {
-		return err
-	}
-	return s.finish()
-}
-
-// choose returns the binary to install: Options.Bin, or Dist's build of
-// Options.Board or of the board that matches the device.
-func (s *session) choose(in info) ([]byte, error) {
-	file := s.opt.Bin
-	if file == "" {
-		board := s.opt.Board
-		if board == "" {
-			var err error
-			if board, err = pickBoard(in); err != nil {
-				return nil, err
-			}
-		}
-		s.res.Board = board
-		file = filepath.Join(s.opt.Dist, "ferry-"+board)
-	}
-	s.res.File = file
-	bin, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) && s.opt.Bin == "" {
-		return nil, fmt.Errorf("install: no build %s for the device (%s): run \"make board-%s\" or give -dist DIR", file, in, s.res.Board)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("install: %w", err)
-	}
-	return bin, nil
-}
-
-func compress(b []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := zw.Write(b); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// finish runs the installed binary and cleans up or starts the server.
-func (s *session) finish() error {
-	lines, err := s.ask("fyV", "version")
-	if err != nil {
-		return err
-	}
-	out, code := versionOutput(lines)
-	s.res.Version = out
-	if code != "0" {
-		return fmt.Errorf("%w: %s version exited %s: %q (is it the right build for this device?)", ErrDevice, s.opt.Dest, code, out)
-	}
-	if !s.opt.Serve {
-		return s.cleanup(false)
-	}
-	args := s.serveArgs()
-	if lines, err = s.ask("fyV", append([]string{"serve"}, args...)...); err != nil {
-		return err
-	}
-	first, _ := versionOutput(lines)
-	s.res.ServeOutput = strings.Split(first, "\n")
-	n, err := s.call("fyR", args...)
-	if err != nil {
-		return err
-	}
-	got, err := s.c.reply(s.soon(0), n)
-	if err == nil && got != "serve" {
-		err = fmt.Errorf("%w: ferry serve did not start: %q", ErrDevice, got)
-	}
-	if err == nil {
-		err = s.awaitRaw()
-	}
-	s.c.detach()
-	return err
-}
-
-// awaitRaw returns once ferry serve has switched the device's terminal to
-// raw mode: until then a control character in a client's first frames
-// (a session ID byte 0x03 is ^C) would be a signal that kills it. It types
-// a space now and then; the terminal echoes it while it is cooked (so does
-// the shell's line editor, should ferry serve have ended), and never once
-// raw, while ferry serve skips it as line noise.
-func (s *session) awaitRaw() error {
-	deadline := time.Now().Add(s.opt.Timeout)
-	for time.Now().Before(deadline) {
-		s.c.drain()
-		if err := s.c.send(" "); err != nil {
-			return err
-		}
-		out, err := s.c.quiet(300*time.Millisecond+2*s.airtime(64), time.Second)
-		if err != nil {
-			return err
-		}
-		if len(out) == 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: ferry serve did not take the console (its log is %s.log on the device)", ErrDevice, s.opt.Dest)
-}
-
-// serveArgs are the arguments of ferry serve on the device.
-func (s *session) serveArgs() []string {
-	args := []string{"-stdio"}
-	if s.opt.Baud > 0 {
-		args = append(args, "-baud", strconv.Itoa(s.opt.Baud))
-	}
-	return append(args, s.opt.ServeArgs...)
-}
-
-// versionOutput splits fyV's reply into the program's output and its exit code.
-func versionOutput(lines []string) (out, code string) {
-	var b []string
-	for _, l := range lines {
-		if v, ok := strings.CutPrefix(l, "v "); ok {
-			b = append(b, v)
-		} else if v, ok := strings.CutPrefix(l, "exit "); ok {
-			code = v
-		}
-	}
-	return strings.Join(b, "\n"), code
-}
-
-// cleanup removes what the install left on the device but the binary
-// (and, with keep, the verified pieces, for a resumed install) and gives
-// the shell back its prompts. Best effort after a failure.
-func (s *session) cleanup(keep bool) error {
-	k := "0"
-	if keep {
-		k = "1"
-	}
-	n, err := s.call("fyX", k)
-	if err != nil {
-		return err
-	}
-	_, err = s.c.block(s.soon(0), n)
-	return err
 }

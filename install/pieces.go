@@ -1,12 +1,13 @@
+//go:build !ferry_ath79 && !ferry_ramips_mt7621
+
 package install
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,7 +141,7 @@ func (s *session) keptPieces(gz []byte) ([]piece, error) {
 			drop = append(drop, f[1])
 		}
 	}
-	sort.Slice(kept, func(i, j int) bool { return kept[i].off < kept[j].off })
+	slices.SortFunc(kept, func(a, b piece) int { return a.off - b.off })
 	var out []piece
 	end := 0
 	for _, p := range kept {
@@ -279,8 +280,13 @@ func (s *session) sendPiece(gz []byte, p piece) (bool, error) {
 
 // captured is text as the device's sed writes it: without the line prefixes.
 func captured(text []byte) []byte {
-	b := bytes.ReplaceAll(text, []byte("\n"+string(linePrefix)), []byte("\n"))
-	return bytes.TrimPrefix(b, []byte{linePrefix})
+	b := make([]byte, 0, len(text))
+	for i, c := range text {
+		if c != linePrefix || i > 0 && text[i-1] != '\n' {
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 // join has the device join the pieces and check the whole binary.

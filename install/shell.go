@@ -1,8 +1,9 @@
+//go:build !ferry_ath79 && !ferry_ramips_mt7621
+
 package install
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -19,14 +20,6 @@ import (
 // ^C (a foreground program, a half-typed line); ^Q (output stopped by
 // noise that looked like ^S).
 var kicks = []string{"\r", ending + "\r", "\x03\r", "\x11\x03\r"}
-
-// Errors of finding the shell.
-var (
-	// ErrNoShell: no shell answered on the console within the timeout.
-	ErrNoShell = errors.New("install: no shell prompt on the console")
-	// ErrLogin: the console asks for a login that was not given or failed.
-	ErrLogin = errors.New("install: login on the console")
-)
 
 // findShell gets to a shell that answers probes, or fails at deadline.
 func (s *session) findShell(deadline time.Time) error {
