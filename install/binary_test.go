@@ -62,6 +62,7 @@ func runCmd(t *testing.T, timeout time.Duration, bin string, args ...string) (st
 // "ferry version" check it, and with -then serve "ferry send -serial"
 // stores a file over the same cable right after.
 func TestInstallBinaryThenServe(t *testing.T) {
+	t.Parallel()
 	const baud = 921600
 	ferry := buildFerry(t)
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: baud}})
@@ -141,6 +142,16 @@ func TestInstallRouterBuild(t *testing.T) {
 		t.Errorf("picked %q", res.Board)
 	}
 	sameFile(t, build, opt.Dest)
+	if r := float64(res.Typed) / float64(res.Compressed); r > 1.3 {
+		t.Errorf("%.3f bytes typed a gzipped byte", r)
+	}
+	if q, err := exec.LookPath("qemu-mips-static"); err == nil && registered != nil {
+		out, err := exec.Command(q, opt.Dest, "version").CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(out), "ferry ") {
+			t.Errorf("the installed build under %s: %v %q", q, err, out)
+		}
+		t.Logf("the installed build under qemu-mips: %s", bytes.TrimSpace(out))
+	}
 	t.Logf("ath79 build at %d baud: %d bytes, %d gzipped, transfer %.1f s, whole install %.1f s; typed %d bytes: %.3f a byte of binary, %.3f a gzipped byte; %d pieces, %d resent; version %q",
 		baud, res.Size, res.Compressed, res.Elapsed.Seconds(), total.Seconds(), res.Typed,
 		float64(res.Typed)/float64(res.Size), float64(res.Typed)/float64(res.Compressed), res.Pieces, res.Resent, res.Version)

@@ -21,6 +21,7 @@ import (
 // gives back every vector, every byte value and random data of every
 // length near group and line boundaries.
 func TestDecoderBusybox(t *testing.T) {
+	t.Parallel()
 	d := t.TempDir()
 	var code strings.Builder
 	writeCode(&code, decodeAWK)
@@ -56,6 +57,7 @@ func TestDecoderBusybox(t *testing.T) {
 // copy is the same file, executable, "version" ran there, and nothing else
 // is left in its folder.
 func TestInstallSmall(t *testing.T) {
+	t.Parallel()
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200}})
 	opt := d.options()
 	opt.Bin = smallFerry(t, t.TempDir(), 64<<10, 1)
@@ -93,6 +95,7 @@ func checkLeft(t *testing.T, d *device, names ...string) {
 // Boot noise, OpenWrt's "press Enter" and a login with a password (asked
 // for only when the console wants it) before the shell.
 func TestInstallLogin(t *testing.T) {
+	t.Parallel()
 	script, _ := filepath.Abs("testdata/console.sh")
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200}, argv: []string{busybox(t), "sh", script, "login"}})
 	opt := d.options()
@@ -111,6 +114,7 @@ func TestInstallLogin(t *testing.T) {
 
 // Without -login, a login prompt is a clear error, in time.
 func TestInstallLoginMissing(t *testing.T) {
+	t.Parallel()
 	script, _ := filepath.Abs("testdata/console.sh")
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200}, argv: []string{busybox(t), "sh", script, "login"}})
 	opt := d.options()
@@ -123,6 +127,7 @@ func TestInstallLoginMissing(t *testing.T) {
 
 // A wrong password: refused, not tried forever.
 func TestInstallLoginRefused(t *testing.T) {
+	t.Parallel()
 	script, _ := filepath.Abs("testdata/console.sh")
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200}, argv: []string{busybox(t), "sh", script, "login"}})
 	opt := d.options()
@@ -142,6 +147,7 @@ func TestInstallLoginRefused(t *testing.T) {
 // A console where no shell ever answers (noise, then nothing): a clear
 // error within the timeout.
 func TestInstallNoPrompt(t *testing.T) {
+	t.Parallel()
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200},
 		argv: []string{busybox(t), "sh", "-c", "while :; do echo '[   12.3] noise'; sleep 1; done"}})
 	opt := d.options()
@@ -180,6 +186,7 @@ func elfHeader(t *testing.T, dir, kind string) string {
 // ELF files: a big-endian mips gets dist/ferry-ath79, a little-endian one
 // dist/ferry-ramips-mt7621; -board overrides.
 func TestInstallPicksBoard(t *testing.T) {
+	t.Parallel()
 	dist := t.TempDir()
 	for i, b := range []string{"ath79", "ramips-mt7621", "x86_64"} {
 		f := smallFerry(t, dist, 4<<10, byte(10+i))
@@ -212,6 +219,7 @@ func TestInstallPicksBoard(t *testing.T) {
 
 // An unknown machine: a clear error, and nothing written on the device.
 func TestInstallUnknownMachine(t *testing.T) {
+	t.Parallel()
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200},
 		fakes: map[string]string{"uname": `echo sparc64` + "\n"}})
 	opt := d.options()
@@ -226,6 +234,7 @@ func TestInstallUnknownMachine(t *testing.T) {
 // Too little free space by df: refused before anything is sent, nothing
 // left.
 func TestInstallNoSpace(t *testing.T) {
+	t.Parallel()
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200},
 		fakes: map[string]string{"df": "echo 'Filesystem 1024-blocks Used Available Capacity Mounted on'\necho 'tmpfs 1024 1000 24 98% /tmp'\n"}})
 	opt := d.options()
@@ -274,6 +283,7 @@ func (d *damager) Write(p []byte) (int, error) {
 // the middle of a piece) are sent again, alone; the install completes,
 // verified.
 func TestInstallDamagedPieces(t *testing.T) {
+	t.Parallel()
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200}})
 	opt := d.options()
 	opt.Bin = smallFerry(t, t.TempDir(), 160<<10, 5)
@@ -294,6 +304,7 @@ func TestInstallDamagedPieces(t *testing.T) {
 // Line noise at BER 1e-5 in both directions (bits flipped on the data, the
 // echo, the commands and the replies): the install completes, verified.
 func TestInstallNoise(t *testing.T) {
+	t.Parallel()
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200, BER: 1e-5, Seed: 15}})
 	opt := d.options()
 	opt.Bin = smallFerry(t, t.TempDir(), 256<<10, 6)
@@ -310,6 +321,7 @@ func TestInstallNoise(t *testing.T) {
 // timeout; the verified pieces stay on the device; a second install
 // resumes from them and completes, verified.
 func TestInstallResume(t *testing.T) {
+	t.Parallel()
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200}})
 	opt := d.options()
 	opt.Bin = smallFerry(t, t.TempDir(), 128<<10, 7)
@@ -348,6 +360,7 @@ func TestInstallResume(t *testing.T) {
 // small tmpfs says otherwise): a clear error, and nothing half-written
 // left: only verified pieces.
 func TestInstallDiskFull(t *testing.T) {
+	t.Parallel()
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200},
 		fakes: map[string]string{"df": "echo 'Filesystem 1024-blocks Used Available Capacity Mounted on'\necho 'tmpfs 999999 0 999999 0% /tmp'\n"}})
 	tmp := filepath.Join(d.dir, "tmp")
@@ -367,4 +380,39 @@ func TestInstallDiskFull(t *testing.T) {
 			t.Errorf("left on the device: %s", f)
 		}
 	}
+}
+
+// pipePort joins a program's stdout and stdin as a port.
+type pipePort struct {
+	io.Reader
+	io.Writer
+}
+
+// Through a pipe to a shell that is not interactive (ssh without a
+// terminal, -stdio): no echo, no prompt, no terminal; the probes and
+// the replies are enough.
+func TestInstallPipe(t *testing.T) {
+	t.Parallel()
+	bb := busybox(t)
+	d := &device{dir: t.TempDir()}
+	os.Mkdir(filepath.Join(d.dir, "tmp"), 0o755)
+	cmd := exec.Command(bb, "sh")
+	cmd.Env = []string{"PATH=" + filepath.Dir(bb)}
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(); cmd.Process.Kill(); cmd.Wait() })
+	opt := d.options()
+	opt.Baud = 0
+	opt.Bin = smallFerry(t, t.TempDir(), 256<<10, 9)
+	res, err := Run(context.Background(), pipePort{out, in}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameFile(t, opt.Bin, opt.Dest)
+	checkLeft(t, d, "ferry")
+	t.Logf("%d pieces in %v", res.Pieces, res.Elapsed)
 }

@@ -22,6 +22,7 @@ type console struct {
 	buf   []byte // received and not yet consumed
 	sent  int64  // bytes typed
 	trace io.Writer
+	t0    time.Time // for the transcript
 
 	mu      sync.Mutex
 	pending []byte        // read, not yet in buf
@@ -35,7 +36,7 @@ type console struct {
 const maxPending = 64 << 10
 
 func newConsole(rw io.ReadWriter, trace io.Writer) *console {
-	c := &console{w: rw, trace: trace, notify: make(chan struct{}, 1)}
+	c := &console{w: rw, trace: trace, notify: make(chan struct{}, 1), t0: time.Now()}
 	go c.read(rw)
 	return c
 }
@@ -92,7 +93,7 @@ func (c *console) detach() {
 // send types s.
 func (c *console) send(s string) error {
 	if c.trace != nil {
-		fmt.Fprintf(c.trace, ">> %q\n", clip(s, 200))
+		fmt.Fprintf(c.trace, "%7.3f >> %q\n", time.Since(c.t0).Seconds(), clip(s, 200))
 	}
 	n, err := io.WriteString(c.w, s)
 	c.sent += int64(n)
@@ -110,7 +111,7 @@ func (c *console) drain() {
 
 func (c *console) add(b []byte) {
 	if c.trace != nil {
-		fmt.Fprintf(c.trace, "<< %q\n", clip(string(b), 300))
+		fmt.Fprintf(c.trace, "%7.3f << %q\n", time.Since(c.t0).Seconds(), clip(string(b), 300))
 	}
 	c.buf = append(c.buf, b...)
 }

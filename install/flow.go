@@ -27,8 +27,9 @@ type session struct {
 	opt    Options
 	n      int // last command number
 	res    Result
-	size   int // the next piece's size (pieces.go)
-	streak int // good pieces in a row
+	size   int  // the next piece's size (pieces.go)
+	streak int  // good pieces in a row
+	lost   bool // the shell stopped answering: no cleanup to try
 }
 
 // next returns a new command number.
@@ -56,7 +57,9 @@ func run(ctx context.Context, port io.ReadWriter, opt Options) (*Result, error) 
 	err := s.install(ctx)
 	s.res.Typed = s.c.sent
 	if err != nil {
-		s.cleanup(true)
+		if !s.lost {
+			s.cleanup(true)
+		}
 		return &s.res, err
 	}
 	return &s.res, nil

@@ -25,6 +25,10 @@ const (
 	startPiece = 8 << 10
 	maxPiece   = 32 << 10
 	maxFails   = 12 // damaged pieces in a row before giving up
+
+	// inFlight is about what may still be on its way to the device when a
+	// write returns: an OS and a USB adapter's buffers.
+	inFlight = 8 << 10
 )
 
 // piece is a range of the compressed binary.
@@ -259,13 +263,13 @@ func (s *session) sendPiece(gz []byte, p piece) (bool, error) {
 	if err := s.c.send(string(text) + ending); err != nil {
 		return false, err
 	}
-	got, err := s.c.reply(s.soon(len(text)), n)
+	got, err := s.c.reply(s.soon(inFlight), n)
 	if _, timeout := err.(errTimeout); timeout {
 		// The end line may have been damaged: send it again, once.
 		if err := s.c.send(ending); err != nil {
 			return false, err
 		}
-		got, err = s.c.reply(s.soon(0), n)
+		got, err = s.c.reply(time.Now().Add(2*time.Second+s.airtime(64)), n)
 	}
 	switch {
 	case err != nil:

@@ -18,8 +18,9 @@ import (
 // prints: "echo F”Y=$((0+N)) up" answers "FY=N up", while its echo shows
 // the quotes. The kicks grow stronger: Enter; the end line of a capture;
 // ^C (a foreground program, a half-typed line); ^Q (output stopped by
-// noise that looked like ^S).
-var kicks = []string{"\r", ending + "\r", "\x03\r", "\x11\x03\r"}
+// noise that looked like ^S). Each ends with CR LF: Enter for a terminal
+// (two empty lines), a line end for a shell that reads a pipe.
+var kicks = []string{"\r\n", ending + "\r\n", "\x03\r\n", "\x11\x03\r\n"}
 
 // findShell gets to a shell that answers probes, or fails at deadline.
 func (s *session) findShell(deadline time.Time) error {
@@ -34,7 +35,7 @@ func (s *session) findShell(deadline time.Time) error {
 			out, err = s.login(prompt, deadline)
 			continue
 		case "enter":
-			out, err = s.kick("\r")
+			out, err = s.kick("\r\n")
 			continue
 		}
 		if s.probe(earlier(time.Now().Add(3*time.Second), deadline)) == nil {
@@ -126,7 +127,8 @@ func (s *session) resync() error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: lost it during the install", ErrNoShell)
+	s.lost = true
+	return fmt.Errorf("%w: lost it during the install (a cable pulled? the verified pieces stay on the device for the next install)", ErrNoShell)
 }
 
 func tail(b []byte, n int) []byte {

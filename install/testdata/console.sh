@@ -14,6 +14,7 @@ if [ "${1:-}" = login ]; then
 	while :; do
 		printf '\nOpenWrt login: '
 		read -r user
+		[ -n "$user" ] || continue # as login(1): an empty name asks again
 		printf 'Password: '
 		[ -x /bin/stty ] && /bin/stty -echo
 		read -r pw
