@@ -113,8 +113,11 @@ func installOnDevice(f *installFlags, stderr io.Writer) error {
 		defer tf.Close()
 		opt.Trace = tf
 	}
+	// ^C stops the install after a last short exchange that removes the
+	// partial files; a second ^C kills at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() { <-ctx.Done(); stop() }()
 	res, err := install.Run(ctx, port, opt)
 	bar.Finish()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -305,7 +306,11 @@ func TestInstallDamagedPieces(t *testing.T) {
 // echo, the commands and the replies): the install completes, verified.
 func TestInstallNoise(t *testing.T) {
 	t.Parallel()
-	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200, BER: 1e-5, Seed: 15}})
+	seed := uint64(15)
+	if s := os.Getenv("INSTALL_NOISE_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200, BER: 1e-5, Seed: seed}})
 	opt := d.options()
 	opt.Bin = smallFerry(t, t.TempDir(), 256<<10, 6)
 	res, err := Run(context.Background(), d.laptop(), opt)
@@ -415,4 +420,39 @@ func TestInstallPipe(t *testing.T) {
 	sameFile(t, opt.Bin, opt.Dest)
 	checkLeft(t, d, "ferry")
 	t.Logf("%d pieces in %v", res.Pieces, res.Elapsed)
+}
+
+// ^C on the laptop half-way: the install stops with the cancellation,
+// removes its partial files (only verified pieces stay, the prompt is
+// back), and the next install resumes from them.
+func TestInstallInterrupted(t *testing.T) {
+	t.Parallel()
+	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200}})
+	opt := d.options()
+	opt.Bin = smallFerry(t, t.TempDir(), 128<<10, 11)
+	ctx, cancel := context.WithCancel(context.Background())
+	opt.Progress = func(done, total int64) {
+		if done > total/2 {
+			cancel()
+		}
+	}
+	_, err := Run(ctx, d.laptop(), opt)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	for _, f := range d.files(t) {
+		if !strings.HasSuffix(f, ".b") {
+			t.Errorf("left on the device: %s", f)
+		}
+	}
+	opt.Progress = nil
+	res, err := Run(context.Background(), d.laptop(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameFile(t, opt.Bin, opt.Dest)
+	if res.Kept == 0 {
+		t.Error("nothing kept from the interrupted install")
+	}
+	checkLeft(t, d, "ferry")
 }

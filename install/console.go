@@ -4,6 +4,7 @@ package install
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -22,7 +23,8 @@ type console struct {
 	buf   []byte // received and not yet consumed
 	sent  int64  // bytes typed
 	trace io.Writer
-	t0    time.Time // for the transcript
+	t0    time.Time       // for the transcript
+	done  <-chan struct{} // ends every wait (the command's context); nil for none
 
 	mu      sync.Mutex
 	pending []byte        // read, not yet in buf
@@ -116,6 +118,9 @@ func (c *console) add(b []byte) {
 	c.buf = append(c.buf, b...)
 }
 
+// errCanceled is what a wait returns when the command is canceled (^C).
+var errCanceled = fmt.Errorf("install: interrupted (%w)", context.Canceled)
+
 // errTimeout is what a wait returns when its deadline passes.
 type errTimeout struct{ what string }
 
@@ -143,6 +148,8 @@ func (c *console) waitFor(deadline time.Time, what string, match func([]byte) (e
 		case <-c.notify:
 		case <-timer.C:
 			return errTimeout{what}
+		case <-c.done:
+			return errCanceled
 		}
 	}
 }
@@ -173,6 +180,8 @@ func (c *console) quiet(gap, max time.Duration) ([]byte, error) {
 			return c.buf, nil
 		case <-end:
 			return c.buf, nil
+		case <-c.done:
+			return c.buf, errCanceled
 		}
 	}
 }

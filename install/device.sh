@@ -67,6 +67,15 @@ fyL() {
 	echo "FY=$1 end"
 }
 
+# fyQ N NAME: the sha256 of the piece NAME of this transfer, or "none".
+fyQ() {
+	if [ -f "$F.fy-$ID.$2" ]; then
+		echo "FY=$1 $(sha256sum <"$F.fy-$ID.$2")"
+	else
+		echo "FY=$1 none"
+	fi
+}
+
 # fyZ N NAME: remove the piece NAME of this transfer.
 fyZ() {
 	rm -f "$F.fy-$ID.$2"

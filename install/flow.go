@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,11 +49,15 @@ func (s *session) logf(format string, args ...any) {
 // run is Run once the options are checked.
 func run(ctx context.Context, port io.ReadWriter, opt Options) (*Result, error) {
 	s := &session{c: newConsole(port, opt.Trace), opt: opt}
+	s.c.done = ctx.Done()
 	s.logf("looking for a shell on the console")
 	if err := s.findShell(time.Now().Add(opt.Timeout)); err != nil {
 		return nil, err
 	}
 	if err := s.bootstrap(); err != nil {
+		if !s.lost {
+			s.c.send("rm -f " + s.opt.Dest + ".fy.sh\n") // best effort
+		}
 		return nil, err
 	}
 	err := s.install(ctx)
@@ -66,8 +72,8 @@ func run(ctx context.Context, port io.ReadWriter, opt Options) (*Result, error) 
 }
 
 // bootstrap sends the device-side functions and sources them. The capture
-// command is the only long one typed at the prompt (about 190 bytes, far
-// under the 512 of OpenWrt's line editor).
+// command is the only long one typed at the prompt (139 bytes for
+// /tmp/ferry, far under the 512 of OpenWrt's line editor).
 func (s *session) bootstrap() error {
 	text := script()
 	sum := sha256.Sum256([]byte(text))
@@ -80,11 +86,11 @@ func (s *session) bootstrap() error {
 			}
 		}
 		n := s.next()
-		cmd := fmt.Sprintf("echo F''Y=%d ready; (trap '' INT QUIT TSTP; exec sed -n '/^#E/q;s/^://p') >%s; echo F''Y=%d sum $(sha256sum <%s)\n", n, path, n, path)
+		cmd := captureCommand(n, path)
 		if err = s.c.send(cmd); err != nil {
 			return err
 		}
-		if err = s.ready(n, time.Now().Add(s.opt.Timeout)); err != nil {
+		if err = s.ready(n, s.soon(len(cmd))); err != nil {
 			continue
 		}
 		var b []byte
@@ -100,6 +106,9 @@ func (s *session) bootstrap() error {
 		if got, err = s.c.reply(s.deadline(len(b)), n); err != nil {
 			continue
 		}
+		if strings.TrimSpace(got) == "sum" {
+			return fmt.Errorf("%w: the device has no sha256sum, which checks every piece", ErrDevice)
+		}
 		if h, _, _ := strings.Cut(strings.TrimPrefix(got, "sum "), " "); h != hex.EncodeToString(sum[:]) {
 			err = fmt.Errorf("%w: the device-side functions arrived damaged", ErrDevice)
 			continue
@@ -114,6 +123,12 @@ func (s *session) bootstrap() error {
 		err = fmt.Errorf("%w: the device-side functions did not load (%q, %v)", ErrDevice, got, err)
 	}
 	return err
+}
+
+// captureCommand is the command that captures the functions into path:
+// like fyP, with the quotes that keep the echo from looking like replies.
+func captureCommand(n int, path string) string {
+	return fmt.Sprintf("echo F''Y=%d ready; (trap '' INT QUIT TSTP; exec sed -n '/^#E/q;s/^://p') >%s; echo F''Y=%d sum $(sha256sum <%s)\n", n, path, n, path)
 }
 
 // ready waits for command n to say that it is reading.
@@ -138,6 +153,12 @@ func (s *session) soon(size int) time.Time {
 	return time.Now().Add(min(s.opt.Timeout, 5*time.Second) + s.airtime(size))
 }
 
+// later is the deadline of a reply block that takes a moment: a program
+// run on the device.
+func (s *session) later() time.Time {
+	return s.soon(0).Add(10 * time.Second)
+}
+
 // airtime is the time the line takes to carry size bytes.
 func (s *session) airtime(size int) time.Duration {
 	if s.opt.Baud <= 0 {
@@ -155,9 +176,9 @@ func (s *session) call(fn string, args ...string) (int, error) {
 }
 
 // ask calls fn and returns its reply block, resyncing and asking again if
-// the reply does not come (line noise can eat a command). Only for
-// functions that can be repeated.
-func (s *session) ask(fn string, args ...string) ([]string, error) {
+// the reply does not come within the deadline (line noise can eat a
+// command). Only for functions that can be repeated.
+func (s *session) ask(deadline func() time.Time, fn string, args ...string) ([]string, error) {
 	var err error
 	for try := 0; try < 3; try++ {
 		if try > 0 {
@@ -170,24 +191,46 @@ func (s *session) ask(fn string, args ...string) ([]string, error) {
 			return nil, err
 		}
 		var lines []string
-		if lines, err = s.c.block(s.deadline(0), n); err == nil {
+		if lines, err = s.c.block(deadline(), n); err == nil {
 			return lines, nil
 		}
 	}
 	return nil, err
 }
 
+// askAgreed asks until two replies agree: line noise on the way back
+// could change one (an "m mips" read as "m mipr").
+func (s *session) askAgreed(fn string, args ...string) ([]string, error) {
+	var last []string
+	for try := 0; try < 4; try++ {
+		lines, err := s.ask(s.later, fn, args...)
+		if err != nil {
+			return nil, err
+		}
+		if try > 0 && slices.Equal(lines, last) {
+			return lines, nil
+		}
+		last = lines
+	}
+	return last, nil
+}
+
+// info asks the device what it is.
+func (s *session) info() (info, error) {
+	lines, err := s.askAgreed("fyI", s.opt.elfProbe...)
+	return parseInfo(lines), err
+}
+
 // install runs steps 3 to 6 of the flow.
 func (s *session) install(ctx context.Context) error {
-	lines, err := s.ask("fyI", s.opt.elfProbe...)
+	in, err := s.info()
 	if err != nil {
 		return err
 	}
-	in := parseInfo(lines)
 	s.res.Device = in.String()
 	s.logf("the device: %s", in)
 	if !in.dirOK {
-		return fmt.Errorf("%w: %s is not a writable folder on the device; choose another -dest", ErrDevice, filepath.Dir(s.opt.Dest))
+		return fmt.Errorf("%w: %s is not a writable folder on the device; choose another -dest", ErrDevice, path.Dir(s.opt.Dest))
 	}
 	bin, err := s.choose(in)
 	if err != nil {
@@ -251,7 +294,7 @@ func compress(b []byte) ([]byte, error) {
 
 // finish runs the installed binary and cleans up or starts the server.
 func (s *session) finish() error {
-	lines, err := s.ask("fyV", "version")
+	lines, err := s.askAgreed("fyV", "version")
 	if err != nil {
 		return err
 	}
@@ -264,7 +307,7 @@ func (s *session) finish() error {
 		return s.cleanup(false)
 	}
 	args := s.serveArgs()
-	if lines, err = s.ask("fyV", append([]string{"serve"}, args...)...); err != nil {
+	if lines, err = s.ask(s.later, "fyV", append([]string{"serve"}, args...)...); err != nil {
 		return err
 	}
 	first, _ := versionOutput(lines)
@@ -273,15 +316,18 @@ func (s *session) finish() error {
 	if err != nil {
 		return err
 	}
-	got, err := s.c.reply(s.soon(0), n)
-	if err == nil && got != "serve" {
-		err = fmt.Errorf("%w: ferry serve did not start: %q", ErrDevice, got)
+	// Whatever the reply (line noise may change it), the terminal tells.
+	if _, err := s.c.reply(s.soon(0), n); err != nil && !isTimeout(err) {
+		return err
 	}
-	if err == nil {
-		err = s.awaitRaw()
-	}
+	err = s.awaitRaw()
 	s.c.detach()
 	return err
+}
+
+func isTimeout(err error) bool {
+	_, ok := err.(errTimeout)
+	return ok
 }
 
 // awaitRaw returns once ferry serve has switched the device's terminal to
@@ -334,6 +380,7 @@ func versionOutput(lines []string) (out, code string) {
 // (and, with keep, the verified pieces, for a resumed install) and gives
 // the shell back its prompts. Best effort after a failure.
 func (s *session) cleanup(keep bool) error {
+	s.c.done = nil // after a ^C too: a last short exchange
 	k := "0"
 	if keep {
 		k = "1"

@@ -130,6 +130,22 @@ func TestScript(t *testing.T) {
 	}
 }
 
+// The longest command typed at the prompt fits OpenWrt's line editor (512)
+// with room to spare.
+func TestCommandLength(t *testing.T) {
+	dest := "/" + strings.Repeat("d", 99)
+	if err := checkDest(dest); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(captureCommand(99999, dest+".fy.sh")); n > 400 {
+		t.Errorf("capture command of %d bytes", n)
+	}
+	hash := strings.Repeat("f", 64)
+	if n := len("fyP 99999 " + piece{1 << 30, maxPiece}.name() + " " + hash); n > 200 {
+		t.Errorf("fyP of %d bytes", n)
+	}
+}
+
 func TestCheckDest(t *testing.T) {
 	for _, ok := range []string{"/tmp/ferry", "/mnt/sda1/ferry-bin/ferry", "/usr/bin/ferry.new"} {
 		if err := checkDest(ok); err != nil {

@@ -25,6 +25,7 @@ const (
 	startPiece = 8 << 10
 	maxPiece   = 32 << 10
 	maxFails   = 12 // damaged pieces in a row before giving up
+	maxRounds  = 6  // listings of the pieces that still find something missing
 
 	// inFlight is about what may still be on its way to the device when a
 	// write returns: an OS and a USB adapter's buffers.
@@ -50,12 +51,12 @@ func (s *session) transfer(ctx context.Context, gz []byte, id string, binSum [32
 	if err := s.set(id); err != nil {
 		return err
 	}
-	kept, err := s.keptPieces(gz)
+	ls, err := s.list(gz, s.opt.Fresh)
 	if err != nil {
 		return err
 	}
 	var have int64
-	for _, p := range kept {
+	for _, p := range ls.kept {
 		have += int64(p.n)
 	}
 	s.res.Kept = have
@@ -70,19 +71,20 @@ func (s *session) transfer(ctx context.Context, gz []byte, id string, binSum [32
 	}
 	start := time.Now()
 	for round := 0; ; round++ {
-		for _, g := range gaps(kept, len(gz)) {
+		gs := gaps(ls.kept, len(gz))
+		if len(gs) == 0 && ls.clean {
+			break
+		}
+		if round == maxRounds {
+			return fmt.Errorf("%w: pieces went missing after they arrived (decoding failed? no space left in the folder of %s?)", ErrDevice, s.opt.Dest)
+		}
+		for _, g := range gs {
 			if err := s.sendRange(ctx, gz, g); err != nil {
 				return err
 			}
 		}
-		if kept, err = s.keptPieces(gz); err != nil {
+		if ls, err = s.list(gz, false); err != nil {
 			return err
-		}
-		if len(gaps(kept, len(gz))) == 0 {
-			break
-		}
-		if round == 2 {
-			return fmt.Errorf("%w: pieces went missing after they arrived (decoding failed? no space left in %s?)", ErrDevice, s.opt.Dest)
 		}
 	}
 	err = s.join(binSum)
@@ -92,11 +94,15 @@ func (s *session) transfer(ctx context.Context, gz []byte, id string, binSum [32
 
 // set tells the device the transfer's id.
 func (s *session) set(id string) error {
-	lines, err := s.askLine("fyS", s.opt.Dest, id)
-	if err == nil && lines != "set "+s.opt.Dest+" "+id {
-		err = fmt.Errorf("%w: fyS answered %q", ErrDevice, lines)
+	want := "set " + s.opt.Dest + " " + id
+	var got string
+	for try := 0; try < 3; try++ { // a reply that line noise changed is asked again
+		var err error
+		if got, err = s.askLine("fyS", s.opt.Dest, id); err != nil || got == want {
+			return err
+		}
 	}
-	return err
+	return fmt.Errorf("%w: fyS answered %q", ErrDevice, got)
 }
 
 // askLine is ask for a one-line reply.
@@ -120,61 +126,87 @@ func (s *session) askLine(fn string, args ...string) (string, error) {
 	return "", err
 }
 
-// keptPieces lists the decoded pieces on the device (fyL), removes those
-// that are not of gz or overlap others, and returns the rest in order.
-func (s *session) keptPieces(gz []byte) ([]piece, error) {
-	lines, err := s.ask("fyL", boolArg(s.opt.Fresh))
+// listing is what fyL says of the decoded pieces on the device.
+type listing struct {
+	kept  []piece // pieces of gz, checked, in order, not overlapping
+	clean bool    // every line was understood: nothing else is there
+}
+
+// list asks the device for its decoded pieces (fyL; with fresh it removes
+// them instead) and checks them against gz. A line that does not match
+// may be a bad piece or line noise on the listing: that piece is asked
+// about alone (fyQ), and removed only if it is wrong twice. A line that
+// cannot be read makes the listing unclean: the next one tells. Pieces
+// that overlap earlier ones (an earlier install with other sizes) are
+// removed.
+func (s *session) list(gz []byte, fresh bool) (listing, error) {
+	lines, err := s.ask(func() time.Time { return s.deadline(0) }, "fyL", boolArg(fresh))
 	if err != nil {
-		return nil, err
+		return listing{}, err
 	}
+	ls := listing{clean: true}
 	var kept []piece
-	var drop []string
 	for _, l := range lines {
 		f := strings.Fields(l)
-		if len(f) < 3 || f[0] != "p" {
-			continue
-		}
-		p, ok := parsePiece(f[1])
-		if ok && p.off+p.n <= len(gz) {
-			sum := sha256.Sum256(gz[p.off : p.off+p.n])
-			ok = f[2] == hex.EncodeToString(sum[:])
-		}
+		p, ok := piece{}, len(f) >= 3 && f[0] == "p"
 		if ok {
+			p, ok = parsePiece(f[1])
+		}
+		switch {
+		case !ok || p.off+p.n > len(gz):
+			ls.clean = false
+		case f[2] == p.sum(gz):
 			kept = append(kept, p)
-		} else {
-			drop = append(drop, f[1])
+		default:
+			good, err := s.checkPiece(gz, p)
+			if err != nil {
+				return ls, err
+			}
+			if good {
+				kept = append(kept, p)
+			}
 		}
 	}
 	slices.SortFunc(kept, func(a, b piece) int { return a.off - b.off })
-	var out []piece
 	end := 0
 	for _, p := range kept {
 		if p.off < end {
-			drop = append(drop, p.name()+".b")
+			if err := s.remove(p); err != nil {
+				return ls, err
+			}
 			continue
 		}
-		out = append(out, p)
+		ls.kept = append(ls.kept, p)
 		end = p.off + p.n
 	}
-	for _, name := range drop {
-		if !safeName(name) {
-			continue
-		}
-		if _, err := s.askLine("fyZ", name); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return ls, nil
 }
 
-// safeName: a piece name from the device that may be typed back.
-func safeName(s string) bool {
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r == '-' || r == '.' || r == 'b') {
-			return false
+// sum is the sha256 of the piece's bytes, in hex.
+func (p piece) sum(gz []byte) string {
+	h := sha256.Sum256(gz[p.off : p.off+p.n])
+	return hex.EncodeToString(h[:])
+}
+
+// checkPiece asks the device for the sha256 of one piece; wrong twice, the
+// piece is removed.
+func (s *session) checkPiece(gz []byte, p piece) (bool, error) {
+	for try := 0; try < 2; try++ {
+		l, err := s.askLine("fyQ", p.name()+".b")
+		if err != nil {
+			return false, err
+		}
+		if h, _, _ := strings.Cut(l, " "); h == p.sum(gz) {
+			return true, nil
 		}
 	}
-	return s != ""
+	return false, s.remove(p)
+}
+
+// remove removes a decoded piece on the device.
+func (s *session) remove(p piece) error {
+	_, err := s.askLine("fyZ", p.name()+".b")
+	return err
 }
 
 func boolArg(b bool) string {
@@ -264,7 +296,7 @@ func (s *session) sendPiece(gz []byte, p piece) (bool, error) {
 		return false, err
 	}
 	got, err := s.c.reply(s.soon(inFlight), n)
-	if _, timeout := err.(errTimeout); timeout {
+	if isTimeout(err) {
 		// The end line may have been damaged: send it again, once.
 		if err := s.c.send(ending); err != nil {
 			return false, err
@@ -276,10 +308,10 @@ func (s *session) sendPiece(gz []byte, p piece) (bool, error) {
 		return false, s.resync()
 	case got == "ok":
 		return true, nil
-	case got == "bad":
-		return false, nil
+	case got == "err":
+		return false, fmt.Errorf("%w: could not write piece %s in the folder of %s (full?)", ErrDevice, p.name(), s.opt.Dest)
 	}
-	return false, fmt.Errorf("%w: could not write piece %s in the folder of %s (full?)", ErrDevice, p.name(), s.opt.Dest)
+	return false, nil // "bad", or a reply that line noise changed: send it again
 }
 
 // captured is text as the device's sed writes it: without the line prefixes.
@@ -293,7 +325,9 @@ func captured(text []byte) []byte {
 	return b
 }
 
-// join has the device join the pieces and check the whole binary.
+// join has the device join the pieces and check the whole binary. A reply
+// that does not come or that line noise changed is checked by asking what
+// the device has at the destination.
 func (s *session) join(binSum [32]byte) error {
 	want := hex.EncodeToString(binSum[:])
 	n, err := s.call("fyJ", want)
@@ -303,14 +337,29 @@ func (s *session) join(binSum [32]byte) error {
 	d := s.deadline(int(s.res.Size)) // gunzip and awk on a slow CPU
 	got, err := s.c.reply(d.Add(time.Duration(s.res.Size/(64<<10))*time.Second), n)
 	switch {
-	case err != nil:
-		return fmt.Errorf("install: joining the pieces on the device: %w", err)
-	case got == "ok":
+	case err == nil && got == "ok":
 		return nil
-	case strings.HasPrefix(got, "bad"):
+	case err == nil && strings.HasPrefix(got, "bad "):
 		return fmt.Errorf("%w: the binary on the device has sha256 %s, not %s", ErrVerify, strings.TrimPrefix(got, "bad "), want)
+	case err == nil && (got == "gunzip" || got == "err"):
+		return fmt.Errorf("%w: joining the pieces failed (%s): no space left in the folder of %s?", ErrDevice, got, s.opt.Dest)
 	}
-	return fmt.Errorf("%w: joining the pieces failed (%s): no space left in the folder of %s?", ErrDevice, got, s.opt.Dest)
+	if err != nil && !isTimeout(err) {
+		return err
+	}
+	if err != nil {
+		if err := s.resync(); err != nil {
+			return err
+		}
+	}
+	in, err := s.info()
+	if err != nil {
+		return err
+	}
+	if in.have != want {
+		return fmt.Errorf("%w: joining the pieces did not answer, and the device does not have the binary", ErrDevice)
+	}
+	return nil
 }
 
 // pieceSize, shrink and grow are the adaptive piece size.

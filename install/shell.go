@@ -118,6 +118,7 @@ func lastPrompt(out []byte) string {
 // resync gets back to the shell after a reply did not come: it ends a
 // capture that lost its end line and cancels what was typed, then probes.
 func (s *session) resync() error {
+	s.logf("no answer from the device; looking for its shell again")
 	deadline := time.Now().Add(s.opt.Timeout)
 	for try := 1; time.Now().Before(deadline); try++ {
 		if _, err := s.kick(kicks[try%len(kicks)]); err != nil {
