@@ -422,9 +422,10 @@ func TestInstallPipe(t *testing.T) {
 	t.Logf("%d pieces in %v", res.Pieces, res.Elapsed)
 }
 
-// ^C on the laptop half-way: the install stops with the cancellation,
+// ^C on the laptop half-way: the install stops with the cancellation and
 // removes its partial files (only verified pieces stay, the prompt is
-// back), and the next install resumes from them.
+// back). The next install with Fresh ignores and removes those pieces
+// (TestInstallResume resumes from them).
 func TestInstallInterrupted(t *testing.T) {
 	t.Parallel()
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: 115200}})
@@ -445,14 +446,18 @@ func TestInstallInterrupted(t *testing.T) {
 			t.Errorf("left on the device: %s", f)
 		}
 	}
+	if out := string(d.output()); strings.LastIndex(out, "home # ") < strings.LastIndex(out, "fy> ") {
+		t.Errorf("the prompt is not back: %q", tail([]byte(out), 200))
+	}
 	opt.Progress = nil
+	opt.Fresh = true
 	res, err := Run(context.Background(), d.laptop(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameFile(t, opt.Bin, opt.Dest)
-	if res.Kept == 0 {
-		t.Error("nothing kept from the interrupted install")
+	if res.Kept != 0 {
+		t.Errorf("-fresh kept %d bytes", res.Kept)
 	}
 	checkLeft(t, d, "ferry")
 }

@@ -157,6 +157,13 @@ func (d *device) start(t *testing.T, argv []string, lc linktest.Config) {
 	})
 }
 
+// output returns what the device printed so far.
+func (d *device) output() []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]byte(nil), d.out.Bytes()...)
+}
+
 // laptop returns the laptop's end of the line: a replugged end after a
 // first program used it.
 func (d *device) laptop() io.ReadWriter { return d.line.Replug(0) }
