@@ -15,6 +15,7 @@ import (
 	"ferry/boards"
 	"ferry/client"
 	"ferry/crypt"
+	"ferry/progress"
 )
 
 // clientFlags are the flags every client command shares: where the server
@@ -60,11 +61,11 @@ func (f *clientFlags) address() string {
 	return s
 }
 
-// session is a connected, authenticated client and where its results go.
+// session is a connected, authenticated client and where its output goes.
 type session struct {
 	*client.Client
-	out      io.Writer // results: stdout, or stderr when stdout carries -stdio
-	progress *progress
+	out   io.Writer // results: stdout, or stderr when stdout carries -stdio
+	meter *meter    // the progress bar on stderr; also where notices go
 }
 
 // connect dials, authenticates the server and registers or reconnects.
@@ -81,15 +82,16 @@ func (f *clientFlags) connect(stderr io.Writer) (*session, error) {
 		conn.Close()
 		return nil, err
 	}
-	s := &session{out: os.Stdout, progress: newProgress(stderr, f.quiet)}
+	s := &session{out: os.Stdout, meter: newMeter(stderr, f.quiet, f.verbose)}
 	if f.transport.stdio {
 		s.out = stderr // stdout carries the protocol
 	}
 	c, err := client.Connect(conn, client.Config{
 		State: client.State{Dir: f.state}, Server: server, Name: f.name,
-		Verify: verify, Chunk: f.chunk, Timeout: f.timeout, Progress: s.progress.update,
+		Verify: verify, Chunk: f.chunk, Timeout: f.timeout, Progress: s.meter.update,
 	})
 	if err != nil {
+		s.meter.finish()
 		return nil, err
 	}
 	s.Client = c
@@ -153,8 +155,10 @@ func remotePaths(cmd string, args []string, stderr io.Writer) ([]string, error) 
 // errSome means some items of a command failed (each was reported).
 var errSome = errors.New("some files failed")
 
-// finish ends a session with a goodbye; err, if any, wins.
+// finish ends a session with a goodbye and stops the bar; err, if any,
+// wins.
 func (s *session) finish(err error) error {
+	s.meter.finish()
 	cerr := s.Close()
 	if err != nil {
 		return err
@@ -162,56 +166,11 @@ func (s *session) finish(err error) error {
 	return cerr
 }
 
+// rate is n bytes in d, for result lines.
 func rate(n int64, d time.Duration) string {
 	if d <= 0 {
 		return "instant"
 	}
-	return fmt.Sprintf("%.1f MB/s", float64(n)/d.Seconds()/1e6)
+	return progress.FormatRate(float64(n) / d.Seconds())
 }
 
-// progress draws a progress line on stderr when it is a terminal.
-type progress struct {
-	w     io.Writer
-	on    bool
-	last  time.Time
-	start time.Time
-	drawn bool
-}
-
-func newProgress(w io.Writer, quiet bool) *progress {
-	p := &progress{w: w}
-	if f, ok := w.(*os.File); ok && !quiet {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.on = true
-		}
-	}
-	return p
-}
-
-func (p *progress) update(name string, sent, total int64) {
-	if !p.on {
-		return
-	}
-	now := time.Now()
-	if sent == 0 || p.start.IsZero() {
-		p.start = now
-	}
-	if now.Sub(p.last) < 200*time.Millisecond && sent != total {
-		return
-	}
-	p.last = now
-	pct := 100.0
-	if total > 0 {
-		pct = float64(sent) * 100 / float64(total)
-	}
-	fmt.Fprintf(p.w, "\r%-30.30s %5.1f%% %10d/%d bytes %s   ", name, pct, sent, total, rate(sent, now.Sub(p.start)))
-	p.drawn = true
-}
-
-func (p *progress) done() {
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.drawn = false
-	}
-	p.start = time.Time{}
-}
