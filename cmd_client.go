@@ -173,4 +173,3 @@ func rate(n int64, d time.Duration) string {
 	}
 	return progress.FormatRate(float64(n) / d.Seconds())
 }
-
