@@ -16,6 +16,7 @@ import (
 	"ferry/client"
 	"ferry/crypt"
 	"ferry/progress"
+	"ferry/xfer"
 )
 
 // clientFlags are the flags every client command shares: where the server
@@ -25,6 +26,7 @@ import (
 type clientFlags struct {
 	server, ca, name, state, serverName string
 	trustNew, quiet, verbose            bool
+	compress, noCompress                bool
 	chunk                               int
 	timeout                             time.Duration
 	transport                           transportFlags
@@ -42,8 +44,27 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up when the server is silent this `long`")
 	fs.BoolVar(&f.quiet, "q", false, "no progress line")
 	fs.BoolVar(&f.verbose, "v", false, "a line per file, and the full error chain")
+	fs.BoolVar(&f.compress, "compress", false, "compress file content (the default on -serial and -stdio)")
+	fs.BoolVar(&f.noCompress, "no-compress", false, "do not compress file content (the default over TCP)")
 	f.transport.register(fs)
 	f.mem = registerMemLimit(fs)
+}
+
+// compressLevel is the flate level to offer: on slow links by default,
+// over TCP when asked.
+func (f *clientFlags) compressLevel() int {
+	switch {
+	case f.noCompress:
+		return 0
+	case f.transport.serialOrStdio() && f.transport.stdio && !f.transport.baudSet && !f.compress:
+		// stdio without a line rate is a fast pipe (ssh): compress fast
+		return xfer.LevelFast
+	case f.transport.serialOrStdio():
+		return xfer.LevelSlowLink
+	case f.compress:
+		return xfer.LevelFast
+	}
+	return 0
 }
 
 // defaultPort is the secure protocol's TCP port.
@@ -89,6 +110,7 @@ func (f *clientFlags) connect(stderr io.Writer) (*session, error) {
 	c, err := client.Connect(conn, client.Config{
 		State: client.State{Dir: f.state}, Server: server, Name: f.name,
 		Verify: verify, Chunk: f.chunk, Timeout: f.timeout, Progress: s.meter.update,
+		Compress: f.compressLevel(),
 	})
 	if err != nil {
 		s.meter.finish()

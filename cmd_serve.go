@@ -16,6 +16,7 @@ import (
 	"ferry/crypt"
 	"ferry/fsstore"
 	"ferry/server"
+	"ferry/xfer"
 )
 
 type serveFlags struct {
@@ -74,6 +75,16 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	return &f, nil
 }
 
+// compressLevel is the flate level of downloads for clients that ask for
+// compression: the better ratio on a serial line (or stdio at a line
+// rate), the fast level otherwise.
+func (f *serveFlags) compressLevel() int {
+	if f.transport.serial != "" || (f.transport.stdio && f.transport.baudSet) {
+		return xfer.LevelSlowLink
+	}
+	return xfer.LevelFast
+}
+
 // defaultClassicAddr is where "-classic" alone serves the classic
 // protocol: the deployed servers' port, on loopback only, since the
 // protocol does not authenticate the server (docs/CLASSIC.md).
@@ -119,7 +130,7 @@ func serve(f *serveFlags, stderr io.Writer) error {
 	defer stop()
 	srv := server.New(server.Config{
 		Identity: id, Store: store, MaxChunk: f.chunk, MaxFileSize: f.maxFile,
-		IdleTimeout: f.idle, Logf: logger.Printf,
+		IdleTimeout: f.idle, Logf: logger.Printf, CompressLevel: f.compressLevel(),
 	})
 	if f.publish != "" {
 		if err := srv.Publish(f.publish); err != nil {

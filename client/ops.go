@@ -39,6 +39,9 @@ func (e *OpError) Error() string {
 // Ops reports whether the server speaks the operations.
 func (c *Client) Ops() bool { return c.sess.Features.Has(crypt.FeatureOps) }
 
+// Compressed reports whether the session compresses file content.
+func (c *Client) Compressed() bool { return c.sess.Features.Has(crypt.FeatureCompress) }
+
 func (c *Client) needOps() error {
 	if !c.Ops() {
 		return ErrNoOps

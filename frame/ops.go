@@ -26,6 +26,9 @@ const (
 	CodeRemove  Code = 1039 // remove this file, or this folder (with FlagRecursive, its content too)
 	CodeRename  Code = 1040 // rename a file or folder
 	CodeMkdir   Code = 1041 // make a folder
+	// Feature compress: chunks deflated on their own (see xfer).
+	CodeChunkZ     Code = 1042 // a compressed chunk, more follow
+	CodeLastChunkZ Code = 1043 // the last chunk, compressed
 )
 
 // Operation codes (responses).
@@ -37,6 +40,9 @@ const (
 	CodeFileLast    Code = 2112 // the last chunk of a downloaded file
 	CodeFileEndResp Code = 2113 // the sender's size and cksum of the downloaded file
 	CodeListEntries Code = 2114 // entries of a list
+	// Feature compress.
+	CodeFileChunkZ Code = 2115 // a compressed chunk of a downloaded file, more follow
+	CodeFileLastZ  Code = 2116 // the last chunk of a downloaded file, compressed
 )
 
 func init() {
@@ -45,6 +51,7 @@ func init() {
 		CodeRemove: "remove", CodeRename: "rename", CodeMkdir: "mkdir",
 		CodeDone: "done", CodeFailed: "failed", CodeFile: "file", CodeFileChunk: "file-chunk",
 		CodeFileLast: "file-last-chunk", CodeFileEndResp: "file-end", CodeListEntries: "entries",
+		CodeChunkZ: "chunk-z", CodeLastChunkZ: "last-chunk-z", CodeFileChunkZ: "file-chunk-z", CodeFileLastZ: "file-last-chunk-z",
 	} {
 		codeNames[c] = n
 	}

@@ -37,6 +37,9 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxResends is how many 1030s one upload may have; default 3.
 	MaxResends int
+	// CompressLevel is the flate level of the downloads it compresses for
+	// clients that asked (feature compress); default xfer.LevelFast.
+	CompressLevel int
 	// FirstRelease makes the server speak as the first release did (no
 	// features), to test that clients still work with it.
 	FirstRelease bool
@@ -61,6 +64,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxResends == 0 {
 		c.MaxResends = 3
+	}
+	if c.CompressLevel == 0 {
+		c.CompressLevel = xfer.LevelFast
 	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
