@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"ferry/frame"
@@ -15,7 +16,7 @@ import (
 // 4, with a pending replacement) and the stored files it describes.
 func oldTable(t *testing.T, dir string, id [16]byte) {
 	n := toNanos(t0)
-	files := appendHeader(nil, kindFiles)
+	files := appendHeaderVersion(nil, kindFiles, 1)
 	files = appendFile1(files, &fileRec{client: id, name: "a.txt", fileVer: fileVer{size: 5, time: n, cksum: ck("alpha"), flags: flagVerified}}, nil)
 	files = appendFile1(files, &fileRec{client: id, name: "gone", fileVer: fileVer{size: 1, time: n, cksum: 2}}, nil)
 	files = appendDelete1(files, &id, "gone")
@@ -50,8 +51,11 @@ func TestOldTableUpgrade(t *testing.T) {
 	oldTable(t, dir, c.ID)
 	var logs []string
 	s = openT(t, dir, &logs)
-	if len(logs) != 1 {
-		t.Fatalf("findings %q, want the pending commit resolved", logs)
+	if len(logs) != 2 || !strings.Contains(logs[0], "upgraded from format version 1") {
+		t.Fatalf("findings %q, want the upgrade and the pending commit resolved", logs)
+	}
+	if h, _ := os.ReadFile(filepath.Join(dir, FilesTable)); h[8] != 2 {
+		t.Fatalf("table version %d after Open, want 2", h[8])
 	}
 	const want = "a.txt 5 -rw-r--r-- true\nb.bin 4 -rw-r--r-- true\n"
 	check := func(when string, extra string) {

@@ -2,10 +2,8 @@ package fsstore
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
@@ -317,12 +315,15 @@ func TestForeignFileRefused(t *testing.T) {
 }
 
 func TestNewerVersionRefused(t *testing.T) {
-	dir := t.TempDir()
-	h := appendHeader(nil, kindClients)
-	h[8] = 2
-	binary.LittleEndian.PutUint32(h[12:], crc32.Checksum(h[:12], castagnoli))
-	os.WriteFile(filepath.Join(dir, ClientsTable), h, 0o600)
-	if _, err := Open(dir, Options{}); !errors.Is(err, ErrVersion) {
-		t.Fatalf("Open of a version 2 table: %v, want ErrVersion", err)
+	for _, tc := range []struct {
+		table   string
+		kind    byte
+		version uint16
+	}{{ClientsTable, kindClients, 2}, {FilesTable, kindFiles, 3}, {FilesTable, kindFiles, 0}} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, tc.table), appendHeaderVersion(nil, tc.kind, tc.version), 0o600)
+		if _, err := Open(dir, Options{}); !errors.Is(err, ErrVersion) {
+			t.Fatalf("Open of a version %d %s: %v, want ErrVersion", tc.version, tc.table, err)
+		}
 	}
 }
