@@ -218,10 +218,13 @@ func (s *Store) Rename(id [16]byte, oldPath, newPath string, noClobber bool) err
 			s.appendFiles(func(add func([]byte)) { add(appendIntentDone(nil, &id)) })
 			return pathErr(err, oldPath)
 		}
-		if err := syncRename(r, oldPath, newPath); err != nil {
+		// Once renamed, the records follow even if an fsync fails, so that
+		// the index matches what the disk shows.
+		serr := syncRename(r, oldPath, newPath)
+		if err := s.moveRecords(&in); err != nil {
 			return err
 		}
-		return s.moveRecords(&in)
+		return serr
 	})
 }
 
