@@ -2,12 +2,15 @@ package fsstore
 
 import (
 	"bytes"
+	"path"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
 func fuzzSeeds(f *testing.F) {
 	clients, files := goldenTables()
-	for _, tbl := range [][]byte{clients, files} {
+	for _, tbl := range [][]byte{clients, files, goldenTreeTable()} {
 		for off := HeaderSize; off < len(tbl); {
 			_, _, n, _ := DecodeRecord(tbl[off:])
 			f.Add(tbl[off : off+n])
@@ -19,7 +22,8 @@ func fuzzSeeds(f *testing.F) {
 }
 
 // FuzzDecodeRecord: no input panics; an accepted record re-encodes to the
-// same bytes, and an accepted payload re-encodes to the same payload.
+// same bytes, and an accepted payload (of every type, the file records of
+// both formats, removals, intents) re-encodes to the same payload.
 func FuzzDecodeRecord(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -125,6 +129,31 @@ func FuzzScan(f *testing.F) {
 		}
 		for i := range fi.ents {
 			fi.rec(int32(i))
+		}
+	})
+}
+
+// FuzzValidatePath: no input panics; an accepted path is clean, local
+// (filepath.IsLocal: no "..", not absolute, no reserved names) and made of
+// valid names, and a single accepted name is an accepted path.
+func FuzzValidatePath(f *testing.F) {
+	for _, s := range []string{"a", "logs/2026/x.log", "../x", "a//b", "a/./b", "/a", "a/", "a\u202eb", ".ferry-tmp-x/y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if ValidateName(p) == nil && ValidatePath(p) != nil {
+			t.Fatalf("name %q accepted, path refused", p)
+		}
+		if ValidatePath(p) != nil {
+			return
+		}
+		if path.Clean(p) != p || !filepath.IsLocal(filepath.FromSlash(p)) || strings.HasPrefix(p, "/") {
+			t.Fatalf("accepted %q is not a clean local path", p)
+		}
+		for _, elem := range strings.Split(p, "/") {
+			if err := ValidateName(elem); err != nil {
+				t.Fatalf("accepted %q has a bad component: %v", p, err)
+			}
 		}
 	})
 }
