@@ -35,6 +35,17 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxResends is how many 1030s one upload may have; default 3.
 	MaxResends int
+	// MaxSessions bounds the sessions served at once, and so the
+	// descriptors and memory they hold; default 256. Serve closes a
+	// connection over it at once, unless it can take the place of a
+	// handshake (MaxHandshakes).
+	MaxSessions int
+	// MaxHandshakes bounds the sessions still in the handshake, which
+	// anyone can open; default 64, at most MaxSessions. A connection over
+	// it takes the place of the one that has waited longest for its
+	// handshake, which Serve closes: idle connections cannot lock honest
+	// clients out, whose handshake takes a round trip or two.
+	MaxHandshakes int
 	// Logf reports sessions and errors; nil discards.
 	Logf func(format string, args ...any)
 	// corrupt, when set by tests, alters the checksum sent in 2103.
@@ -57,17 +68,40 @@ func (c *Config) setDefaults() {
 	if c.MaxResends == 0 {
 		c.MaxResends = 3
 	}
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.MaxHandshakes <= 0 {
+		c.MaxHandshakes = min(DefaultMaxHandshakes, c.MaxSessions)
+	}
+	c.MaxHandshakes = min(c.MaxHandshakes, c.MaxSessions)
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
 	}
 }
 
+// Session caps: defaults of Config.MaxSessions and Config.MaxHandshakes.
+const (
+	DefaultMaxSessions   = 256
+	DefaultMaxHandshakes = 64
+)
+
 // Server serves ferry clients. Create it with New.
 type Server struct {
-	cfg    Config
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	active map[link.Conn]struct{}
+	cfg Config
+	wg  sync.WaitGroup
+
+	mu       sync.Mutex
+	active   map[link.Conn]struct{}  // sessions being served
+	shaking  map[link.Conn]time.Time // those in the handshake, and since when
+	overload overload
+}
+
+// overload counts what the caps turned away since the server reached one,
+// for the log.
+type overload struct {
+	since            time.Time // zero while under the caps
+	refused, dropped int
 }
 
 // New returns a Server; cfg.Identity and cfg.Store must be set.
@@ -76,28 +110,18 @@ func New(cfg Config) *Server {
 		panic("server: internal error: Config without Identity or Store")
 	}
 	cfg.setDefaults()
-	return &Server{cfg: cfg, active: map[link.Conn]struct{}{}}
+	return &Server{cfg: cfg, active: map[link.Conn]struct{}{}, shaking: map[link.Conn]time.Time{}}
 }
 
 // Serve accepts sessions from l, each in its own goroutine, until ctx is
-// done or l fails. On return it has closed l and waited for the sessions:
-// those mid-upload get grace to finish, then their links are closed.
+// done or l fails for good. Temporary Accept errors, such as running out of
+// file descriptors (EMFILE), are retried after a pause. On return it has
+// closed l and waited for the sessions: those mid-upload get grace to
+// finish, then their links are closed.
 func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
-	var err error
-	for {
-		var c link.Conn
-		c, err = l.Accept()
-		if err != nil {
-			break
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.ServeConn(c)
-		}()
-	}
+	err := s.acceptLoop(ctx, l)
 	l.Close()
 	s.drain(10 * time.Second)
 	// A closed listener, or a serial line or stdin that reached its end,
@@ -106,6 +130,130 @@ func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 		return nil
 	}
 	return fmt.Errorf("server: accept on %s: %w", l.Addr(), err)
+}
+
+// Accept backoff after a temporary error, as net/http does.
+const (
+	minAcceptDelay = 5 * time.Millisecond
+	maxAcceptDelay = time.Second
+)
+
+// acceptLoop accepts and admits sessions until Accept fails with an error
+// that is not temporary, or ctx is done. After a temporary error it waits
+// 5 ms, doubling up to 1 s while the errors go on: sessions ending free
+// the descriptors, and the connections waiting in the backlog are served.
+func (s *Server) acceptLoop(ctx context.Context, l link.Listener) error {
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if !temporary(err) || ctx.Err() != nil {
+				return err
+			}
+			delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
+			s.cfg.Logf("accept on %s: %v; retrying in %v", l.Addr(), err, delay)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(delay):
+			}
+			continue
+		}
+		delay = 0
+		if !s.admit(c) {
+			c.Close()
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serve(c)
+		}()
+	}
+}
+
+// temporary reports an error worth retrying, as net/http decides it: the
+// net package marks EMFILE, ENFILE, ECONNABORTED, ECONNRESET and timeouts
+// from accept so.
+func temporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// admit decides whether c is served. Under both caps it is. At a cap, c
+// takes the place of the session that has waited longest for its
+// handshake, if one is still in it; otherwise c is refused. An admitted
+// session counts as in the handshake until crypt.Server returns.
+func (s *Server) admit(c link.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.active) < s.cfg.MaxSessions && len(s.shaking) < s.cfg.MaxHandshakes {
+		s.underCaps()
+		s.track(c)
+		return true
+	}
+	s.overCap()
+	old := s.oldestHandshake()
+	if old == nil {
+		s.overload.refused++
+		return false
+	}
+	s.overload.dropped++
+	delete(s.active, old)
+	delete(s.shaking, old)
+	old.Close() // its session ends at once: crypt.Server fails
+	s.track(c)
+	return true
+}
+
+// track counts c as a session in the handshake. Called with s.mu held.
+func (s *Server) track(c link.Conn) {
+	s.active[c] = struct{}{}
+	s.shaking[c] = time.Now()
+}
+
+// oldestHandshake returns the session that has waited longest for its
+// handshake, or nil. Called with s.mu held; it looks at MaxHandshakes
+// sessions at most, and only at a cap.
+func (s *Server) oldestHandshake() link.Conn {
+	var old link.Conn
+	var since time.Time
+	for c, t := range s.shaking {
+		if old == nil || t.Before(since) {
+			old, since = c, t
+		}
+	}
+	return old
+}
+
+// overCap and underCaps log when the server reaches a cap and when it is
+// back under them, with what the caps turned away in between, rather than
+// one line per connection. Called with s.mu held.
+func (s *Server) overCap() {
+	if !s.overload.since.IsZero() {
+		return
+	}
+	s.overload.since = time.Now()
+	s.cfg.Logf("at a cap: %d sessions (cap %d), %d of them in the handshake (cap %d); "+
+		"new connections replace the oldest handshakes, or are closed",
+		len(s.active), s.cfg.MaxSessions, len(s.shaking), s.cfg.MaxHandshakes)
+}
+
+func (s *Server) underCaps() {
+	if s.overload.since.IsZero() {
+		return
+	}
+	o := s.overload
+	s.overload = overload{}
+	s.cfg.Logf("under the caps again after %v: %d connections closed at once, %d handshakes dropped",
+		time.Since(o.since).Round(time.Millisecond), o.refused, o.dropped)
+}
+
+// load returns the sessions served and, of them, those in the handshake.
+func (s *Server) load() (sessions, handshakes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.active), len(s.shaking)
 }
 
 // drain waits for active sessions, closing their links after grace.
@@ -126,21 +274,35 @@ func (s *Server) drain(grace time.Duration) {
 }
 
 // ServeConn runs one session on c and closes c. The error says why the
-// session ended; nil for a client that said goodbye.
+// session ended; nil for a client that said goodbye. The session counts
+// against the caps, but ServeConn does not refuse it.
 func (s *Server) ServeConn(c link.Conn) error {
 	s.mu.Lock()
-	s.active[c] = struct{}{}
+	s.track(c)
 	s.mu.Unlock()
+	return s.serve(c)
+}
+
+// serve runs the session of an admitted c and closes c.
+func (s *Server) serve(c link.Conn) error {
 	defer func() {
 		s.mu.Lock()
 		delete(s.active, c)
+		delete(s.shaking, c)
 		s.mu.Unlock()
 		c.Close()
 	}()
 	c.SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	sess, err := crypt.Server(c, &crypt.ServerConfig{Identity: s.cfg.Identity, Suites: s.cfg.Suites, MaxChunk: s.cfg.MaxChunk})
+	s.mu.Lock()
+	_, dropped := s.shaking[c]
+	dropped = !dropped
+	delete(s.shaking, c)
+	s.mu.Unlock()
 	if err != nil {
-		s.cfg.Logf("handshake failed: %v", err)
+		if !dropped { // those are counted in the overload summary
+			s.cfg.Logf("handshake failed: %v", err)
+		}
 		return err
 	}
 	h := &session{srv: s, Session: sess}
