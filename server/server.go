@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 	"time"
 
 	"ferry/crypt"
@@ -100,7 +101,7 @@ type Server struct {
 // overload counts what the caps turned away since the server reached one,
 // for the log.
 type overload struct {
-	since            time.Time // zero while under the caps
+	since, last      time.Time // the first and the latest connection turned away; zero while under the caps
 	refused, dropped int
 }
 
@@ -142,6 +143,8 @@ const (
 // that is not temporary, or ctx is done. After a temporary error it waits
 // 5 ms, doubling up to 1 s while the errors go on: sessions ending free
 // the descriptors, and the connections waiting in the backlog are served.
+// Out of descriptors, it first closes the oldest handshake, if any, to make
+// room for the connection waiting.
 func (s *Server) acceptLoop(ctx context.Context, l link.Listener) error {
 	var delay time.Duration
 	for {
@@ -150,12 +153,16 @@ func (s *Server) acceptLoop(ctx context.Context, l link.Listener) error {
 			if !temporary(err) || ctx.Err() != nil {
 				return err
 			}
-			delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
-			s.cfg.Logf("accept on %s: %v; retrying in %v", l.Addr(), err, delay)
+			wait := minAcceptDelay
+			if !outOfDescriptors(err) || !s.makeRoom() {
+				delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
+				wait = delay
+				s.cfg.Logf("accept on %s: %v; retrying in %v", l.Addr(), err, delay)
+			}
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-time.After(delay):
+			case <-time.After(wait):
 			}
 			continue
 		}
@@ -180,6 +187,10 @@ func temporary(err error) bool {
 	return errors.As(err, &t) && t.Temporary()
 }
 
+func outOfDescriptors(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
 // admit decides whether c is served. Under both caps it is. At a cap, c
 // takes the place of the session that has waited longest for its
 // handshake, if one is still in it; otherwise c is refused. An admitted
@@ -192,17 +203,36 @@ func (s *Server) admit(c link.Conn) bool {
 		s.track(c)
 		return true
 	}
-	s.overCap()
+	s.overCap("at a cap")
+	if !s.dropOldest() {
+		s.overload.refused++
+		return false
+	}
+	s.track(c)
+	return true
+}
+
+// makeRoom closes the oldest handshake when Accept has run out of file
+// descriptors; false if no session is in the handshake.
+func (s *Server) makeRoom() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.overCap("out of file descriptors")
+	return s.dropOldest()
+}
+
+// dropOldest ends the session that has waited longest for its handshake,
+// at once: its crypt.Server fails on the closed link. false if no session
+// is in the handshake. Called with s.mu held.
+func (s *Server) dropOldest() bool {
 	old := s.oldestHandshake()
 	if old == nil {
-		s.overload.refused++
 		return false
 	}
 	s.overload.dropped++
 	delete(s.active, old)
 	delete(s.shaking, old)
-	old.Close() // its session ends at once: crypt.Server fails
-	s.track(c)
+	old.Close()
 	return true
 }
 
@@ -226,27 +256,29 @@ func (s *Server) oldestHandshake() link.Conn {
 	return old
 }
 
-// overCap and underCaps log when the server reaches a cap and when it is
-// back under them, with what the caps turned away in between, rather than
-// one line per connection. Called with s.mu held.
-func (s *Server) overCap() {
+// overCap and underCaps log when the server reaches a cap (or runs out
+// of descriptors) and when it has been back under them for a second, with
+// what it turned away in between, rather than one line per connection.
+// Called with s.mu held.
+func (s *Server) overCap(why string) {
+	s.overload.last = time.Now()
 	if !s.overload.since.IsZero() {
 		return
 	}
-	s.overload.since = time.Now()
-	s.cfg.Logf("at a cap: %d sessions (cap %d), %d of them in the handshake (cap %d); "+
+	s.overload.since = s.overload.last
+	s.cfg.Logf("%s: %d sessions (cap %d), %d of them in the handshake (cap %d); "+
 		"new connections replace the oldest handshakes, or are closed",
-		len(s.active), s.cfg.MaxSessions, len(s.shaking), s.cfg.MaxHandshakes)
+		why, len(s.active), s.cfg.MaxSessions, len(s.shaking), s.cfg.MaxHandshakes)
 }
 
 func (s *Server) underCaps() {
-	if s.overload.since.IsZero() {
+	if s.overload.since.IsZero() || time.Since(s.overload.last) < time.Second {
 		return
 	}
 	o := s.overload
 	s.overload = overload{}
-	s.cfg.Logf("under the caps again after %v: %d connections closed at once, %d handshakes dropped",
-		time.Since(o.since).Round(time.Millisecond), o.refused, o.dropped)
+	s.cfg.Logf("under the caps again: %d connections closed at once and %d handshakes dropped in %v",
+		o.refused, o.dropped, o.last.Sub(o.since).Round(time.Millisecond))
 }
 
 // load returns the sessions served and, of them, those in the handshake.
