@@ -70,7 +70,7 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.SetReadDeadline(time.Now().Add(cfg.Timeout))
-	features := crypt.FeatureOps
+	features := crypt.FeatureOps | crypt.FeatureKeepalive
 	if cfg.Compress != 0 {
 		features |= crypt.FeatureCompress
 	}

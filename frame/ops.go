@@ -29,6 +29,8 @@ const (
 	// Feature compress: chunks deflated on their own (see xfer).
 	CodeChunkZ     Code = 1042 // a compressed chunk, more follow
 	CodeLastChunkZ Code = 1043 // the last chunk, compressed
+	// Feature keepalive.
+	CodeKeepalive Code = 1044 // the client is still there; no answer
 )
 
 // Operation codes (responses).
@@ -51,7 +53,7 @@ func init() {
 		CodeRemove: "remove", CodeRename: "rename", CodeMkdir: "mkdir",
 		CodeDone: "done", CodeFailed: "failed", CodeFile: "file", CodeFileChunk: "file-chunk",
 		CodeFileLast: "file-last-chunk", CodeFileEndResp: "file-end", CodeListEntries: "entries",
-		CodeChunkZ: "chunk-z", CodeLastChunkZ: "last-chunk-z", CodeFileChunkZ: "file-chunk-z", CodeFileLastZ: "file-last-chunk-z",
+		CodeKeepalive: "keepalive", CodeChunkZ: "chunk-z", CodeLastChunkZ: "last-chunk-z", CodeFileChunkZ: "file-chunk-z", CodeFileLastZ: "file-last-chunk-z",
 	} {
 		codeNames[c] = n
 	}

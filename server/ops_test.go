@@ -466,3 +466,26 @@ func TestCompressionBothWays(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestKeepalive: keepalives keep an idle session past the idle timeout;
+// without them the server drops it.
+func TestKeepalive(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.IdleTimeout = 500 * time.Millisecond })
+	c, err := f.connect(t.TempDir(), "shell")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 8 {
+		time.Sleep(200 * time.Millisecond)
+		if err := c.Keepalive(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.List("", false); err != nil {
+		t.Fatalf("after 1.6 s of keepalives with a 0.5 s idle timeout: %v", err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if _, err := c.List("", false); err == nil {
+		t.Fatal("a silent client was not dropped")
+	}
+}
