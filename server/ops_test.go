@@ -489,3 +489,19 @@ func TestKeepalive(t *testing.T) {
 		t.Fatal("a silent client was not dropped")
 	}
 }
+
+// TestUsage: df reports the client's files and bytes and the server's room.
+func TestUsage(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MaxFileSize = 1 << 30 })
+	c, err := f.connect(t.TempDir(), "df")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p, _ := randomFile(t, 1234)
+	putAll(t, c, []client.PutItem{{Local: p, Remote: "a"}, {Local: p, Remote: "b/c"}})
+	u, err := c.Usage()
+	if err != nil || u.Files != 2 || u.Bytes != 2468 || u.MaxFile != 1<<30 || u.Free <= 0 {
+		t.Fatalf("usage %+v, %v", u, err)
+	}
+}

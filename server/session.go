@@ -116,6 +116,7 @@ func (h *session) ops() map[frame.Code]func([]byte) error {
 	return map[frame.Code]func([]byte) error{
 		frame.CodePut: h.put, frame.CodeGet: h.get, frame.CodeList: h.list,
 		frame.CodeRemove: h.remove, frame.CodeRename: h.rename, frame.CodeMkdir: h.mkdir,
+		frame.CodeUsage: h.usage,
 	}
 }
 
