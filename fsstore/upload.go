@@ -373,8 +373,34 @@ func (s *Store) checkTarget(r *os.Root, id [16]byte, p string) (exists, listed b
 	default:
 		exists = true
 	}
+	if err := s.listedParent(id, p); err != nil {
+		return false, false, err
+	}
 	s.mu.RLock()
 	listed = s.getFile(id, p) >= 0
 	s.mu.RUnlock()
 	return exists, listed, nil
+}
+
+// listedParent fails with ErrNotDir if a parent of p is a listed file (one
+// gone from the disk: a file on disk fails the Lstat checks first), so that
+// no folder is made where a record says a file is.
+func (s *Store) listedParent(id [16]byte, p string) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for i := strings.IndexByte(p, '/'); i >= 0; i = next(p, i) {
+		if s.getFile(id, p[:i]) >= 0 {
+			return fmt.Errorf("%w: %s is a listed file", ErrNotDir, p[:i])
+		}
+	}
+	return nil
+}
+
+// next returns the index of the '/' after the one at i in p, or -1.
+func next(p string, i int) int {
+	j := strings.IndexByte(p[i+1:], '/')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
 }
