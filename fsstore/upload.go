@@ -290,6 +290,10 @@ func (s *Store) commit(rec *fileRec, tmp string, noClobber bool) (replaced bool,
 	}
 	prev, hadPrev, err := s.markPending(rec)
 	if err != nil {
+		// The pending record is in the index, and the log writes it again
+		// once it can (a full disk): undo it the same way, so that the
+		// table never says a commit is under way that was given up.
+		s.undoPending(rec, &prev, hadPrev)
 		return false, err
 	}
 	// The rename crosses from DIR/tmp into the client's folder, so it is
