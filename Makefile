@@ -56,6 +56,16 @@ test-crash:
 	$(GO) test -count=1 -run TestCrash -v ./fsstore -crash.kills 200 | tail -n 5
 	$(GO) test -count=1 -run TestServerCrash -v . -server-kills 200 | tail -n 4
 
+# test-attacks: the resource attacks of issue 16 against the real binary,
+# at CI scale (attack/): 400 connections against a server under prlimit -n
+# 256, idle, reconnecting and with caps above the descriptor limit; a 32 MiB
+# tmpfs filled and freed (needs root to mount, skipped otherwise). An honest
+# upload must succeed during and after each; the "result:" lines give the
+# connections held, RSS and upload times.
+.PHONY: test-attacks
+test-attacks: build
+	$(GO) test -tags attacks -count=1 -v ./attack -ferry $(CURDIR)/bin/ferry | grep -v '^=== '
+
 # test-interop: the classic protocol against independent Python
 # implementations of the seed-004 client and server, and a C++ client built
 # on Crypto++ and Boost.Asio like the deployed ones (needs Debian's
