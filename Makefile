@@ -42,7 +42,9 @@ FUZZTIME ?= 60s
 FUZZ_TARGETS := \
 	./frame:FuzzParseRequest ./frame:FuzzParseResponse ./frame:FuzzPayloads ./frame:FuzzOps \
 	./classic:FuzzDecodeRequest ./classic:FuzzDecodeResponse ./classic:FuzzServeConn \
-	./fsstore:FuzzDecodeRecord ./fsstore:FuzzScan ./link:FuzzDecoder
+	./fsstore:FuzzDecodeRecord ./fsstore:FuzzScan ./fsstore:FuzzFileRecord ./fsstore:FuzzValidatePath \
+	./link:FuzzDecoder ./safe:FuzzText \
+	./crypt:FuzzClientHello ./crypt:FuzzServerHello ./crypt:FuzzKnownHosts ./client:FuzzStateFile
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \

@@ -71,7 +71,7 @@ func (h *session) fail(err error) {
 			msg = err.Error()
 		}
 	}
-	if errors.Is(err, fsstore.ErrDiskFull) {
+	if fsstore.IsDiskFull(err) {
 		msg = "server disk full"
 	}
 	if len(msg) > frame.MaxReasonSize {
