@@ -77,9 +77,9 @@ func (p Problem) String() string {
 
 // Report is what Check found.
 type Report struct {
-	Dir      string
-	Clients  int // clients listed
-	Files    int // files listed
+	Dir     string
+	Clients int // clients listed
+	Files   int // files listed
 	// Partials are the partial uploads kept for resume (DIR/partial): not
 	// a problem, and not listed until a resumed upload commits them.
 	Partials, PartialBytes int64

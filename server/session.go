@@ -22,9 +22,9 @@ var (
 type session struct {
 	srv *Server
 	*crypt.Session
-	client fsstore.Client
-	authed bool
-	send    xfer.Sender // the chunk ring of downloads, reused
+	client  fsstore.Client
+	authed  bool
+	send    xfer.Sender                // the chunk ring of downloads, reused
 	pending map[string]*fsstore.Upload // resumable uploads opened by a query, awaiting their put
 }
 
