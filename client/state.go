@@ -199,6 +199,24 @@ func (s State) Adopt(old, server string) (bool, error) {
 	return true, syncDir(filepath.Dir(to))
 }
 
+// Share keeps the identity kept under the name old under the name server
+// too, unless one is kept under server already, and reports whether it
+// did: a server pinned by its key (KeyID) and later trusted through its
+// CA (CAID) stays one registration, and the pinned name still works.
+func (s State) Share(old, server string) (bool, error) {
+	if _, err := os.Lstat(s.path(server)); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if _, err := os.Lstat(s.path(old)); err != nil {
+		return false, nil
+	}
+	id, err := s.Load(old, "")
+	if err != nil {
+		return false, err
+	}
+	return true, s.Save(server, id)
+}
+
 // Remove forgets the identity kept for server (a registration refused:
 // the next try starts afresh with the name then given).
 func (s State) Remove(server string) error {

@@ -110,6 +110,31 @@ func TestStateAdopt(t *testing.T) {
 	}
 }
 
+// TestStateShare: an identity kept under a server's key is kept under its
+// CA identity too, and stays under the key.
+func TestStateShare(t *testing.T) {
+	s := State{Dir: t.TempDir()}
+	if shared, _ := s.Share("SHA256:k", "ca:x"); shared {
+		t.Fatal("shared an identity that is not there")
+	}
+	id, _ := s.Load("SHA256:k", "pi")
+	id.Registered = true
+	s.Save("SHA256:k", id)
+	if shared, err := s.Share("SHA256:k", "ca:x"); !shared || err != nil {
+		t.Fatalf("share: %v %v", shared, err)
+	}
+	for _, name := range []string{"SHA256:k", "ca:x"} {
+		if got, err := s.Load(name, "other"); err != nil || !got.Key.Equal(id.Key) || got.ID != id.ID || got.Name != "pi" {
+			t.Fatalf("%s: %+v %v", name, got, err)
+		}
+	}
+	other, _ := s.Load("SHA256:o", "o")
+	s.Save("SHA256:o", other)
+	if shared, _ := s.Share("SHA256:o", "ca:x"); shared {
+		t.Fatal("shared over an identity already kept")
+	}
+}
+
 // cert returns a certificate for pub signed by itself (a stand-in: only
 // names and keys matter to the IDs).
 func cert(t *testing.T, cn string, dns []string) *x509.Certificate {
