@@ -30,10 +30,12 @@ type clientFlags struct {
 	transport                           transportFlags
 	mem                                 *memLimit
 	alias                               string // -alias: the name the server's key is pinned under
+	config                              string // -config: the config file naming devices
+	fs                                  *flag.FlagSet
 }
 
 func (f *clientFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.server, "server", "127.0.0.1:7417", "server `host[:port]` (TCP; port 7417 if none)")
+	fs.StringVar(&f.server, "server", "127.0.0.1:7417", "server `host[:port]` (TCP; port 7417 if none), or a device named in the config file")
 	fs.StringVar(&f.ca, "ca", "", "trust servers whose certificate this CA `file` (PEM) issued; without it, the server key is pinned in known_hosts")
 	fs.BoolVar(&f.trustNew, "trust-new", false, "pin the key of a server seen for the first time (compare the fingerprint with the one the server printed)")
 	fs.StringVar(&f.serverName, "server-name", "", "`name` the server certificate must carry (default: the host of -server; none on serial and stdio links)")
@@ -44,8 +46,23 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.quiet, "q", false, "no progress line")
 	fs.BoolVar(&f.verbose, "v", false, "a line per file, and the full error chain")
 	fs.StringVar(&f.alias, "alias", "", "pin the server's key under this `name` rather than its address, like ssh's HostKeyAlias (serial and stdio links have no address: without it, any pinned key is trusted there)")
+	fs.StringVar(&f.config, "config", defaultConfigFile(), "config `file` naming devices (ferry help config); -server DEVICE takes a device's transport and trust from it")
 	f.transport.register(fs)
 	f.mem = registerMemLimit(fs)
+	f.fs = fs
+}
+
+// applyDevice applies the config file's device that -server names, if
+// any; flags given on the command line win over it.
+func (f *clientFlags) applyDevice() error {
+	cfg, err := loadConfig(f.config, flagSet(f.fs, "config"))
+	if err != nil {
+		return err
+	}
+	if d := cfg.devices[f.server]; d != nil {
+		return d.apply(f.fs)
+	}
+	return nil
 }
 
 // defaultPort is the secure protocol's TCP port.
@@ -75,6 +92,10 @@ type session struct {
 // authenticated.
 func (f *clientFlags) connect(stderr io.Writer) (*session, error) {
 	f.mem.apply()
+	showChain = f.verbose
+	if err := f.applyDevice(); err != nil {
+		return nil, err
+	}
 	showChain = f.verbose
 	if err := checkAlias(f.alias); err != nil {
 		return nil, err

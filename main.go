@@ -144,6 +144,8 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitChecksum
 	case errors.Is(err, errFsckProblems):
 		return exitFsck
+	case errors.Is(err, errConfig):
+		return exitUsage
 	}
 	return exitFailure
 }
