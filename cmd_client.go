@@ -15,7 +15,9 @@ import (
 	"ferry/boards"
 	"ferry/client"
 	"ferry/crypt"
+	"ferry/progress"
 	"ferry/safe"
+	"ferry/xfer"
 )
 
 // clientFlags are the flags every client command shares: where the server
@@ -25,6 +27,7 @@ import (
 type clientFlags struct {
 	server, ca, name, state, serverName string
 	trustNew, quiet, verbose            bool
+	compress, noCompress                bool
 	chunk                               int
 	timeout                             time.Duration
 	transport                           transportFlags
@@ -45,6 +48,8 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up when the server is silent this `long`")
 	fs.BoolVar(&f.quiet, "q", false, "no progress line")
 	fs.BoolVar(&f.verbose, "v", false, "a line per file, and the full error chain")
+	fs.BoolVar(&f.compress, "compress", false, "compress file content (the default on -serial and -stdio)")
+	fs.BoolVar(&f.noCompress, "no-compress", false, "do not compress file content (the default over TCP)")
 	fs.StringVar(&f.alias, "alias", "", "pin the server's key under this `name` rather than its address, like ssh's HostKeyAlias (serial and stdio links have no address: without it, any pinned key is trusted there)")
 	fs.StringVar(&f.config, "config", defaultConfigFile(), "config `file` naming devices (ferry help config); -server DEVICE takes a device's transport and trust from it")
 	f.transport.register(fs)
@@ -65,6 +70,23 @@ func (f *clientFlags) applyDevice() error {
 	return nil
 }
 
+// compressLevel is the flate level to offer: on slow links by default,
+// over TCP when asked.
+func (f *clientFlags) compressLevel() int {
+	switch {
+	case f.noCompress:
+		return 0
+	case f.transport.serialOrStdio() && f.transport.stdio && !f.transport.baudSet && !f.compress:
+		// stdio without a line rate is a fast pipe (ssh): compress fast
+		return xfer.LevelFast
+	case f.transport.serialOrStdio():
+		return xfer.LevelSlowLink
+	case f.compress:
+		return xfer.LevelFast
+	}
+	return 0
+}
+
 // defaultPort is the secure protocol's TCP port.
 const defaultPort = "7417"
 
@@ -80,11 +102,11 @@ func (f *clientFlags) address() string {
 	return s
 }
 
-// session is a connected, authenticated client and where its results go.
+// session is a connected, authenticated client and where its output goes.
 type session struct {
 	*client.Client
-	out      io.Writer // results: stdout, or stderr when stdout carries -stdio
-	progress *progress
+	out   io.Writer // results: stdout, or stderr when stdout carries -stdio
+	meter *meter    // the progress bar on stderr; also where notices go
 }
 
 // connect dials, authenticates the server and registers or reconnects.
@@ -110,15 +132,17 @@ func (f *clientFlags) connect(stderr io.Writer) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{out: os.Stdout, progress: newProgress(stderr, f.quiet)}
+	s := &session{out: os.Stdout, meter: newMeter(stderr, f.quiet, f.verbose)}
 	if f.transport.stdio {
 		s.out = stderr // stdout carries the protocol
 	}
 	c, err := client.Connect(conn, client.Config{
 		State: tr.state, Name: f.name, Verify: tr.verifier(link), Identify: tr.identifier(link),
-		Chunk: f.chunk, Timeout: f.timeout, Progress: s.progress.update,
+		Chunk: f.chunk, Timeout: f.timeout, Progress: s.meter.update,
+		Compress: f.compressLevel(),
 	})
 	if err != nil {
+		s.meter.finish()
 		return nil, err
 	}
 	s.Client = c
@@ -269,8 +293,10 @@ func remotePaths(cmd string, args []string, stderr io.Writer) ([]string, error) 
 // errSome means some items of a command failed (each was reported).
 var errSome = errors.New("some files failed")
 
-// finish ends a session with a goodbye; err, if any, wins.
+// finish ends a session with a goodbye and stops the bar; err, if any,
+// wins.
 func (s *session) finish(err error) error {
+	s.meter.finish()
 	cerr := s.Close()
 	if err != nil {
 		return err
@@ -278,56 +304,10 @@ func (s *session) finish(err error) error {
 	return cerr
 }
 
+// rate is n bytes in d, for result lines.
 func rate(n int64, d time.Duration) string {
 	if d <= 0 {
 		return "instant"
 	}
-	return fmt.Sprintf("%.1f MB/s", float64(n)/d.Seconds()/1e6)
-}
-
-// progress draws a progress line on stderr when it is a terminal.
-type progress struct {
-	w     io.Writer
-	on    bool
-	last  time.Time
-	start time.Time
-	drawn bool
-}
-
-func newProgress(w io.Writer, quiet bool) *progress {
-	p := &progress{w: w}
-	if f, ok := w.(*os.File); ok && !quiet {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.on = true
-		}
-	}
-	return p
-}
-
-func (p *progress) update(name string, sent, total int64) {
-	if !p.on {
-		return
-	}
-	now := time.Now()
-	if sent == 0 || p.start.IsZero() {
-		p.start = now
-	}
-	if now.Sub(p.last) < 200*time.Millisecond && sent != total {
-		return
-	}
-	p.last = now
-	pct := 100.0
-	if total > 0 {
-		pct = float64(sent) * 100 / float64(total)
-	}
-	fmt.Fprintf(p.w, "\r%-30.30s %5.1f%% %10d/%d bytes %s   ", name, pct, sent, total, rate(sent, now.Sub(p.start)))
-	p.drawn = true
-}
-
-func (p *progress) done() {
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.drawn = false
-	}
-	p.start = time.Time{}
+	return progress.FormatRate(float64(n) / d.Seconds())
 }

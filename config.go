@@ -78,6 +78,8 @@ var keywords = map[string]keyword{
 	"name":         {"name", checkText, "the client's name, registered on first use"},
 	"timeout":      {"timeout", checkDuration, "give up when the server is silent this long"},
 	"chunk":        {"chunk", checkCount, "chunk size in bytes to ask for"},
+	"compress":     {"compress", nil, "compress file content (the default on serial and stdio)"},
+	"no-compress":  {"no-compress", nil, "do not compress file content"},
 }
 
 // paths are the keywords whose value is a file, resolved against the
@@ -85,7 +87,7 @@ var keywords = map[string]keyword{
 var paths = map[string]bool{"serial": true, "ca": true}
 
 // exclusive lists keywords that cannot share a block.
-var exclusive = [][]string{{"server", "serial", "stdio"}, {"ca", "pin"}, {"ca", "trust-new"}}
+var exclusive = [][]string{{"server", "serial", "stdio"}, {"ca", "pin"}, {"ca", "trust-new"}, {"compress", "no-compress"}}
 
 // defaultConfigFile is $XDG_CONFIG_HOME/ferry/config (~/.config/ferry/config).
 func defaultConfigFile() string {

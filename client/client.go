@@ -50,6 +50,9 @@ type Config struct {
 	// FirstRelease makes the client speak as the first release did (no
 	// features offered), to test that servers still serve it.
 	FirstRelease bool
+	// Compress offers compression (feature compress), at this flate level
+	// (xfer.LevelSlowLink, xfer.LevelFast); 0 offers none.
+	Compress int
 }
 
 // Client is an authenticated session with a server. Not safe for
@@ -69,7 +72,10 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 		cfg.Timeout = 2 * time.Minute
 	}
 	c.SetReadDeadline(time.Now().Add(cfg.Timeout))
-	features := crypt.AllFeatures
+	features := crypt.FeatureOps | crypt.FeatureKeepalive
+	if cfg.Compress != 0 {
+		features |= crypt.FeatureCompress
+	}
 	if cfg.FirstRelease {
 		features = 0
 	}
@@ -87,6 +93,9 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 	}
 	cl := &Client{cfg: cfg, sess: sess, id: id, pool: xfer.NewPool(1)}
 	cl.send.Timeout = cfg.Timeout
+	if sess.Features.Has(crypt.FeatureCompress) {
+		cl.send.Compress = cfg.Compress
+	}
 	sess.SetClientID(id.ID)
 	if err := cl.authenticate(); err != nil {
 		c.Close()

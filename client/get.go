@@ -205,7 +205,7 @@ func (c *Client) receiveFile(r *getReq, e *Entry, local string, res *GetResult) 
 	if uint64(size) == frame.SizeUnknown {
 		size = -1
 	}
-	rc := xfer.Receiver{Pool: c.pool, Idle: c.cfg.Timeout}
+	rc := xfer.Receiver{Pool: c.pool, Idle: c.cfg.Timeout, Compressed: c.Compressed()}
 	content := &xfer.Content{Codes: xfer.Download, Size: size}
 	if c.cfg.Progress != nil {
 		content.Progress = func(got int64) { c.cfg.Progress(e.Path, got, size) }

@@ -26,6 +26,12 @@ const (
 	CodeRemove  Code = 1039 // remove this file, or this folder (with FlagRecursive, its content too)
 	CodeRename  Code = 1040 // rename a file or folder
 	CodeMkdir   Code = 1041 // make a folder
+	// Feature compress: chunks deflated on their own (see xfer).
+	CodeChunkZ     Code = 1042 // a compressed chunk, more follow
+	CodeLastChunkZ Code = 1043 // the last chunk, compressed
+	// Feature keepalive.
+	CodeKeepalive Code = 1044 // the client is still there; no answer
+	CodeUsage     Code = 1045 // ops: how much do I store, how much room is left
 )
 
 // Operation codes (responses).
@@ -37,6 +43,10 @@ const (
 	CodeFileLast    Code = 2112 // the last chunk of a downloaded file
 	CodeFileEndResp Code = 2113 // the sender's size and cksum of the downloaded file
 	CodeListEntries Code = 2114 // entries of a list
+	// Feature compress.
+	CodeFileChunkZ Code = 2115 // a compressed chunk of a downloaded file, more follow
+	CodeFileLastZ  Code = 2116 // the last chunk of a downloaded file, compressed
+	CodeUsageResp  Code = 2117 // ops: the answer to a usage request
 )
 
 func init() {
@@ -45,6 +55,7 @@ func init() {
 		CodeRemove: "remove", CodeRename: "rename", CodeMkdir: "mkdir",
 		CodeDone: "done", CodeFailed: "failed", CodeFile: "file", CodeFileChunk: "file-chunk",
 		CodeFileLast: "file-last-chunk", CodeFileEndResp: "file-end", CodeListEntries: "entries",
+		CodeKeepalive: "keepalive", CodeUsage: "usage", CodeUsageResp: "usage-answer", CodeChunkZ: "chunk-z", CodeLastChunkZ: "last-chunk-z", CodeFileChunkZ: "file-chunk-z", CodeFileLastZ: "file-last-chunk-z",
 	} {
 		codeNames[c] = n
 	}
@@ -410,3 +421,31 @@ func ParseEntries(b []byte) ([]Entry, error) {
 // ListBatch is the most bytes of entries one 2114 carries for a session
 // with the given chunk size.
 func ListBatch(chunk int) int { return min(chunk, maxListBatch) }
+
+// UsageSize is the payload of 2117.
+const UsageSize = 4 * 8
+
+// Usage is the payload of 2117: files 8 | bytes 8 | free 8 | max file 8.
+// Free is the room left on the server's disk for stored files, max file
+// the largest file it accepts; both ^0 when unknown or unlimited.
+type Usage struct {
+	Files, Bytes, Free, MaxFile uint64
+}
+
+// Marshal encodes u.
+func (u *Usage) Marshal() []byte {
+	b := make([]byte, 0, UsageSize)
+	for _, v := range []uint64{u.Files, u.Bytes, u.Free, u.MaxFile} {
+		b = binary.LittleEndian.AppendUint64(b, v)
+	}
+	return b
+}
+
+// ParseUsage decodes a 2117 payload.
+func ParseUsage(b []byte) (Usage, error) {
+	if len(b) != UsageSize {
+		return Usage{}, fmt.Errorf("%w: usage of %d bytes, want %d", ErrPayload, len(b), UsageSize)
+	}
+	le := binary.LittleEndian
+	return Usage{Files: le.Uint64(b), Bytes: le.Uint64(b[8:]), Free: le.Uint64(b[16:]), MaxFile: le.Uint64(b[24:])}, nil
+}

@@ -290,6 +290,10 @@ func (s *Store) commit(rec *fileRec, tmp string, noClobber bool) (replaced bool,
 	}
 	prev, hadPrev, err := s.markPending(rec)
 	if err != nil {
+		// The pending record is in the index, and the log writes it again
+		// once it can (a full disk): undo it the same way, so that the
+		// table never says a commit is under way that was given up.
+		s.undoPending(rec, &prev, hadPrev)
 		return false, err
 	}
 	// The rename crosses from DIR/tmp into the client's folder, so it is
@@ -373,8 +377,34 @@ func (s *Store) checkTarget(r *os.Root, id [16]byte, p string) (exists, listed b
 	default:
 		exists = true
 	}
+	if err := s.listedParent(id, p); err != nil {
+		return false, false, err
+	}
 	s.mu.RLock()
 	listed = s.getFile(id, p) >= 0
 	s.mu.RUnlock()
 	return exists, listed, nil
+}
+
+// listedParent fails with ErrNotDir if a parent of p is a listed file (one
+// gone from the disk: a file on disk fails the Lstat checks first), so that
+// no folder is made where a record says a file is.
+func (s *Store) listedParent(id [16]byte, p string) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for i := strings.IndexByte(p, '/'); i >= 0; i = next(p, i) {
+		if s.getFile(id, p[:i]) >= 0 {
+			return fmt.Errorf("%w: %s is a listed file", ErrNotDir, p[:i])
+		}
+	}
+	return nil
+}
+
+// next returns the index of the '/' after the one at i in p, or -1.
+func next(p string, i int) int {
+	j := strings.IndexByte(p[i+1:], '/')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
 }

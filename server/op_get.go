@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"ferry/crypt"
 	"ferry/frame"
 	"ferry/fsstore"
 	"ferry/xfer"
@@ -110,6 +111,9 @@ func (h *session) sendFile(e *fsstore.Entry) (int64, error) {
 	we := wireEntry(e)
 	we.Size = uint64(size)
 	h.send.Timeout = h.srv.cfg.IdleTimeout
+	if h.Features.Has(crypt.FeatureCompress) {
+		h.send.Compress = h.srv.cfg.CompressLevel
+	}
 	xf := xfer.File{Codes: xfer.Download, HeadCode: frame.CodeFile, Head: we.Append(nil), Size: size, End: true, Tamper: h.srv.cfg.corrupt}
 	n, _, err := h.send.Send(h.Session, &xf, r)
 	if errors.Is(err, xfer.ErrSource) {

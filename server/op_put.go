@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"ferry/crypt"
 	"ferry/frame"
 	"ferry/fsstore"
 	"ferry/xfer"
@@ -40,7 +41,7 @@ func (h *session) put(p []byte) error {
 	defer up.Abort() // a no-op after a commit
 	up.SetMeta(os.FileMode(pr.Mode)&0o775, timeOf(pr.MTime))
 	start := time.Now()
-	rc := xfer.Receiver{Pool: h.srv.pool, Idle: h.srv.cfg.IdleTimeout}
+	rc := xfer.Receiver{Pool: h.srv.pool, Idle: h.srv.cfg.IdleTimeout, Compressed: h.Features.Has(crypt.FeatureCompress)}
 	res, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Limit: h.srv.cfg.MaxFileSize, WriterSum: up.Sum}, up)
 	if h.srv.cfg.corrupt != nil {
 		res.Sum = h.srv.cfg.corrupt(res.Sum)
@@ -72,7 +73,7 @@ func (h *session) put(p []byte) error {
 
 // refusePut reads the refused file's content to its end, then answers.
 func (h *session) refusePut(pr frame.Put, size int64, why error) error {
-	rc := xfer.Receiver{Idle: h.srv.cfg.IdleTimeout}
+	rc := xfer.Receiver{Idle: h.srv.cfg.IdleTimeout, Compressed: h.Features.Has(crypt.FeatureCompress)}
 	if _, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size}, io.Discard); err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 
 	"ferry/crypt"
@@ -37,9 +38,23 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxResends is how many 1030s one upload may have; default 3.
 	MaxResends int
+	// CompressLevel is the flate level of the downloads it compresses for
+	// clients that asked (feature compress); default xfer.LevelFast.
+	CompressLevel int
 	// FirstRelease makes the server speak as the first release did (no
 	// features), to test that clients still work with it.
 	FirstRelease bool
+	// MaxSessions bounds the sessions served at once, and so the
+	// descriptors and memory they hold; default 256. Serve closes a
+	// connection over it at once, unless it can take the place of a
+	// handshake (MaxHandshakes).
+	MaxSessions int
+	// MaxHandshakes bounds the sessions still in the handshake, which
+	// anyone can open; default 64, at most MaxSessions. A connection over
+	// it takes the place of the one that has waited longest for its
+	// handshake, which Serve closes: idle connections cannot lock honest
+	// clients out, whose handshake takes a round trip or two.
+	MaxHandshakes int
 	// Logf reports sessions and errors; nil discards.
 	Logf func(format string, args ...any)
 	// corrupt, when set by tests, alters the checksum sent in 2103.
@@ -62,19 +77,45 @@ func (c *Config) setDefaults() {
 	if c.MaxResends == 0 {
 		c.MaxResends = 3
 	}
+	if c.CompressLevel == 0 {
+		c.CompressLevel = xfer.LevelFast
+	}
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.MaxHandshakes <= 0 {
+		c.MaxHandshakes = min(DefaultMaxHandshakes, c.MaxSessions)
+	}
+	c.MaxHandshakes = min(c.MaxHandshakes, c.MaxSessions)
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
 	}
 }
 
+// Session caps: defaults of Config.MaxSessions and Config.MaxHandshakes.
+const (
+	DefaultMaxSessions   = 256
+	DefaultMaxHandshakes = 64
+)
+
 // Server serves ferry clients. Create it with New.
 type Server struct {
-	cfg    Config
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	active map[link.Conn]struct{}
-	pool   *xfer.Pool // rings of the receptions pipelined at once, one per CPU
-	pub    *published // the -publish folder, or nil
+	cfg Config
+	wg  sync.WaitGroup
+
+	mu       sync.Mutex
+	active   map[link.Conn]struct{}  // sessions being served
+	shaking  map[link.Conn]time.Time // those in the handshake, and since when
+	overload overload
+	pool     *xfer.Pool // rings of the receptions pipelined at once, one per CPU
+	pub      *published // the -publish folder, or nil
+}
+
+// overload counts what the caps turned away since the server reached one,
+// for the log.
+type overload struct {
+	since, last      time.Time // the first and the latest connection turned away; zero while under the caps
+	refused, dropped int
 }
 
 // New returns a Server; cfg.Identity and cfg.Store must be set.
@@ -83,7 +124,8 @@ func New(cfg Config) *Server {
 		panic("server: internal error: Config without Identity or Store")
 	}
 	cfg.setDefaults()
-	return &Server{cfg: cfg, active: map[link.Conn]struct{}{}, pool: xfer.NewPool(max(runtime.GOMAXPROCS(0), 2))}
+	return &Server{cfg: cfg, active: map[link.Conn]struct{}{}, shaking: map[link.Conn]time.Time{},
+		pool: xfer.NewPool(max(runtime.GOMAXPROCS(0), 2))}
 }
 
 // Publish offers the folder dir, read-only, to every authenticated client
@@ -98,24 +140,14 @@ func (s *Server) Publish(dir string) error {
 }
 
 // Serve accepts sessions from l, each in its own goroutine, until ctx is
-// done or l fails. On return it has closed l and waited for the sessions:
-// those mid-upload get grace to finish, then their links are closed.
+// done or l fails for good. Temporary Accept errors, such as running out of
+// file descriptors (EMFILE), are retried after a pause. On return it has
+// closed l and waited for the sessions: those mid-upload get grace to
+// finish, then their links are closed.
 func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
-	var err error
-	for {
-		var c link.Conn
-		c, err = l.Accept()
-		if err != nil {
-			break
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.ServeConn(c)
-		}()
-	}
+	err := s.acceptLoop(ctx, l)
 	l.Close()
 	s.drain(10 * time.Second)
 	// A closed listener, or a serial line or stdin that reached its end,
@@ -124,6 +156,161 @@ func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 		return nil
 	}
 	return fmt.Errorf("server: accept on %s: %w", l.Addr(), err)
+}
+
+// Accept backoff after a temporary error, as net/http does.
+const (
+	minAcceptDelay = 5 * time.Millisecond
+	maxAcceptDelay = time.Second
+)
+
+// acceptLoop accepts and admits sessions until Accept fails with an error
+// that is not temporary, or ctx is done. After a temporary error it waits
+// 5 ms, doubling up to 1 s while the errors go on: sessions ending free
+// the descriptors, and the connections waiting in the backlog are served.
+// Out of descriptors, it first closes the oldest handshake, if any, to make
+// room for the connection waiting.
+func (s *Server) acceptLoop(ctx context.Context, l link.Listener) error {
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if !temporary(err) || ctx.Err() != nil {
+				return err
+			}
+			wait := minAcceptDelay
+			if !outOfDescriptors(err) || !s.makeRoom() {
+				delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
+				wait = delay
+				s.cfg.Logf("accept on %s: %v; retrying in %v", l.Addr(), err, delay)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+			continue
+		}
+		delay = 0
+		if !s.admit(c) {
+			c.Close()
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serve(c)
+		}()
+	}
+}
+
+// temporary reports an error worth retrying, as net/http decides it: the
+// net package marks EMFILE, ENFILE, ECONNABORTED, ECONNRESET and timeouts
+// from accept so.
+func temporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+func outOfDescriptors(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// admit decides whether c is served. Under both caps it is. At a cap, c
+// takes the place of the session that has waited longest for its
+// handshake, if one is still in it; otherwise c is refused. An admitted
+// session counts as in the handshake until crypt.Server returns.
+func (s *Server) admit(c link.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.active) < s.cfg.MaxSessions && len(s.shaking) < s.cfg.MaxHandshakes {
+		s.underCaps()
+		s.track(c)
+		return true
+	}
+	s.overCap("at a cap")
+	if !s.dropOldest() {
+		s.overload.refused++
+		return false
+	}
+	s.track(c)
+	return true
+}
+
+// makeRoom closes the oldest handshake when Accept has run out of file
+// descriptors; false if no session is in the handshake.
+func (s *Server) makeRoom() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.overCap("out of file descriptors")
+	return s.dropOldest()
+}
+
+// dropOldest ends the session that has waited longest for its handshake,
+// at once: its crypt.Server fails on the closed link. false if no session
+// is in the handshake. Called with s.mu held.
+func (s *Server) dropOldest() bool {
+	old := s.oldestHandshake()
+	if old == nil {
+		return false
+	}
+	s.overload.dropped++
+	delete(s.active, old)
+	delete(s.shaking, old)
+	old.Close()
+	return true
+}
+
+// track counts c as a session in the handshake. Called with s.mu held.
+func (s *Server) track(c link.Conn) {
+	s.active[c] = struct{}{}
+	s.shaking[c] = time.Now()
+}
+
+// oldestHandshake returns the session that has waited longest for its
+// handshake, or nil. Called with s.mu held; it looks at MaxHandshakes
+// sessions at most, and only at a cap.
+func (s *Server) oldestHandshake() link.Conn {
+	var old link.Conn
+	var since time.Time
+	for c, t := range s.shaking {
+		if old == nil || t.Before(since) {
+			old, since = c, t
+		}
+	}
+	return old
+}
+
+// overCap and underCaps log when the server reaches a cap (or runs out
+// of descriptors) and when it has been back under them for a second, with
+// what it turned away in between, rather than one line per connection.
+// Called with s.mu held.
+func (s *Server) overCap(why string) {
+	s.overload.last = time.Now()
+	if !s.overload.since.IsZero() {
+		return
+	}
+	s.overload.since = s.overload.last
+	s.cfg.Logf("%s: %d sessions (cap %d), %d of them in the handshake (cap %d); "+
+		"new connections replace the oldest handshakes, or are closed",
+		why, len(s.active), s.cfg.MaxSessions, len(s.shaking), s.cfg.MaxHandshakes)
+}
+
+func (s *Server) underCaps() {
+	if s.overload.since.IsZero() || time.Since(s.overload.last) < time.Second {
+		return
+	}
+	o := s.overload
+	s.overload = overload{}
+	s.cfg.Logf("under the caps again: %d connections closed at once and %d handshakes dropped in %v",
+		o.refused, o.dropped, o.last.Sub(o.since).Round(time.Millisecond))
+}
+
+// load returns the sessions served and, of them, those in the handshake.
+func (s *Server) load() (sessions, handshakes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.active), len(s.shaking)
 }
 
 // drain waits for active sessions, closing their links after grace.
@@ -144,14 +331,21 @@ func (s *Server) drain(grace time.Duration) {
 }
 
 // ServeConn runs one session on c and closes c. The error says why the
-// session ended; nil for a client that said goodbye.
+// session ended; nil for a client that said goodbye. The session counts
+// against the caps, but ServeConn does not refuse it.
 func (s *Server) ServeConn(c link.Conn) error {
 	s.mu.Lock()
-	s.active[c] = struct{}{}
+	s.track(c)
 	s.mu.Unlock()
+	return s.serve(c)
+}
+
+// serve runs the session of an admitted c and closes c.
+func (s *Server) serve(c link.Conn) error {
 	defer func() {
 		s.mu.Lock()
 		delete(s.active, c)
+		delete(s.shaking, c)
 		s.mu.Unlock()
 		c.Close()
 	}()
@@ -161,8 +355,15 @@ func (s *Server) ServeConn(c link.Conn) error {
 		features = 0
 	}
 	sess, err := crypt.Server(c, &crypt.ServerConfig{Identity: s.cfg.Identity, Suites: s.cfg.Suites, MaxChunk: s.cfg.MaxChunk, Features: features})
+	s.mu.Lock()
+	_, dropped := s.shaking[c]
+	dropped = !dropped
+	delete(s.shaking, c)
+	s.mu.Unlock()
 	if err != nil {
-		s.cfg.Logf("handshake failed: %v", err)
+		if !dropped { // those are counted in the overload summary
+			s.cfg.Logf("handshake failed: %v", err)
+		}
 		return err
 	}
 	h := &session{srv: s, Session: sess}

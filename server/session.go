@@ -96,6 +96,11 @@ func (h *session) handle(req frame.Request, p []byte) (done bool, err error) {
 		return false, h.receive(p)
 	case frame.CodeBye:
 		return true, h.WriteResponse(frame.CodeThanks, h.client.ID[:])
+	case frame.CodeKeepalive:
+		if !h.Features.Has(crypt.FeatureKeepalive) || len(p) != 0 {
+			return false, fmt.Errorf("%w: %v without keepalive negotiated, or with a payload", ErrProtocol, req.Code)
+		}
+		return false, nil // reading it moved the idle deadline
 	}
 	if op, ok := h.ops()[req.Code]; ok {
 		if !h.Features.Has(crypt.FeatureOps) {
@@ -111,6 +116,7 @@ func (h *session) ops() map[frame.Code]func([]byte) error {
 	return map[frame.Code]func([]byte) error{
 		frame.CodePut: h.put, frame.CodeGet: h.get, frame.CodeList: h.list,
 		frame.CodeRemove: h.remove, frame.CodeRename: h.rename, frame.CodeMkdir: h.mkdir,
+		frame.CodeUsage: h.usage,
 	}
 }
 

@@ -85,7 +85,11 @@ type Receiver struct {
 	Pool *Pool
 	// Idle is the time allowed for each frame; 0 means no deadline.
 	Idle time.Duration
-	buf  []byte // one frame, when no ring is free
+	// Compressed accepts compressed chunks (the session negotiated
+	// compression); without it they are a protocol error.
+	Compressed bool
+	buf        []byte // one frame, when no ring is free
+	z          decompressor
 }
 
 // Content describes one file to receive.
@@ -163,6 +167,9 @@ func (rc *Receiver) oneByOne(c Conn, f *Content, w io.Writer) (int64, error) {
 		if err != nil {
 			return got, fmt.Errorf("xfer: transfer interrupted after %d bytes: %w", got, err)
 		}
+		if p, err = rc.content(c, f, h, p); err != nil {
+			return got, err
+		}
 		last, err := check(f, h, len(p), &got)
 		if err != nil {
 			return got, err
@@ -234,10 +241,15 @@ func (rc *Receiver) readChunks(c Conn, f *Content, frameSize int, free <-chan []
 			if err != nil {
 				return got, fmt.Errorf("xfer: transfer interrupted after %d bytes: %w", got, err)
 			}
+			if p, err = rc.content(c, f, h, p); err != nil {
+				return got, err
+			}
 			if b.last, err = check(f, h, len(p), &got); err != nil {
 				return got, err
 			}
-			used += len(p)
+			// An inflated chunk goes where its compressed form was: at most
+			// a chunk, and the room left is at least a frame.
+			used += copy(b.buf[used:], p)
 		}
 		b.content, b.got = b.buf[:used], got
 		full <- b
@@ -247,10 +259,23 @@ func (rc *Receiver) readChunks(c Conn, f *Content, frameSize int, free <-chan []
 	}
 }
 
+// content returns the chunk of frame h: p itself, or p inflated (valid
+// until the next call).
+func (rc *Receiver) content(c Conn, f *Content, h crypt.Header, p []byte) ([]byte, error) {
+	if f.Codes.ChunkZ == 0 || (h.Code != f.Codes.ChunkZ && h.Code != f.Codes.LastZ) {
+		return p, nil
+	}
+	if !rc.Compressed {
+		return nil, fmt.Errorf("%w: %v without compression negotiated", ErrProtocol, h.Code)
+	}
+	return rc.z.decompress(p, c.Chunk())
+}
+
 // check accounts for a frame of n content bytes of which got have arrived,
 // and reports whether it is the last.
 func check(f *Content, h crypt.Header, n int, got *int64) (last bool, err error) {
-	if h.Code != f.Codes.Chunk && h.Code != f.Codes.Last {
+	z := f.Codes.ChunkZ != 0 && (h.Code == f.Codes.ChunkZ || h.Code == f.Codes.LastZ)
+	if h.Code != f.Codes.Chunk && h.Code != f.Codes.Last && !z {
 		return false, fmt.Errorf("%w: %v inside a file", ErrProtocol, h.Code)
 	}
 	*got += int64(n)
@@ -260,7 +285,7 @@ func check(f *Content, h crypt.Header, n int, got *int64) (last bool, err error)
 	case f.Size < 0 && f.Limit > 0 && *got > f.Limit:
 		return false, fmt.Errorf("%w: over %d bytes", ErrTooLarge, f.Limit)
 	}
-	last = h.Code == f.Codes.Last
+	last = h.Code == f.Codes.Last || (z && h.Code == f.Codes.LastZ)
 	if last && f.Size >= 0 && *got != f.Size && !f.Short {
 		return false, fmt.Errorf("%w: last chunk after %d of %d bytes", ErrProtocol, *got, f.Size)
 	}

@@ -33,8 +33,12 @@ type Sender struct {
 	// Timeout bounds each write: a peer that stops reading for this long
 	// fails the send. 0 means no deadline.
 	Timeout time.Duration
-	bufs    [depth][]byte
-	sum     frame.Cksum
+	// Compress, when not 0, is the flate level chunks are compressed with
+	// (the session negotiated compression; the file's Codes have ChunkZ).
+	Compress int
+	bufs     [depth][]byte
+	sum      frame.Cksum
+	z        compressor
 }
 
 // File describes one file to send.
@@ -129,9 +133,16 @@ func (s *Sender) fill(c Conn, f *File, r io.Reader, free <-chan []byte, full cha
 				srcErr, last = err, true
 			}
 			sent += int64(n)
-			code := f.Codes.Chunk
+			code, zcode := f.Codes.Chunk, f.Codes.ChunkZ
 			if last {
-				code, b.last = f.Codes.Last, true
+				code, zcode, b.last = f.Codes.Last, f.Codes.LastZ, true
+			}
+			if s.Compress != 0 && zcode != 0 {
+				s.z.level = s.Compress
+				var ok bool
+				if n, ok = s.z.compress(chunk[:n]); ok {
+					code = zcode
+				}
 			}
 			used += len(c.SealChunk(buf[used:], code, n))
 			if b.last {
