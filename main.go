@@ -55,6 +55,7 @@ var commands = []command{
 	{"ca", "create a certificate authority for servers", runCA},
 	{"cert", "issue a server certificate from a CA", runCert},
 	{"fsck", "check (and repair) a server's data directory", runFsck},
+	{"clients", "list a server's clients; disable or remove one", runClients},
 	{"ports", "list serial ports", runPorts},
 	{"version", "print the version", runVersion},
 }
