@@ -58,28 +58,29 @@ type config struct {
 // keyword is what a keyword of a device block means.
 type keyword struct {
 	flag  string             // the client flag it sets; "" for pin
+	arg   string             // what its value is, for help; "" if it takes none
 	value func(string) error // checks the value; nil: the keyword takes none
 	help  string
 }
 
 // keywords are the keywords of a device block, by name.
 var keywords = map[string]keyword{
-	"server":       {"server", checkText, "host[:port] over TCP (port 7417 if none); without server, serial or stdio the device's name is the host"},
-	"serial":       {"serial", checkText, "the serial line's device, e.g. /dev/ttyUSB0"},
-	"stdio":        {"stdio", nil, "the protocol on stdin/stdout (ssh, a pipe)"},
-	"baud":         {"baud", checkCount, "the serial line's rate"},
-	"rtscts":       {"rtscts", nil, "RTS/CTS hardware flow control"},
-	"link-timeout": {"link-timeout", checkDuration, "end a serial or stdio session when the other side is silent this long"},
-	"ca":           {"ca", checkText, "trust the server through this CA file (PEM)"},
-	"server-name":  {"server-name", checkText, "the name the server's certificate must carry"},
-	"pin":          {"", nil, "trust the server by its pinned key (the default without ca)"},
-	"trust-new":    {"trust-new", nil, "pin a new key without asking (compare its fingerprint first!)"},
-	"alias":        {"alias", checkAlias, "pin the key under this name instead of the device's name"},
-	"name":         {"name", checkText, "the client's name, registered on first use"},
-	"timeout":      {"timeout", checkDuration, "give up when the server is silent this long"},
-	"chunk":        {"chunk", checkCount, "chunk size in bytes to ask for"},
-	"compress":     {"compress", nil, "compress file content (the default on serial and stdio)"},
-	"no-compress":  {"no-compress", nil, "do not compress file content"},
+	"server":       {"server", "HOST[:PORT]", checkText, "TCP (port 7417 if none); without server, serial or stdio the device's name is the host"},
+	"serial":       {"serial", "DEVICE", checkText, "the serial line's device, e.g. /dev/ttyUSB0"},
+	"stdio":        {"stdio", "", nil, "the protocol on stdin/stdout (ssh, a pipe)"},
+	"baud":         {"baud", "RATE", checkCount, "the serial line's rate"},
+	"rtscts":       {"rtscts", "", nil, "RTS/CTS hardware flow control"},
+	"link-timeout": {"link-timeout", "DURATION", checkDuration, "end a serial or stdio session when the other side is silent this long"},
+	"ca":           {"ca", "FILE", checkText, "trust the server through this CA certificate file (PEM)"},
+	"server-name":  {"server-name", "NAME", checkText, "the name the server's certificate must carry"},
+	"pin":          {"", "", nil, "trust the server by its pinned key (the default without ca)"},
+	"trust-new":    {"trust-new", "", nil, "pin a new key without asking (compare its fingerprint first!)"},
+	"alias":        {"alias", "NAME", checkAlias, "pin the key under this name instead of the device's name"},
+	"name":         {"name", "NAME", checkText, "the client's name, registered on first use"},
+	"timeout":      {"timeout", "DURATION", checkDuration, "give up when the server is silent this long (2m, 90s)"},
+	"chunk":        {"chunk", "BYTES", checkCount, "chunk size to ask for"},
+	"compress":     {"compress", "", nil, "compress file content (the default on serial and stdio)"},
+	"no-compress":  {"no-compress", "", nil, "do not compress file content"},
 }
 
 // paths are the keywords whose value is a file, resolved against the

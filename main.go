@@ -56,6 +56,7 @@ var commands = []command{
 	{"cert", "issue a server certificate from a CA", runCert},
 	{"fsck", "check (and repair) a server's data directory", runFsck},
 	{"clients", "list a server's clients; disable or remove one", runClients},
+	{"completion", "print a bash or zsh completion script", runCompletion},
 	{"ports", "list serial ports", runPorts},
 	{"version", "print the version", runVersion},
 }
@@ -68,8 +69,8 @@ Usage:
 
 Commands:
 %s
-Run "ferry <command> -h" for a command's flags.
-
+Run "ferry <command> -h" for a command's flags, and "ferry help TOPIC" for:
+%s
 A first session on loopback:
 
 	ferry serve -listen 127.0.0.1:7417 -data ./srv     # prints the CA path
@@ -90,9 +91,9 @@ Exit codes:
 func usage(w io.Writer) {
 	var list string
 	for _, c := range commands {
-		list += fmt.Sprintf("\t%-8s %s\n", c.name, c.summary)
+		list += fmt.Sprintf("\t%-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, helpText, list)
+	fmt.Fprintf(w, helpText, list, topicList())
 }
 
 func main() {
@@ -116,6 +117,9 @@ func run(args []string, stderr io.Writer) int {
 	case "-version", "--version":
 		return exitCode(runVersion(nil, stderr), stderr)
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && showTopic(args[1], os.Stdout) {
+			return exitOK
+		}
 		if len(args) > 1 {
 			return run([]string{args[1], "-h"}, stderr)
 		}
