@@ -118,7 +118,6 @@ func (f *clientFlags) connect(stderr io.Writer) (*session, error) {
 	if err := f.applyDevice(); err != nil {
 		return nil, err
 	}
-	showChain = f.verbose
 	if err := checkAlias(f.alias); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ import (
 // Errors a caller branches on.
 var (
 	ErrNameTaken = errors.New("client: the server has this name registered to another key; choose another -name")
-	ErrDenied    = errors.New("client: the server denied the reconnection")
+	ErrDenied    = errors.New("client: the server refused this client")
 	ErrChecksum  = errors.New("client: checksum still wrong after 3 resends; the file was not stored")
 	ErrServer    = errors.New("client: the server reported an error")
 )
@@ -156,7 +156,7 @@ func (c *Client) register() error {
 		c.cfg.State.Remove(c.cfg.Server)
 		return fmt.Errorf("%w (name %q)", ErrNameTaken, c.id.Name)
 	case h.Code == frame.CodeDenied:
-		return fmt.Errorf("%w: the server refuses the name %q (its client was disabled by the operator)", ErrDenied, c.id.Name)
+		return fmt.Errorf("%w: the server's operator disabled the client named %q; ask them to enable it (ferry clients -enable)", ErrDenied, c.id.Name)
 	case h.Code != frame.CodeRegistered || len(p) != frame.IDSize:
 		return fmt.Errorf("client: unexpected %v to registration", h.Code)
 	}
@@ -184,7 +184,7 @@ func (c *Client) reconnect() error {
 	case frame.CodeReconnected:
 		return nil
 	case frame.CodeDenied:
-		return fmt.Errorf("%w: it does not know client %s named %q with this key (was its data reset, or the client disabled by its operator?); to register anew, delete %s",
+		return fmt.Errorf("%w: it does not know client %s named %q with this key, or its operator disabled it; if its data was reset, delete %s to register anew",
 			ErrDenied, c.id.ID, c.id.Name, c.cfg.State.path(c.cfg.Server))
 	}
 	return fmt.Errorf("client: unexpected %v to reconnection", h.Code)
