@@ -28,6 +28,7 @@ type clientFlags struct {
 	server, ca, name, state, serverName string
 	trustNew, quiet, verbose            bool
 	compress, noCompress                bool
+	noResume                            bool
 	chunk                               int
 	timeout                             time.Duration
 	transport                           transportFlags
@@ -48,6 +49,7 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up when the server is silent this `long`")
 	fs.BoolVar(&f.quiet, "q", false, "no progress line")
 	fs.BoolVar(&f.verbose, "v", false, "a line per file, and the full error chain")
+	fs.BoolVar(&f.noResume, "no-resume", false, "start every transfer from zero (by default an interrupted one goes on from where it stopped)")
 	fs.BoolVar(&f.compress, "compress", false, "compress file content (the default on -serial and -stdio)")
 	fs.BoolVar(&f.noCompress, "no-compress", false, "do not compress file content (the default over TCP)")
 	fs.StringVar(&f.alias, "alias", "", "pin the server's key under this `name` rather than its address, like ssh's HostKeyAlias (serial and stdio links have no address: without it, any pinned key is trusted there)")
@@ -138,7 +140,7 @@ func (f *clientFlags) connect(stderr io.Writer) (*session, error) {
 	c, err := client.Connect(conn, client.Config{
 		State: tr.state, Name: f.name, Verify: tr.verifier(link), Identify: tr.identifier(link),
 		Chunk: f.chunk, Timeout: f.timeout, Progress: s.meter.update,
-		Compress: f.compressLevel(),
+		Compress: f.compressLevel(), NoResume: f.noResume, Resumed: s.meter.resumed,
 	})
 	if err != nil {
 		s.meter.finish()

@@ -81,6 +81,7 @@ var keywords = map[string]keyword{
 	"chunk":        {"chunk", "BYTES", checkCount, "chunk size to ask for"},
 	"compress":     {"compress", "", nil, "compress file content (the default on serial and stdio)"},
 	"no-compress":  {"no-compress", "", nil, "do not compress file content"},
+	"no-resume":    {"no-resume", "", nil, "start every transfer from zero"},
 }
 
 // paths are the keywords whose value is a file, resolved against the

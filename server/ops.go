@@ -122,3 +122,6 @@ func parsePathReq(p []byte) (frame.PathReq, error) {
 	}
 	return r, nil
 }
+
+// protocolError marks a malformed payload: the session ends.
+func protocolError(err error) error { return fmt.Errorf("%w: %v", ErrProtocol, err) }

@@ -38,6 +38,14 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxResends is how many 1030s one upload may have; default 3.
 	MaxResends int
+	// ResumeMin is the smallest upload kept when cut off, for resume;
+	// default 64 KiB.
+	ResumeMin int64
+	// PartialMaxAge drops a partial upload not written for this long;
+	// default 7 days. PartialMaxTotal bounds the bytes of all partial
+	// uploads, oldest dropped first; default 4 GiB.
+	PartialMaxAge   time.Duration
+	PartialMaxTotal int64
 	// CompressLevel is the flate level of the downloads it compresses for
 	// clients that asked (feature compress); default xfer.LevelFast.
 	CompressLevel int
@@ -76,6 +84,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxResends == 0 {
 		c.MaxResends = 3
+	}
+	if c.ResumeMin == 0 {
+		c.ResumeMin = 64 << 10
+	}
+	if c.PartialMaxAge == 0 {
+		c.PartialMaxAge = 7 * 24 * time.Hour
+	}
+	if c.PartialMaxTotal == 0 {
+		c.PartialMaxTotal = 4 << 30
 	}
 	if c.CompressLevel == 0 {
 		c.CompressLevel = xfer.LevelFast
@@ -147,6 +164,10 @@ func (s *Server) Publish(dir string) error {
 func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
+	ectx, cancel := context.WithCancel(ctx)
+	expired := make(chan struct{})
+	go func() { defer close(expired); s.expirePartials(ectx) }()
+	defer func() { cancel(); <-expired }()
 	err := s.acceptLoop(ctx, l)
 	l.Close()
 	s.drain(10 * time.Second)
@@ -328,6 +349,23 @@ func (s *Server) drain(grace time.Duration) {
 	}
 	s.mu.Unlock()
 	<-done
+}
+
+// expirePartials drops old partial uploads at start and every hour, until
+// ctx is done.
+func (s *Server) expirePartials(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n := s.cfg.Store.ExpirePartials(s.cfg.PartialMaxAge, s.cfg.PartialMaxTotal, time.Now()); n > 0 {
+			s.cfg.Logf("dropped %d partial uploads (older than %v, or over %d bytes in all)", n, s.cfg.PartialMaxAge, s.cfg.PartialMaxTotal)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // ServeConn runs one session on c and closes c. The error says why the
