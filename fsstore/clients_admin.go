@@ -14,10 +14,12 @@ package fsstore
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -250,13 +252,27 @@ func (s *Store) finishRemoveClient(id [16]byte) (int, error) {
 	}); err != nil {
 		return 0, err
 	}
-	if err := s.root.RemoveAll(filepath.Join(FilesDir, fmt.Sprintf("%x", id))); err != nil {
+	if err := s.root.RemoveAll(filepath.Join(FilesDir, hex.EncodeToString(id[:]))); err != nil {
 		return 0, fmt.Errorf("fsstore: remove the files of %x: %w", id, err)
 	}
 	if err := syncDir(filepath.Join(s.dir, FilesDir)); err != nil {
 		return 0, err
 	}
+	s.removePartials(id)
 	return len(listed), s.appendRemoved(id)
+}
+
+// removePartials removes the partial uploads the client left for resume
+// (DIR/partial/<id>-*). What a crash leaves of them ExpirePartials takes.
+func (s *Store) removePartials(id [16]byte) {
+	dir := filepath.Join(s.dir, PartialDir)
+	ents, _ := os.ReadDir(dir)
+	prefix := hex.EncodeToString(id[:]) + "-"
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), prefix) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // appendRemoved writes the removed record of client id and waits until it

@@ -21,6 +21,12 @@ func adminDir(t *testing.T) (dir string, a, b [16]byte) {
 	uploadMeta(t, s, ca.ID, "logs/2026/x.log", []byte("log"), 0o640, t0)
 	s.Mkdir(ca.ID, "empty", false)
 	upload(t, s, cb.ID, "keep.txt", []byte("pi's"))
+	for _, id := range [][16]byte{ca.ID, cb.ID} { // an upload cut off, kept for resume
+		u, err := s.NewResumable(id, "big.bin", 100, t0)
+		mustOK(t, err)
+		u.Write([]byte("half"))
+		mustOK(t, u.Keep())
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +111,9 @@ func TestRemoveClient(t *testing.T) {
 			if c.ID == a {
 				t.Fatal("Clients lists the removed client")
 			}
+		}
+		if ps := s.Partials(); len(ps) != 1 || ps[0].Client != b {
+			t.Fatalf("partial uploads: %+v, want only the other client's", ps)
 		}
 	}
 	gone()
