@@ -40,9 +40,9 @@ type Sender struct {
 	// and reports progress after each: on a slow line a batch takes
 	// seconds, and a person wants to see the bytes move.
 	Piece int
-	bufs     [depth][]byte
-	sum      frame.Cksum
-	z        compressor
+	bufs  [depth][]byte
+	sum   frame.Cksum
+	z     compressor
 }
 
 // File describes one file to send.
