@@ -13,7 +13,8 @@ import (
 type command struct {
 	name    string
 	args    string // synopsis after the name
-	summary string
+	summary string // one line of help
+	more    string // what help COMMAND adds
 	flags   string // one-letter flags, as in "-rn"
 	min     int    // arguments at least
 	max     int    // at most; -1 no limit
@@ -29,19 +30,24 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		{name: "ls", args: "[-l] [-r] [PATH]", summary: "list a remote folder (-l details, -r the whole tree)", flags: "lr", max: 1, kinds: "r", remote: true, run: (*Shell).ls},
+		{name: "ls", args: "[-l] [-r] [PATH]", summary: "list a remote folder (-l long, -r the tree)", flags: "lr", max: 1, kinds: "r", remote: true, run: (*Shell).ls,
+			more: "PATH is relative to the remote folder, or from the top when it starts with /; a file lists itself. -l shows the mode, size, mtime, cksum and whether the server verified it."},
 		{name: "cd", args: "[PATH]", summary: "change the remote folder (none: the top)", max: 1, kinds: "r", remote: true, run: (*Shell).cd},
 		{name: "pwd", summary: "print the remote folder", run: (*Shell).pwd},
-		{name: "get", args: "[-r] [-n] REMOTE [LOCAL]", summary: "download a file (-r a folder) into the local folder or to LOCAL; -n never replaces a local file", flags: "rn", min: 1, max: 2, kinds: "rl", remote: true, run: (*Shell).get},
-		{name: "put", args: "[-r] [-n] LOCAL [REMOTE]", summary: "upload a file (-r a folder) into the remote folder or to REMOTE; -n never replaces a remote file", flags: "rn", min: 1, max: 2, kinds: "lr", remote: true, run: (*Shell).put},
-		{name: "rm", args: "[-r] PATH...", summary: "remove remote files or empty folders (-r folders with everything in them)", flags: "r", min: 1, max: -1, kinds: "r", remote: true, run: (*Shell).rm},
-		{name: "mv", args: "[-n] OLD NEW", summary: "rename a remote file or folder (NEW ending in / : into that folder); -n never replaces a file", flags: "n", min: 2, max: 2, kinds: "r", remote: true, run: (*Shell).mv},
-		{name: "mkdir", args: "[-p] PATH...", summary: "make remote folders (-p with their parents, and no error if they exist)", flags: "p", min: 1, max: -1, kinds: "r", remote: true, run: (*Shell).mkdir},
-		{name: "df", summary: "what you store on the server, its free space and the largest file it takes", remote: true, run: (*Shell).df},
+		{name: "get", args: "[-r] [-n] REMOTE [LOCAL]", summary: "download (-r folders, -n never replace a file)", flags: "rn", min: 1, max: 2, kinds: "rl", remote: true, run: (*Shell).get,
+			more: "The file goes into the local folder under its name, or into LOCAL when it is a folder, or else to the name LOCAL; with -r a folder and everything in it. Every file is checked end to end and appears only once complete."},
+		{name: "put", args: "[-r] [-n] LOCAL [REMOTE]", summary: "upload (-r folders, -n never replace a file)", flags: "rn", min: 1, max: 2, kinds: "lr", remote: true, run: (*Shell).put,
+			more: "The file goes into the remote folder under its name, or into REMOTE when it is a folder (or ends in /), or else to the name REMOTE; with -r a folder and everything in it, empty folders included."},
+		{name: "rm", args: "[-r] PATH...", summary: "remove files, empty folders (-r full ones)", flags: "r", min: 1, max: -1, kinds: "r", remote: true, run: (*Shell).rm},
+		{name: "mv", args: "[-n] OLD NEW", summary: "rename (-n never replace a file)", flags: "n", min: 2, max: 2, kinds: "r", remote: true, run: (*Shell).mv,
+			more: "A NEW that ends in / is a folder to move OLD into, under its name."},
+		{name: "mkdir", args: "[-p] PATH...", summary: "make folders (-p with parents, if not there)", flags: "p", min: 1, max: -1, kinds: "r", remote: true, run: (*Shell).mkdir},
+		{name: "df", summary: "your files and bytes, the server's room", remote: true, run: (*Shell).df,
+			more: "What you store on the server (files, bytes), the free space on its disk and the largest file it takes."},
 		{name: "lcd", args: "[PATH]", summary: "change the local folder (none: your home)", max: 1, kinds: "l", run: (*Shell).lcd},
-		{name: "lls", args: "[-l] [PATH]", summary: "list a local folder", flags: "l", max: 1, kinds: "l", run: (*Shell).lls},
+		{name: "lls", args: "[-l] [PATH]", summary: "list a local folder (-l long)", flags: "l", max: 1, kinds: "l", run: (*Shell).lls},
 		{name: "lpwd", summary: "print the local folder", run: (*Shell).lpwd},
-		{name: "help", args: "[COMMAND]", summary: "list the commands, or say what one does", max: 1, kinds: "c", run: (*Shell).help},
+		{name: "help", args: "[COMMAND]", summary: "list the commands, or say more of one", max: 1, kinds: "c", run: (*Shell).help},
 		{name: "exit", summary: "end the session (also quit, or Ctrl-D)", run: (*Shell).exit},
 		{name: "quit", summary: "end the session", run: (*Shell).exit},
 	}
@@ -141,7 +147,11 @@ func (s *Shell) help(c *call) error {
 		if cmd == nil {
 			return usageErr("%s: no such command", c.args[0])
 		}
-		list = []*command{cmd}
+		writeHelp(s.out, []*command{cmd})
+		if cmd.more != "" {
+			fmt.Fprintln(s.out, wrap(cmd.more, 72))
+		}
+		return nil
 	}
 	writeHelp(s.out, list)
 	return nil
@@ -157,4 +167,22 @@ func writeHelp(w io.Writer, list []*command) {
 		fmt.Fprintf(&b, "%-*s  %s\n", width, c.usage(), c.summary)
 	}
 	io.WriteString(w, b.String())
+}
+
+// wrap breaks text into lines of at most width columns, at spaces.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	col := 0
+	for _, w := range strings.Fields(text) {
+		if col > 0 && col+1+len(w) > width {
+			b.WriteByte('\n')
+			col = 0
+		} else if col > 0 {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestSplit(t *testing.T) {
@@ -148,6 +149,9 @@ func TestCommandTable(t *testing.T) {
 		if c.name != want[i] || c.summary == "" || c.run == nil {
 			t.Errorf("command %d: %q (summary %q)", i, c.name, c.summary)
 		}
+		if n := utf8.RuneCountInString(lines[i]); n > 79 {
+			t.Errorf("help line of %d columns: %s", n, lines[i])
+		}
 		if !strings.HasPrefix(lines[i], c.usage()+" ") {
 			t.Errorf("help line %q does not start with %q", lines[i], c.usage())
 		}
@@ -163,5 +167,22 @@ func TestCommandTable(t *testing.T) {
 	if lookup("get").kind(0) != 'r' || lookup("get").kind(1) != 'l' || lookup("get").kind(2) != 0 ||
 		lookup("put").kind(0) != 'l' || lookup("put").kind(1) != 'r' || lookup("rm").kind(5) != 'r' {
 		t.Error("argument kinds")
+	}
+}
+
+func TestHelpCommand(t *testing.T) {
+	s, _, out := testShell(t)
+	run(t, s, "help get")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "get [-r] [-n] REMOTE [LOCAL]  download") {
+		t.Fatalf("help get:\n%s", out.String())
+	}
+	for _, l := range lines {
+		if len(l) > 79 {
+			t.Errorf("a line of %d columns: %s", len(l), l)
+		}
+	}
+	if err := s.Exec("help nosuch"); err == nil {
+		t.Error("help of no command")
 	}
 }
