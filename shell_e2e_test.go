@@ -401,3 +401,114 @@ func TestShellKeepalive(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkShellSerial: 20 small operations over a serial line at 115200
+// baud, in one shell (one handshake) and as 20 one-shot commands (a
+// handshake each); it reports both times and the ratio. make bench-shell
+// runs it once.
+func BenchmarkShellSerial(b *testing.B) {
+	for b.Loop() {
+		shell, oneShot := shellVersusOneShot(b)
+		b.ReportMetric(shell.Seconds(), "shell-s")
+		b.ReportMetric(oneShot.Seconds(), "one-shot-s")
+		b.ReportMetric(oneShot.Seconds()/shell.Seconds(), "x-faster")
+	}
+}
+
+// benchOps are the 20 operations, as shell lines and as one-shot
+// commands (F is a local file of 200 bytes).
+var benchOps = []struct{ shell, oneShot string }{
+	{"mkdir b", "mkdir b"},
+	{"put F b/f1", "send -as b/f1 F"},
+	{"put F b/f2", "send -as b/f2 F"},
+	{"put F b/f3", "send -as b/f3 F"},
+	{"ls b", "ls b"},
+	{"ls -l b", "ls -l b"},
+	{"get b/f1 G1", "get -o G1 b/f1"},
+	{"get b/f2 G2", "get -o G2 b/f2"},
+	{"mv b/f1 b/g1", "mv b/f1 b/g1"},
+	{"mv b/f2 b/g2", "mv b/f2 b/g2"},
+	{"mkdir b/c", "mkdir b/c"},
+	{"mv b/f3 b/c/f3", "mv b/f3 b/c/f3"},
+	{"ls -r b", "ls -r b"},
+	{"get b/c/f3 G3", "get -o G3 b/c/f3"},
+	{"rm b/g1", "rm b/g1"},
+	{"rm b/g2", "rm b/g2"},
+	{"rm b/c/f3", "rm b/c/f3"},
+	{"rm b/c", "rm b/c"},
+	{"ls", "ls"},
+	{"rm b", "rm b"},
+}
+
+// shellVersusOneShot times benchOps on a new server over a new line: in
+// one "ferry shell -b", then one command each.
+func shellVersusOneShot(b *testing.B) (shell, oneShot time.Duration) {
+	dir := b.TempDir()
+	srvDev, cliDev := benchLine(b)
+	benchServe(b, "-serial", srvDev, "-baud", serialBaud, "-data", filepath.Join(dir, "srv"))
+	os.WriteFile(filepath.Join(dir, "F"), bytes.Repeat([]byte("ferry\n"), 34)[:200], 0o644)
+	flags := []string{"-serial", cliDev, "-baud", serialBaud, "-trust-new", "-state", filepath.Join(dir, "st"), "-q"}
+	oneShotRun := func(cmd string, args ...string) {
+		c := exec.Command(ferryBin, append(append([]string{cmd}, flags...), args...)...)
+		c.Dir = dir
+		if out, err := c.CombinedOutput(); err != nil {
+			b.Fatalf("ferry %s %s: %v\n%s", cmd, strings.Join(args, " "), err, out)
+		}
+	}
+	oneShotRun("ls") // registers and pins the key: not timed
+	var script strings.Builder
+	for _, op := range benchOps {
+		script.WriteString(op.shell + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, "script"), []byte(script.String()), 0o644)
+	start := time.Now()
+	oneShotRun("shell", "-b", "script")
+	shell = time.Since(start)
+	start = time.Now()
+	for _, op := range benchOps {
+		words := strings.Fields(op.oneShot)
+		oneShotRun(words[0], words[1:]...)
+	}
+	return shell, time.Since(start)
+}
+
+// benchLine is serialLine for a benchmark: the devices of the two ends of
+// a simulated 115200-baud line.
+func benchLine(tb testing.TB) (server, client string) {
+	line := linktest.NewLine(linktest.Config{Baud: 115200})
+	tb.Cleanup(func() { line.Close() })
+	var paths [2]string
+	for side := range paths {
+		p, err := linktest.OpenPTY()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { p.Close() })
+		p.Attach(line.End(side))
+		paths[side] = p.SlavePath
+	}
+	return paths[0], paths[1]
+}
+
+// benchServe runs "ferry serve ARGS..." until the benchmark ends.
+func benchServe(tb testing.TB, args ...string) {
+	cmd := exec.Command(ferryBin, append([]string{"serve"}, args...)...)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	})
+	buf := make([]byte, 4096)
+	var seen []byte
+	for !bytes.Contains(seen, []byte("serving on")) {
+		n, err := stderr.Read(buf)
+		if err != nil {
+			tb.Fatalf("the server did not start:\n%s", seen)
+		}
+		seen = append(seen, buf[:n]...)
+	}
+	go io.Copy(io.Discard, stderr)
+}

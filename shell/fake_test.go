@@ -171,6 +171,8 @@ func (f *fakeServer) Put(items []client.PutItem, done func(client.PutResult)) er
 		b, err := os.ReadFile(it.Local)
 		switch {
 		case err != nil:
+		case f.nodes[it.Remote] != nil && f.nodes[it.Remote].dir:
+			err = &client.OpError{Op: "put", Path: it.Remote, Reason: frame.FailIsDir, Text: "is a folder"}
 		case it.NoClobber && f.nodes[it.Remote] != nil:
 			err = &client.OpError{Op: "put", Path: it.Remote, Reason: frame.FailExists, Text: "exists"}
 		default:

@@ -63,6 +63,28 @@ func (s *Shell) isFolder(p string) (bool, error) {
 	return false, nil // a file
 }
 
+// knownFolder says, from the listings kept, whether the remote path p is
+// a folder, if they tell.
+func (s *Shell) knownFolder(p string) (dir, known bool) {
+	if _, ok := s.cache[p]; ok {
+		return true, true
+	}
+	parent := path.Dir(p)
+	if parent == "." {
+		parent = ""
+	}
+	ents, ok := s.cache[parent]
+	if !ok {
+		return false, false
+	}
+	for _, e := range ents {
+		if e.Path == p {
+			return e.Dir, true
+		}
+	}
+	return false, true // not there: a new name
+}
+
 // changed forgets the listings: the remote side changed.
 func (s *Shell) changed() { s.cache = nil }
 

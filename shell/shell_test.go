@@ -97,6 +97,7 @@ func TestTransfers(t *testing.T) {
 	os.MkdirAll(filepath.Join(s.lwd, "tree", "empty"), 0o755)
 	os.WriteFile(filepath.Join(s.lwd, "tree", "t.txt"), []byte("t"), 0o644)
 	f.addDir("dest")
+	mark := len(f.callList())
 	run(t, s,
 		"put up.txt",         // into the remote folder
 		"put up.txt /dest",   // into a remote folder
@@ -109,6 +110,18 @@ func TestTransfers(t *testing.T) {
 		if n := f.nodes[p]; n == nil || n.dir {
 			t.Errorf("not stored: %s", p)
 		}
+	}
+	// a small file to a remote folder is sent there first, refused, and
+	// sent into it; a folder (-r) lists the target first
+	var puts []string
+	for _, c := range f.callList()[mark:] {
+		if strings.HasPrefix(c, "put ") || strings.HasPrefix(c, "list ") {
+			puts = append(puts, c)
+		}
+	}
+	want := []string{"put logs/up.txt", "put dest", "put dest/up.txt", "put logs/new.txt", "put logs/newdir/up.txt", "put logs/tree/t.txt", "list dest/t2", "put dest/t2/t.txt"}
+	if !reflect.DeepEqual(puts, want) {
+		t.Errorf("calls %q\nwant %q", puts, want)
 	}
 	if n := f.nodes["logs/tree/empty"]; n == nil || !n.dir {
 		t.Error("the empty folder was not made")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ferry/client"
+	"ferry/frame"
 	"ferry/progress"
 )
 
@@ -69,17 +70,23 @@ func (s *Shell) put(c *call) error {
 	case !st.IsDir() && !st.Mode().IsRegular():
 		return fmt.Errorf("put: %s is not a regular file", c.args[0])
 	}
-	target, err := s.putTarget(c, filepath.Base(local))
+	guess := !st.IsDir() && st.Size() <= guessBelow
+	target, into, err := s.putTarget(c, filepath.Base(local), guess)
 	if err != nil {
 		return err
 	}
 	t := s.begin("put", "stored")
-	items := []client.PutItem{{Local: local, Remote: target, NoClobber: c.has('n')}}
-	var dirs []string
-	if st.IsDir() {
-		items, dirs = t.walk(local, target, c.has('n'))
-	}
 	defer s.changed()
+	if !st.IsDir() {
+		items := []client.PutItem{{Local: local, Remote: target, NoClobber: c.has('n')}}
+		again, err := s.putItems(t, items, into != "")
+		if err == nil && again {
+			items[0].Remote = into
+			_, err = s.putItems(t, items, false)
+		}
+		return s.end(t, err)
+	}
+	items, dirs := t.walk(local, target, c.has('n'))
 	for _, d := range dirs {
 		if err := s.cl.Mkdir(d, true); err != nil {
 			if err = lost(err); needsSession(err) {
@@ -88,7 +95,26 @@ func (s *Shell) put(c *call) error {
 			t.fail(display(d), err)
 		}
 	}
+	_, err = s.putItems(t, items, false)
+	return s.end(t, err)
+}
+
+// guessBelow is the size up to which put sends a file to a REMOTE that
+// may be a folder without asking first: the server refuses a file over a
+// folder, and the file goes again, into it. Asking costs a round trip,
+// which on a serial line is most of a small put; a refused file costs its
+// bytes once more, which for a large one is more than a round trip.
+const guessBelow = 16 << 10
+
+// putItems stores items; with folderOK, a refusal because the target is
+// a folder is not a failure: it reports that the file should go into it.
+func (s *Shell) putItems(t *tally, items []client.PutItem, folderOK bool) (into bool, err error) {
 	err = s.cl.Put(items, func(r client.PutResult) {
+		var oe *client.OpError
+		if folderOK && errors.As(r.Err, &oe) && oe.Reason == frame.FailIsDir {
+			into = true
+			return
+		}
 		s.cfg.Meter.Done(r.Err)
 		if r.Err != nil {
 			t.fail(s.showLocal(r.Item.Local), r.Err)
@@ -100,30 +126,47 @@ func (s *Shell) put(c *call) error {
 		}
 		t.file(r.Size, fmt.Sprintf("stored %s as %s: %d bytes, cksum %d, %s%s", s.showLocal(r.Item.Local), display(r.Item.Remote), r.Size, r.Cksum, rate(r.Size, r.Duration), how))
 	})
-	return s.end(t, err)
+	return into, err
 }
 
 // putTarget is the remote path of what put sends, of local name base:
-// REMOTE, or base inside it when it is a folder (or ends in /), or base in
-// the remote folder.
-func (s *Shell) putTarget(c *call, base string) (string, error) {
+// base in the remote folder; or REMOTE, or base inside it when it is a
+// folder (or ends in /). Whether REMOTE is a folder comes from the
+// listings kept, or else from the server: with guess, by sending the file
+// to REMOTE and, if it is refused as a folder, into (see guessBelow);
+// without, by listing REMOTE first.
+func (s *Shell) putTarget(c *call, base string, guess bool) (target, into string, err error) {
 	if len(c.args) < 2 {
-		return s.remotePath(base)
+		target, err = s.remotePath(base)
+		return target, "", err
 	}
 	r, err := s.remotePath(c.args[1])
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	dir := strings.HasSuffix(c.args[1], "/") || r == ""
+	inside, err := s.remotePath("/" + path.Join(r, base))
+	if err != nil {
+		return "", "", err
+	}
+	dir, known := strings.HasSuffix(c.args[1], "/") || r == "", true
 	if !dir {
-		if dir, err = s.isFolder(r); err != nil {
-			return "", prefix("put", err)
-		}
+		dir, known = s.knownFolder(r)
+	}
+	switch {
+	case known && dir:
+		return inside, "", nil
+	case known:
+		return r, "", nil
+	case guess:
+		return r, inside, nil
+	}
+	if dir, err = s.isFolder(r); err != nil {
+		return "", "", prefix("put", err)
 	}
 	if dir {
-		return s.remotePath("/" + path.Join(r, base))
+		return inside, "", nil
 	}
-	return r, nil
+	return r, "", nil
 }
 
 // tally counts what a transfer moved, for its last line, and the files
