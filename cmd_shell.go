@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -112,8 +113,14 @@ type shellSessions struct {
 
 var _ shell.Meter = (*shellSessions)(nil)
 
+// errStdioOnce: a -stdio session ends with its pipe.
+var errStdioOnce = errors.New("over -stdio the session cannot be opened again: its pipe closed with it")
+
 // dial connects with the command's flags (shell.Config.Dial).
 func (g *shellSessions) dial(w io.Writer) (shell.Client, error) {
+	if g.cur != nil && g.f.transport.stdio {
+		return nil, errStdioOnce
+	}
 	s, err := g.f.connect(w)
 	if err != nil {
 		return nil, err
