@@ -27,6 +27,7 @@ type clientFlags struct {
 	server, ca, name, state, serverName string
 	trustNew, quiet, verbose            bool
 	compress, noCompress                bool
+	noResume                            bool
 	chunk                               int
 	timeout                             time.Duration
 	transport                           transportFlags
@@ -44,6 +45,7 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up when the server is silent this `long`")
 	fs.BoolVar(&f.quiet, "q", false, "no progress line")
 	fs.BoolVar(&f.verbose, "v", false, "a line per file, and the full error chain")
+	fs.BoolVar(&f.noResume, "no-resume", false, "start every transfer from zero (by default an interrupted one goes on from where it stopped)")
 	fs.BoolVar(&f.compress, "compress", false, "compress file content (the default on -serial and -stdio)")
 	fs.BoolVar(&f.noCompress, "no-compress", false, "do not compress file content (the default over TCP)")
 	f.transport.register(fs)
@@ -110,7 +112,7 @@ func (f *clientFlags) connect(stderr io.Writer) (*session, error) {
 	c, err := client.Connect(conn, client.Config{
 		State: client.State{Dir: f.state}, Server: server, Name: f.name,
 		Verify: verify, Chunk: f.chunk, Timeout: f.timeout, Progress: s.meter.update,
-		Compress: f.compressLevel(),
+		Compress: f.compressLevel(), NoResume: f.noResume, Resumed: s.meter.resumed,
 	})
 	if err != nil {
 		s.meter.finish()

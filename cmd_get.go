@@ -76,7 +76,7 @@ func runGet(args []string, stderr io.Writer) error {
 			if r.Item.Out != nil {
 				local = "stdout"
 			}
-			sum.file(r.Size, fmt.Sprintf("got %s as %s: %d bytes, cksum %d, %s", displayRemote(r.Remote), local, r.Size, r.Cksum, rate(r.Size, r.Duration)))
+			sum.file(r.Size, r.Resumed, fmt.Sprintf("got %s as %s: %d bytes, cksum %d, %s", displayRemote(r.Remote), local, r.Size, r.Cksum, rate(r.Size-r.Resumed, r.Duration)))
 		}
 	})
 	err = s.finish(err)

@@ -41,6 +41,13 @@ func (m *meter) update(name string, sent, total int64) {
 	m.last = sent
 }
 
+// resumed is client.Config.Resumed: the file starts at at bytes of total,
+// which were there already.
+func (m *meter) resumed(name string, at, total int64) {
+	m.p.Start(name, total, at)
+	m.name, m.last, m.open = name, 0, true
+}
+
 // done ends the file on the bar.
 func (m *meter) done(err error) {
 	if m.open {

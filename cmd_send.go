@@ -201,7 +201,7 @@ func (s *session) put(pl *plan, sum *summary) error {
 		if r.Replaced {
 			how = ", replaced"
 		}
-		sum.file(r.Size, fmt.Sprintf("stored %s as %q: %d bytes, cksum %d, %s%s", r.Item.Local, r.Item.Remote, r.Size, r.Cksum, rate(r.Size, r.Duration), how))
+		sum.file(r.Size, r.Resumed, fmt.Sprintf("stored %s as %q: %d bytes, cksum %d, %s%s", r.Item.Local, r.Item.Remote, r.Size, r.Cksum, rate(r.Size-r.Resumed, r.Duration), how))
 	})
 }
 
@@ -220,7 +220,7 @@ func (s *session) sendFirstRelease(pl *plan, sum *summary) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", it.Local, err)
 		}
-		sum.file(res.Size, fmt.Sprintf("stored %s as %q: %d bytes, cksum %d, %s", it.Local, res.Name, res.Size, res.Cksum, rate(res.Size, res.Duration)))
+		sum.file(res.Size, 0, fmt.Sprintf("stored %s as %q: %d bytes, cksum %d, %s", it.Local, res.Name, res.Size, res.Cksum, rate(res.Size, res.Duration)))
 	}
 	return nil
 }

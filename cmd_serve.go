@@ -22,6 +22,8 @@ import (
 type serveFlags struct {
 	listen, data, cert, key string
 	publish                 string
+	partialAge              time.Duration
+	partialTotal            int64
 	caKeyOut                string
 	hostnames               multiFlag
 	chunk                   int
@@ -54,6 +56,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.key, "key", "", "private key `file` (PEM) of -cert")
 	fs.StringVar(&f.publish, "publish", "", "offer this `folder` read-only to every authenticated client, as pub/ (ferry ls pub, ferry get pub/FILE)")
 	fs.StringVar(&f.caKeyOut, "ca-key-out", "", "on first start, write the new CA's private key to this `file`, to issue certificates later with \"ferry cert\"; keep it offline (default: the CA key is not kept, the server does not need it)")
+	fs.DurationVar(&f.partialAge, "partial-max-age", 7*24*time.Hour, "drop an interrupted upload kept for resume after this `long` without news")
+	fs.Int64Var(&f.partialTotal, "partial-max-total", 4<<30, "keep at most this many `bytes` of interrupted uploads for resume, the oldest dropped first")
 	fs.IntVar(&f.chunk, "chunk", crypt.DefaultChunk, "largest chunk in `bytes` a client may send")
 	fs.Int64Var(&f.maxFile, "max-file", 1<<40, "largest file in `bytes` accepted")
 	fs.DurationVar(&f.idle, "idle-timeout", 2*time.Minute, "drop a client silent for this `long`")
@@ -144,6 +148,7 @@ func serve(f *serveFlags, stderr io.Writer) error {
 		Identity: id, Store: store, MaxChunk: f.chunk, MaxFileSize: f.maxFile,
 		IdleTimeout: f.idle, MaxSessions: f.maxSessions, MaxHandshakes: f.maxHandshakes,
 		Logf: logger.Printf, CompressLevel: f.compressLevel(),
+		PartialMaxAge: f.partialAge, PartialMaxTotal: f.partialTotal,
 	})
 	if f.publish != "" {
 		if err := srv.Publish(f.publish); err != nil {

@@ -17,16 +17,21 @@ import (
 type summary struct {
 	files, failed int
 	bytes         int64
-	checksum      bool // a file failed its checksum every time
+	saved         int64 // bytes not moved again thanks to resume
+	checksum      bool  // a file failed its checksum every time
 	verbose       bool
 	out           io.Writer
 	last          string // the line of the last file, when not verbose
 }
 
-// file reports one file moved.
-func (s *summary) file(n int64, line string) {
+// file reports one file moved, of which resumed bytes were there already.
+func (s *summary) file(n, resumed int64, line string) {
 	s.files++
 	s.bytes += n
+	s.saved += resumed
+	if resumed > 0 {
+		line += fmt.Sprintf(", resumed at %s", progress.FormatBytes(resumed))
+	}
 	if s.verbose {
 		fmt.Fprintln(s.out, line)
 		return
@@ -53,6 +58,9 @@ func (s *summary) print(verb string, d time.Duration) {
 	line := fmt.Sprintf("%s %d files, %s in %v (%s)", verb, s.files, progress.FormatBytes(s.bytes), d.Round(time.Millisecond), rate(s.bytes, d))
 	if s.failed > 0 {
 		line += fmt.Sprintf("; %d failed", s.failed)
+	}
+	if s.saved > 0 {
+		line += "; resume saved " + progress.FormatBytes(s.saved)
 	}
 	fmt.Fprintln(s.out, line)
 }

@@ -44,6 +44,15 @@ type Config struct {
 	// FirstRelease makes the client speak as the first release did (no
 	// features offered), to test that servers still serve it.
 	FirstRelease bool
+	// NoResume makes every transfer start from zero, and keeps nothing of
+	// an interrupted download for later.
+	NoResume bool
+	// ResumeMin is the smallest file that is resumable; default
+	// DefaultResumeMin.
+	ResumeMin int64
+	// Resumed, if not nil, is called when a transfer goes on from where an
+	// earlier one stopped: at bytes of total were there already.
+	Resumed func(name string, at, total int64)
 	// Compress offers compression (feature compress), at this flate level
 	// (xfer.LevelSlowLink, xfer.LevelFast); 0 offers none.
 	Compress int
@@ -70,7 +79,7 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.SetReadDeadline(time.Now().Add(cfg.Timeout))
-	features := crypt.FeatureOps | crypt.FeatureKeepalive
+	features := crypt.FeatureOps | crypt.FeatureKeepalive | crypt.FeatureResume
 	if cfg.Compress != 0 {
 		features |= crypt.FeatureCompress
 	}

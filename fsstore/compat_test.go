@@ -134,3 +134,43 @@ func TestOldGoldenUpgrade(t *testing.T) {
 	defer s.Close()
 	checkGoldenContent(t, s)
 }
+
+// TestOldNamesKeepRecords: a name the previous release accepted and this
+// one refuses from the wire (a bidirectional control, a C1 control, a
+// lookalike slash) keeps its record: not damaged on Open, kept by
+// compaction, fsck clean.
+func TestOldNamesKeepRecords(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, nil)
+	c, _ := s.Register("old", KeyEd25519, key32(1), t0)
+	s.Close()
+	names := []string{"invoice\u202efdp.exe", "\u009b31m", "a\u2215b"}
+	files := appendHeaderVersion(nil, kindFiles, 1)
+	cdir := filepath.Join(dir, FilesDir, hex.EncodeToString(c.ID[:]))
+	os.MkdirAll(cdir, 0o700)
+	for _, n := range names {
+		if ValidateName(n) == nil {
+			t.Fatalf("%q accepted from the wire", n)
+		}
+		files = appendFile1(files, &fileRec{client: c.ID, name: n, fileVer: fileVer{size: 1, cksum: ck("x"), flags: flagVerified}}, nil)
+		os.WriteFile(filepath.Join(cdir, n), []byte("x"), 0o600)
+	}
+	os.WriteFile(filepath.Join(dir, FilesTable), files, 0o600)
+	for round := range 2 {
+		var logs []string
+		s = openT(t, dir, &logs)
+		if round == 0 && len(logs) != 1 || round == 1 && len(logs) != 0 {
+			t.Fatalf("round %d: findings %q", round, logs)
+		}
+		for _, n := range names {
+			if f, ok := s.File(c.ID, n); !ok || !f.Verified {
+				t.Fatalf("round %d: %q lost: %+v", round, n, f)
+			}
+		}
+		s.Compact()
+		s.Close()
+		if rep, err := Check(dir, false); err != nil || !rep.OK() {
+			t.Fatalf("round %d: fsck: %v\n%s", round, err, rep.String())
+		}
+	}
+}

@@ -31,6 +31,9 @@ func (s *Store) Mkdir(id [16]byte, path string, parents bool) error {
 		if _, ok := s.listed(id, path); ok {
 			return fmt.Errorf("%w: %s (listed)", ErrExists, path)
 		}
+		if err := s.listedParent(id, path); err != nil {
+			return err
+		}
 		if !parents {
 			if err := wantDir(r, parentOf(path)); err != nil {
 				return err
@@ -243,6 +246,9 @@ func (s *Store) checkRenameTarget(r *os.Root, id [16]byte, dir bool, oldPath, ne
 	case (err == nil || listed) && noClobber:
 		return fmt.Errorf("%w: %s", ErrExists, newPath)
 	case err != nil && !errors.Is(err, ErrNotFound):
+		return err
+	}
+	if err := s.listedParent(id, newPath); err != nil {
 		return err
 	}
 	for _, m := range s.recordsUnder(id, oldPath) {

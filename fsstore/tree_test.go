@@ -240,6 +240,17 @@ func TestTreeErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
 		}
 	}
+	upload(t, s, c.ID, "gone", []byte("listed, then lost from the disk"))
+	os.Remove(filepath.Join(s.clientDir(c.ID), "gone"))
+	if _, err := s.NewUpload(c.ID, "gone/x"); !errors.Is(err, ErrNotDir) {
+		t.Errorf("upload under a listed file gone from the disk: %v", err)
+	}
+	if err := s.Mkdir(c.ID, "gone/x", true); !errors.Is(err, ErrNotDir) {
+		t.Errorf("mkdir under a listed file gone from the disk: %v", err)
+	}
+	if n, err := s.Remove(c.ID, "gone", false); n != 1 || err != nil {
+		t.Errorf("remove of a listed file gone from the disk: %d %v", n, err)
+	}
 	upload(t, s, c.ID, "f2", []byte("2"))
 	if err := s.Rename(c.ID, "f2", "a/file", true); !errors.Is(err, ErrExists) {
 		t.Errorf("rename noClobber onto a file: %v", err)

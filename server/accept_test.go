@@ -105,6 +105,7 @@ func TestOutOfDescriptorsDropsOldest(t *testing.T) {
 	srv, _ := f.serveOn(f.cfg, fl)
 	idle := idleConns(t, f.addr, 3)
 	waitLoad(t, srv, 3, 3)
+	time.Sleep(handshakeGrace)
 	fl.failNext.Store(true)
 	c, err := f.connect(t.TempDir(), "honest")
 	if err != nil {

@@ -60,9 +60,11 @@ func (f *fixture) listen() link.Listener {
 }
 
 // TestHandshakeCap: connections that never finish their handshake hold at
-// most MaxHandshakes descriptors; each one over the cap takes the place of
-// the one that has waited longest, so an honest client is served during
-// the flood, not after the handshake timeout.
+// most MaxHandshakes descriptors. A burst of new ones over the cap is
+// closed at once (the first ones are in their grace); a connection that
+// comes later takes the place of the one that has waited longest, so an
+// honest client is served during the flood, not after the handshake
+// timeout.
 func TestHandshakeCap(t *testing.T) {
 	f := newFixture(t, nil)
 	cfg := f.cfg
@@ -70,11 +72,17 @@ func TestHandshakeCap(t *testing.T) {
 	srv, _ := f.serveOn(cfg, f.listen())
 	idle := idleConns(t, f.addr, 20)
 	waitLoad(t, srv, 4, 4)
-	for i, c := range idle[:16] {
+	for i, c := range idle[4:] {
 		if !closedSoon(c, 2*time.Second) {
-			t.Fatalf("idle connection %d of 20 still open with a cap of 4", i)
+			t.Fatalf("idle connection %d of 20 still open with a cap of 4", 5+i)
 		}
 	}
+	for i, c := range idle[:4] {
+		if closedSoon(c, 10*time.Millisecond) {
+			t.Fatalf("idle connection %d, in its grace, dropped for a newer one", 1+i)
+		}
+	}
+	time.Sleep(handshakeGrace)
 	start := time.Now()
 	c, err := f.connect(t.TempDir(), "honest")
 	if err != nil {
@@ -86,7 +94,10 @@ func TestHandshakeCap(t *testing.T) {
 	}
 	t.Logf("honest connect and 64 KiB upload during the flood: %v", time.Since(start))
 	c.Close()
-	waitLoad(t, srv, 3, 3) // the honest one took the oldest idle one's place
+	if !closedSoon(idle[0], 2*time.Second) {
+		t.Error("the oldest idle connection kept; the honest one took whose place?")
+	}
+	waitLoad(t, srv, 3, 3)
 }
 
 // TestSessionCap: with every session past its handshake, a connection
@@ -137,5 +148,28 @@ func TestCapDefaults(t *testing.T) {
 		if c.MaxSessions != tc.wantS || c.MaxHandshakes != tc.wantH {
 			t.Errorf("%d/%d: got %d/%d, want %d/%d", tc.sessions, tc.handshakes, c.MaxSessions, c.MaxHandshakes, tc.wantS, tc.wantH)
 		}
+	}
+}
+
+// TestSilentDroppedFirst: at the cap, a connection on which the client has
+// sent nothing goes before one that has spoken, even a younger one: a
+// flood of silent connections replaces only its own.
+func TestSilentDroppedFirst(t *testing.T) {
+	f := newFixture(t, nil)
+	cfg := f.cfg
+	cfg.MaxSessions, cfg.MaxHandshakes = 16, 2
+	srv, _ := f.serveOn(cfg, f.listen())
+	spoke := idleConns(t, f.addr, 1)[0]
+	spoke.Write([]byte{0}) // the first byte of a hello, then nothing
+	waitLoad(t, srv, 1, 1)
+	silent := idleConns(t, f.addr, 1)[0]
+	waitLoad(t, srv, 2, 2)
+	time.Sleep(handshakeGrace)
+	idleConns(t, f.addr, 1)
+	if !closedSoon(silent, 2*time.Second) {
+		t.Fatal("the silent connection was kept")
+	}
+	if closedSoon(spoke, 100*time.Millisecond) {
+		t.Fatal("the connection that spoke was dropped before the silent one")
 	}
 }

@@ -41,6 +41,9 @@ func failure(err error) *opError {
 			return &opError{reason: m.reason, text: m.text, detail: err}
 		}
 	}
+	if fsstore.IsDiskFull(err) {
+		return &opError{reason: frame.FailDiskFull, text: "server disk full", detail: err}
+	}
 	if errors.Is(err, fsstore.ErrBadName) {
 		return &opError{reason: frame.FailBadPath, text: "path not allowed: " + badPathWhy(err), detail: err}
 	}
@@ -122,3 +125,6 @@ func parsePathReq(p []byte) (frame.PathReq, error) {
 	}
 	return r, nil
 }
+
+// protocolError marks a malformed payload: the session ends.
+func protocolError(err error) error { return fmt.Errorf("%w: %v", ErrProtocol, err) }

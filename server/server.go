@@ -15,6 +15,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,6 +39,14 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxResends is how many 1030s one upload may have; default 3.
 	MaxResends int
+	// ResumeMin is the smallest upload kept when cut off, for resume;
+	// default 64 KiB.
+	ResumeMin int64
+	// PartialMaxAge drops a partial upload not written for this long;
+	// default 7 days. PartialMaxTotal bounds the bytes of all partial
+	// uploads, oldest dropped first; default 4 GiB.
+	PartialMaxAge   time.Duration
+	PartialMaxTotal int64
 	// CompressLevel is the flate level of the downloads it compresses for
 	// clients that asked (feature compress); default xfer.LevelFast.
 	CompressLevel int
@@ -52,8 +61,9 @@ type Config struct {
 	// MaxHandshakes bounds the sessions still in the handshake, which
 	// anyone can open; default 64, at most MaxSessions. A connection over
 	// it takes the place of the one that has waited longest for its
-	// handshake, which Serve closes: idle connections cannot lock honest
-	// clients out, whose handshake takes a round trip or two.
+	// handshake, silent ones first (past a 10 ms grace), which Serve
+	// closes: idle connections cannot lock honest clients out, who send
+	// their hello at once.
 	MaxHandshakes int
 	// Logf reports sessions and errors; nil discards.
 	Logf func(format string, args ...any)
@@ -76,6 +86,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxResends == 0 {
 		c.MaxResends = 3
+	}
+	if c.ResumeMin == 0 {
+		c.ResumeMin = 64 << 10
+	}
+	if c.PartialMaxAge == 0 {
+		c.PartialMaxAge = 7 * 24 * time.Hour
+	}
+	if c.PartialMaxTotal == 0 {
+		c.PartialMaxTotal = 4 << 30
 	}
 	if c.CompressLevel == 0 {
 		c.CompressLevel = xfer.LevelFast
@@ -104,8 +123,8 @@ type Server struct {
 	wg  sync.WaitGroup
 
 	mu       sync.Mutex
-	active   map[link.Conn]struct{}  // sessions being served
-	shaking  map[link.Conn]time.Time // those in the handshake, and since when
+	active   map[*watched]struct{} // sessions being served
+	shaking  map[*watched]struct{} // those in the handshake
 	overload overload
 	pool     *xfer.Pool // rings of the receptions pipelined at once, one per CPU
 	pub      *published // the -publish folder, or nil
@@ -124,7 +143,7 @@ func New(cfg Config) *Server {
 		panic("server: internal error: Config without Identity or Store")
 	}
 	cfg.setDefaults()
-	return &Server{cfg: cfg, active: map[link.Conn]struct{}{}, shaking: map[link.Conn]time.Time{},
+	return &Server{cfg: cfg, active: map[*watched]struct{}{}, shaking: map[*watched]struct{}{},
 		pool: xfer.NewPool(max(runtime.GOMAXPROCS(0), 2))}
 }
 
@@ -147,6 +166,10 @@ func (s *Server) Publish(dir string) error {
 func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
+	ectx, cancel := context.WithCancel(ctx)
+	expired := make(chan struct{})
+	go func() { defer close(expired); s.expirePartials(ectx) }()
+	defer func() { cancel(); <-expired }()
 	err := s.acceptLoop(ctx, l)
 	l.Close()
 	s.drain(10 * time.Second)
@@ -168,7 +191,7 @@ const (
 // that is not temporary, or ctx is done. After a temporary error it waits
 // 5 ms, doubling up to 1 s while the errors go on: sessions ending free
 // the descriptors, and the connections waiting in the backlog are served.
-// Out of descriptors, it first closes the oldest handshake, if any, to make
+// Out of descriptors, it first drops a handshake (see victim) to make
 // room for the connection waiting.
 func (s *Server) acceptLoop(ctx context.Context, l link.Listener) error {
 	var delay time.Duration
@@ -192,14 +215,15 @@ func (s *Server) acceptLoop(ctx context.Context, l link.Listener) error {
 			continue
 		}
 		delay = 0
-		if !s.admit(c) {
+		w := watch(c)
+		if !s.admit(w) {
 			c.Close()
 			continue
 		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.serve(c)
+			s.serve(w)
 		}()
 	}
 }
@@ -216,69 +240,105 @@ func outOfDescriptors(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }
 
-// admit decides whether c is served. Under both caps it is. At a cap, c
-// takes the place of the session that has waited longest for its
-// handshake, if one is still in it; otherwise c is refused. An admitted
-// session counts as in the handshake until crypt.Server returns.
-func (s *Server) admit(c link.Conn) bool {
+// admit decides whether w is served. Under both caps it is. At a cap, w
+// takes the place of a session still in its handshake (see victim), if
+// one can go; otherwise w is refused.
+func (s *Server) admit(w *watched) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.active) < s.cfg.MaxSessions && len(s.shaking) < s.cfg.MaxHandshakes {
 		s.underCaps()
-		s.track(c)
+		s.track(w)
 		return true
 	}
 	s.overCap("at a cap")
-	if !s.dropOldest() {
+	if !s.dropVictim() {
 		s.overload.refused++
 		return false
 	}
-	s.track(c)
+	s.track(w)
 	return true
 }
 
-// makeRoom closes the oldest handshake when Accept has run out of file
-// descriptors; false if no session is in the handshake.
+// makeRoom drops a handshake when Accept has run out of file descriptors,
+// to free one for the connection waiting; false if none can go.
 func (s *Server) makeRoom() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.overCap("out of file descriptors")
-	return s.dropOldest()
+	return s.dropVictim()
 }
 
-// dropOldest ends the session that has waited longest for its handshake,
-// at once: its crypt.Server fails on the closed link. false if no session
-// is in the handshake. Called with s.mu held.
-func (s *Server) dropOldest() bool {
-	old := s.oldestHandshake()
-	if old == nil {
+// dropVictim ends the victim's session at once: its crypt.Server fails on
+// the closed link. false if there is no victim. Called with s.mu held.
+func (s *Server) dropVictim() bool {
+	v := s.victim()
+	if v == nil {
 		return false
 	}
 	s.overload.dropped++
-	delete(s.active, old)
-	delete(s.shaking, old)
-	old.Close()
+	delete(s.active, v)
+	delete(s.shaking, v)
+	v.Close()
 	return true
 }
 
-// track counts c as a session in the handshake. Called with s.mu held.
-func (s *Server) track(c link.Conn) {
-	s.active[c] = struct{}{}
-	s.shaking[c] = time.Now()
-}
-
-// oldestHandshake returns the session that has waited longest for its
-// handshake, or nil. Called with s.mu held; it looks at MaxHandshakes
-// sessions at most, and only at a cap.
-func (s *Server) oldestHandshake() link.Conn {
-	var old link.Conn
-	var since time.Time
-	for c, t := range s.shaking {
-		if old == nil || t.Before(since) {
-			old, since = c, t
+// victim chooses the handshake to drop for a newer connection: the one
+// that has waited longest among those on which the client has sent
+// nothing, else among the others; none while that one is in its grace.
+// Honest clients send their hello at once, so a flood of silent
+// connections replaces only its own. Called with s.mu held; it looks at
+// MaxHandshakes sessions at most, and only at a cap.
+func (s *Server) victim() *watched {
+	var silent, spoke *watched
+	for w := range s.shaking {
+		if !w.heard.Load() {
+			if silent == nil || w.since.Before(silent.since) {
+				silent = w
+			}
+		} else if spoke == nil || w.since.Before(spoke.since) {
+			spoke = w
 		}
 	}
-	return old
+	v := silent
+	if v == nil {
+		v = spoke
+	}
+	if v == nil || time.Since(v.since) < handshakeGrace {
+		return nil
+	}
+	return v
+}
+
+// handshakeGrace is how long a new session is safe from being dropped for
+// a newer one: long enough for its goroutine to run and read the hello,
+// which a client sends with the last packet of the TCP handshake. Without
+// it, a burst of connections waiting in the backlog, accepted within
+// microseconds, could replace an honest one before it was read.
+const handshakeGrace = 10 * time.Millisecond
+
+// track counts w as a session in the handshake. Called with s.mu held.
+func (s *Server) track(w *watched) {
+	s.active[w] = struct{}{}
+	s.shaking[w] = struct{}{}
+}
+
+// watched is a session's link, noting whether the client has sent
+// anything yet, for the choice of victim.
+type watched struct {
+	link.Conn
+	since time.Time // admitted
+	heard atomic.Bool
+}
+
+func watch(c link.Conn) *watched { return &watched{Conn: c, since: time.Now()} }
+
+func (w *watched) Read(p []byte) (int, error) {
+	n, err := w.Conn.Read(p)
+	if n > 0 && !w.heard.Load() {
+		w.heard.Store(true)
+	}
+	return n, err
 }
 
 // overCap and underCaps log when the server reaches a cap (or runs out
@@ -330,38 +390,55 @@ func (s *Server) drain(grace time.Duration) {
 	<-done
 }
 
+// expirePartials drops old partial uploads at start and every hour, until
+// ctx is done.
+func (s *Server) expirePartials(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n := s.cfg.Store.ExpirePartials(s.cfg.PartialMaxAge, s.cfg.PartialMaxTotal, time.Now()); n > 0 {
+			s.cfg.Logf("dropped %d partial uploads (older than %v, or over %d bytes in all)", n, s.cfg.PartialMaxAge, s.cfg.PartialMaxTotal)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // ServeConn runs one session on c and closes c. The error says why the
 // session ended; nil for a client that said goodbye. The session counts
 // against the caps, but ServeConn does not refuse it.
 func (s *Server) ServeConn(c link.Conn) error {
+	w := watch(c)
 	s.mu.Lock()
-	s.track(c)
+	s.track(w)
 	s.mu.Unlock()
-	return s.serve(c)
+	return s.serve(w)
 }
 
-// serve runs the session of an admitted c and closes c.
-func (s *Server) serve(c link.Conn) error {
+// serve runs the session of an admitted w and closes it.
+func (s *Server) serve(w *watched) error {
 	defer func() {
 		s.mu.Lock()
-		delete(s.active, c)
-		delete(s.shaking, c)
+		delete(s.active, w)
+		delete(s.shaking, w)
 		s.mu.Unlock()
-		c.Close()
+		w.Close()
 	}()
-	c.SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	w.SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	features := crypt.AllFeatures
 	if s.cfg.FirstRelease {
 		features = 0
 	}
-	sess, err := crypt.Server(c, &crypt.ServerConfig{Identity: s.cfg.Identity, Suites: s.cfg.Suites, MaxChunk: s.cfg.MaxChunk, Features: features})
+	sess, err := crypt.Server(w, &crypt.ServerConfig{Identity: s.cfg.Identity, Suites: s.cfg.Suites, MaxChunk: s.cfg.MaxChunk, Features: features})
 	s.mu.Lock()
-	_, dropped := s.shaking[c]
-	dropped = !dropped
-	delete(s.shaking, c)
+	_, kept := s.shaking[w]
+	delete(s.shaking, w)
 	s.mu.Unlock()
 	if err != nil {
-		if !dropped { // those are counted in the overload summary
+		if kept { // the dropped ones are counted in the overload summary
 			s.cfg.Logf("handshake failed: %v", err)
 		}
 		return err

@@ -22,9 +22,10 @@ var (
 type session struct {
 	srv *Server
 	*crypt.Session
-	client fsstore.Client
-	authed bool
-	send   xfer.Sender // the chunk ring of downloads, reused
+	client  fsstore.Client
+	authed  bool
+	send    xfer.Sender                // the chunk ring of downloads, reused
+	pending map[string]*fsstore.Upload // resumable uploads opened by a query, awaiting their put
 }
 
 func (h *session) who() string {
@@ -43,6 +44,7 @@ func (h *session) read() (frame.Request, []byte, error) {
 // run serves requests until the client says goodbye or something fails; a
 // failure is reported to the client with a 2107 and ends the session.
 func (h *session) run() error {
+	defer h.keepAll()
 	for {
 		req, p, err := h.read()
 		if err != nil {
@@ -69,7 +71,7 @@ func (h *session) fail(err error) {
 			msg = err.Error()
 		}
 	}
-	if errors.Is(err, fsstore.ErrDiskFull) {
+	if fsstore.IsDiskFull(err) {
 		msg = "server disk full"
 	}
 	if len(msg) > frame.MaxReasonSize {
@@ -103,8 +105,12 @@ func (h *session) handle(req frame.Request, p []byte) (done bool, err error) {
 		return false, nil // reading it moved the idle deadline
 	}
 	if op, ok := h.ops()[req.Code]; ok {
-		if !h.Features.Has(crypt.FeatureOps) {
-			return false, fmt.Errorf("%w: %v without the operations negotiated", ErrProtocol, req.Code)
+		need := crypt.FeatureOps
+		if req.Code == frame.CodeResumeQuery || req.Code == frame.CodeGetFrom {
+			need |= crypt.FeatureResume
+		}
+		if !h.Features.Has(need) {
+			return false, fmt.Errorf("%w: %v without its feature negotiated", ErrProtocol, req.Code)
 		}
 		return false, op(p)
 	}
@@ -116,7 +122,7 @@ func (h *session) ops() map[frame.Code]func([]byte) error {
 	return map[frame.Code]func([]byte) error{
 		frame.CodePut: h.put, frame.CodeGet: h.get, frame.CodeList: h.list,
 		frame.CodeRemove: h.remove, frame.CodeRename: h.rename, frame.CodeMkdir: h.mkdir,
-		frame.CodeUsage: h.usage,
+		frame.CodeUsage: h.usage, frame.CodeResumeQuery: h.resumeQuery, frame.CodeGetFrom: h.getFrom,
 	}
 }
 

@@ -11,16 +11,17 @@ import (
 
 // Result is what the receiver of a file found.
 type Result struct {
-	N    int64         // content bytes received
-	Sum  uint32        // their POSIX cksum, as the receiver computed it
-	End  frame.FileEnd // what the sender said it sent
-	Time time.Duration // from the first chunk to the file end
+	Offset int64         // bytes held before the content (resumed)
+	N      int64         // content bytes received
+	Sum    uint32        // their POSIX cksum, as the receiver computed it
+	End    frame.FileEnd // what the sender said it sent
+	Time   time.Duration // from the first chunk to the file end
 }
 
 // OK reports whether the file arrived whole and intact: the sender read it
 // to its end, and size and cksum match on both sides.
 func (r *Result) OK() bool {
-	return r.End.Status == frame.EndComplete && r.End.Size == uint64(r.N) && r.End.Cksum == r.Sum
+	return r.End.Status == frame.EndComplete && r.End.Size == uint64(r.Offset+r.N) && r.End.Cksum == r.Sum
 }
 
 // Changed reports whether the sender could not read its file to the end.
@@ -40,7 +41,7 @@ func (rc *Receiver) ReceiveFile(c Conn, f *Content, w io.Writer) (Result, error)
 		g.Sum = &own
 	}
 	n, err := rc.Receive(c, &g, w)
-	res := Result{N: n}
+	res := Result{Offset: f.Offset, N: n}
 	if err != nil && !isSink(err) {
 		return res, err
 	}

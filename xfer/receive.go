@@ -95,8 +95,12 @@ type Receiver struct {
 // Content describes one file to receive.
 type Content struct {
 	Codes Codes
-	// Size is the declared size, or -1 for a stream.
+	// Size is the declared size of the content, or -1 for a stream.
 	Size int64
+	// Offset is how many bytes of the file the receiver already holds (a
+	// resumed transfer): the file end counts them. Sum (or WriterSum) then
+	// starts with their cksum.
+	Offset int64
 	// Limit bounds a stream (Size -1); past it, ErrTooLarge. 0: no limit.
 	Limit int64
 	// Short lets the last chunk come before Size bytes: the sender could

@@ -50,6 +50,11 @@ type File struct {
 	Head     []byte
 	// Size is the content's length, or -1 for a stream read to its end.
 	Size int64
+	// Offset is how many bytes of the file come before the content (a
+	// resumed transfer: the receiver holds them), and Prefix their cksum:
+	// the file end gives the size and cksum of the whole file.
+	Offset int64
+	Prefix frame.Cksum
 	// End says whether a file end follows the content (the operations
 	// protocol); the first release's upload has none.
 	End bool
@@ -85,7 +90,7 @@ func (s *Sender) Send(c Conn, f *File, r io.Reader) (int64, uint32, error) {
 		}
 		free <- s.bufs[i]
 	}
-	s.sum.Reset()
+	s.sum = f.Prefix
 	var srcErr error
 	var sent int64
 	go func() {
@@ -189,7 +194,7 @@ func (s *Sender) read(r io.Reader, chunk []byte, size, sent int64) (n int, last 
 
 // end encodes the file end for the content sent.
 func (s *Sender) end(f *File, sent int64, srcErr error) []byte {
-	e := frame.FileEnd{Size: uint64(sent), Cksum: s.sum.Sum32()}
+	e := frame.FileEnd{Size: uint64(f.Offset + sent), Cksum: s.sum.Sum32()}
 	if f.Tamper != nil {
 		e.Cksum = f.Tamper(e.Cksum)
 	}
