@@ -271,14 +271,15 @@ func TestShellBatchInterrupt(t *testing.T) {
 }
 
 // waitPartial waits until a download in dir has written some bytes to its
-// temporary file, and returns how many.
+// temporary or partial file, and returns how many.
 func waitPartial(t *testing.T, dir string, within time.Duration) int64 {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {
-			if fi, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), ".ferry-tmp-") && fi.Size() > 0 {
+			fi, err := e.Info()
+			if err == nil && strings.HasPrefix(e.Name(), ".ferry-") && !strings.HasSuffix(e.Name(), ".info") && fi.Size() > 0 {
 				return fi.Size()
 			}
 		}

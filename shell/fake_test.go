@@ -26,6 +26,7 @@ type fakeServer struct {
 	nodes      map[string]*fakeNode
 	calls      []string
 	block      chan struct{} // when set, Get waits on it (closed by abort)
+	onGet      func(items []client.GetItem) // when set, Get calls it first
 	started    chan struct{} // when set, Get closes it on entry
 }
 
@@ -123,6 +124,9 @@ func (f *fakeServer) List(p string, recursive bool) ([]client.Entry, error) {
 
 func (f *fakeServer) Get(items []client.GetItem, done func(client.GetResult)) error {
 	defer f.enter("get " + items[0].Remote)()
+	if f.onGet != nil {
+		f.onGet(items)
+	}
 	if f.started != nil {
 		close(f.started)
 	}

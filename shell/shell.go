@@ -227,6 +227,13 @@ func (g *guard) end() bool {
 	return g.hit
 }
 
+// interrupted reports whether the command running was interrupted.
+func (g *guard) interrupted() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.hit
+}
+
 func (g *guard) interrupt() {
 	g.mu.Lock()
 	c := g.running

@@ -377,6 +377,74 @@ func TestInterrupt(t *testing.T) {
 	run(t, s, "ls")
 }
 
+// An interrupted get leaves nothing: the partial files the client keeps
+// to resume are removed, of a file, and of those the get began in a
+// tree; a get cut off by the link keeps them.
+func TestInterruptDropsPartials(t *testing.T) {
+	s, f, _ := testShell(t)
+	f.add("big", "b")
+	f.add("tree/big", "b")
+	s.cfg.Abort = func(Client) {
+		select {
+		case <-f.block:
+		default:
+			close(f.block)
+		}
+	}
+	s.guard.abort = s.cfg.Abort
+	s.cfg.Dial = func(io.Writer) (Client, error) { return f, nil }
+	old := filepath.Join(s.lwd, "tree", "sub", partPrefix+"older")
+	os.MkdirAll(filepath.Dir(old), 0o755)
+	for _, p := range []string{old, old + ".info"} {
+		os.WriteFile(p, nil, 0o644)
+		os.Chtimes(p, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
+	}
+	var made []string
+	f.onGet = func(items []client.GetItem) {
+		dir := filepath.Join(items[0].Dir, items[0].Name)
+		if !items[0].Recursive {
+			dir = items[0].Dir
+		}
+		os.MkdirAll(dir, 0o755)
+		part := filepath.Join(dir, partPrefix+"big")
+		made = append(made, part, part+".info")
+		os.WriteFile(part, []byte("half"), 0o644)
+		os.WriteFile(part+".info", []byte("info"), 0o644)
+	}
+	for _, line := range []string{"get big", "get -r tree"} {
+		made = nil
+		f.block, f.started = make(chan struct{}), make(chan struct{})
+		done := make(chan error)
+		go func() { done <- s.Exec(line) }()
+		<-f.started
+		s.Interrupt()
+		if err := <-done; !errors.Is(err, ErrInterrupted) {
+			t.Fatalf("%s: %v", line, err)
+		}
+		for _, p := range made {
+			if _, err := os.Stat(p); err == nil {
+				t.Errorf("%s: %s is left", line, p)
+			}
+		}
+		if err := s.Reconnect(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(old); err != nil {
+		t.Errorf("the partial of an earlier get was removed: %v", err)
+	}
+	// cut off, not interrupted: kept
+	f.block = make(chan struct{})
+	close(f.block)
+	f.started = nil
+	if err := s.Exec("get big"); !needsSession(err) {
+		t.Fatalf("get cut off: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(s.lwd, partPrefix+"big.info")); err != nil {
+		t.Errorf("a get cut off lost its partial file: %v", err)
+	}
+}
+
 func TestKeyboard(t *testing.T) {
 	r, w := io.Pipe()
 	k := newKeyboard(r)

@@ -45,6 +45,7 @@ func (s *Shell) get(c *call) error {
 		return usageErr("get: the top folder needs -r")
 	}
 	t := s.begin("get", "got")
+	defer s.dropPartials(&it, t.start)
 	err = s.cl.Get([]client.GetItem{it}, func(r client.GetResult) {
 		s.cfg.Meter.Done(r.Err)
 		switch {
@@ -57,6 +58,38 @@ func (s *Shell) get(c *call) error {
 		}
 	})
 	return s.end(t, err)
+}
+
+// partPrefix starts the names of the partial downloads that the client
+// keeps beside their targets to resume them, each with an info file
+// (docs/PROTOCOL.md §4.11): .ferry-part-NAME, .ferry-part-NAME.info.
+const partPrefix = ".ferry-part-"
+
+// dropPartials removes what an abandoned get (Ctrl-C) kept to resume:
+// the partial file of a file, or those this get began in a folder's tree;
+// a cancelled get leaves nothing. A get cut off by the link keeps them,
+// for the next get to go on from there.
+func (s *Shell) dropPartials(it *client.GetItem, since time.Time) {
+	if !s.guard.interrupted() {
+		return
+	}
+	if !it.Recursive {
+		part := filepath.Join(it.Dir, filepath.Dir(it.Name), partPrefix+filepath.Base(it.Name))
+		os.Remove(part)
+		os.Remove(part + ".info")
+		return
+	}
+	since = since.Add(-time.Second) // the file system's clock may be coarse
+	filepath.WalkDir(filepath.Join(it.Dir, it.Name), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasPrefix(d.Name(), partPrefix) || !strings.HasSuffix(d.Name(), ".info") {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil && !fi.ModTime().Before(since) {
+			os.Remove(strings.TrimSuffix(p, ".info"))
+			os.Remove(p)
+		}
+		return nil
+	})
 }
 
 func (s *Shell) put(c *call) error {
