@@ -30,7 +30,7 @@ func (s *summary) file(n, resumed int64, line string) {
 	s.bytes += n
 	s.saved += resumed
 	if resumed > 0 {
-		line += fmt.Sprintf(", resumed at %s", progress.FormatBytes(resumed))
+		line += fmt.Sprintf(", resumed at %d bytes", resumed)
 	}
 	if s.verbose {
 		fmt.Fprintln(s.out, line)

@@ -154,7 +154,7 @@ func inspect(dir string) (Report, error) {
 		}
 	}
 	defer s.releaseViews()
-	rep.Clients = len(s.clients.ents)
+	rep.Clients = len(s.Clients()) // not the removed ones
 	for i := range s.files.ents {
 		if !s.files.ents[i].deleted {
 			rep.Files++

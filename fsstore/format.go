@@ -33,6 +33,9 @@ const (
 	recFileDelete2 = 6 // file tombstone with a path
 	recIntent      = 7 // a rename or removal in progress
 	recIntentDone  = 8 // the client's intent is complete
+
+	recClientStatus  = 9  // a client disabled, enabled again, or its removal begun
+	recClientRemoved = 10 // a client's removal is complete
 )
 
 // tableMagic opens every table file.

@@ -50,7 +50,8 @@ type clientIndex struct {
 	byID   hashTable
 	byName hashTable
 	seed   maphash.Seed
-	live   int64 // size of the table once compacted
+	live   int64                  // size of the table once compacted
+	status map[int32]clientStatus // clients disabled, being removed or removed (clients_admin.go)
 }
 
 func newClientIndex(hint int) clientIndex {
@@ -60,6 +61,7 @@ func newClientIndex(hint int) clientIndex {
 		byName: newHashTable(hint),
 		seed:   maphash.MakeSeed(),
 		live:   HeaderSize,
+		status: make(map[int32]clientStatus),
 	}
 }
 
@@ -101,15 +103,22 @@ func (x *clientIndex) findName(name []byte) (probe, int32) {
 	return p, -1
 }
 
-// find returns the client with this ID, or -1.
+// find returns the client with this ID, or -1 (also for one removed).
 func (x *clientIndex) find(id [16]byte) int32 {
 	_, i := x.findID(id[:])
+	if i >= 0 && x.removed(i) {
+		return -1
+	}
 	return i
 }
 
-// byNameFind returns the client with this name, or -1.
+// byNameFind returns the client with this name, or -1 (also for one
+// removed).
 func (x *clientIndex) byNameFind(name string) int32 {
 	_, i := x.findName([]byte(name))
+	if i >= 0 && x.removed(i) {
+		return -1
+	}
 	return i
 }
 
@@ -132,6 +141,8 @@ func (x *clientIndex) apply(typ byte, p []byte, off int64) error {
 			return fmt.Errorf("last-seen update for unknown client %x", id)
 		}
 		x.ents[i].seen = seen
+	case recClientStatus, recClientRemoved:
+		return x.applyStatus(typ, p)
 	default:
 		return fmt.Errorf("unknown record type %d in the client table", typ)
 	}
@@ -147,7 +158,11 @@ func (x *clientIndex) put(id, name []byte, seen, off, size int64) {
 	x.live += size
 	if i >= 0 {
 		renamed := !bytes.Equal(x.nameOf(i), name)
-		x.live -= int64(len(x.v.record(x.ents[i].off)))
+		if x.revive(i) {
+			renamed = true
+		} else {
+			x.live -= int64(len(x.v.record(x.ents[i].off)))
+		}
 		x.ents[i] = clientEnt{off, seen}
 		if renamed {
 			x.indexName(i, name)
@@ -191,15 +206,20 @@ func (x *clientIndex) rec(i int32) clientRec {
 		panic("fsstore: internal error: indexed an invalid client record")
 	}
 	c.seen = x.ents[i].seen
+	c.status = x.status[i]
 	return c
 }
 
-// emit writes one client record per client, LastSeen folded in, and the
-// offset of each into offs.
+// emit writes one client record per client, LastSeen folded in, followed
+// by its status record if it is disabled or being removed, and the offset
+// of each client record into offs. Removed clients are left out.
 func (x *clientIndex) emit(w io.Writer, offs []int64) error {
 	buf := make([]byte, 0, RecordHeaderSize+MaxPayload)
 	pos := int64(HeaderSize)
 	for i, e := range x.ents {
+		if x.removed(int32(i)) {
+			continue
+		}
 		buf = append(buf[:0], x.v.record(e.off)...)
 		binary.LittleEndian.PutUint64(buf[RecordHeaderSize+24:], uint64(e.seen))
 		binary.LittleEndian.PutUint32(buf[8:], recordCRC(buf[:8], buf[RecordHeaderSize:]))
@@ -208,13 +228,27 @@ func (x *clientIndex) emit(w io.Writer, offs []int64) error {
 		}
 		offs[i] = pos
 		pos += int64(len(buf))
+		n, err := x.emitStatus(w, int32(i), buf)
+		if err != nil {
+			return err
+		}
+		pos += n
 	}
 	return nil
 }
 
-// remap points the index at a compacted table.
+// remap points the index at a compacted table. The records of removed
+// clients, which the table no longer holds but the hash tables still key
+// on, move to the tail.
 func (x *clientIndex) remap(offs []int64, mapped []byte, unmap func() error) {
+	var kept view
+	for i, e := range x.ents {
+		if x.removed(int32(i)) {
+			offs[i] = kept.add(x.v.record(e.off))
+		}
+	}
 	x.v.reset(mapped, unmap)
+	x.v.tail = kept.tail
 	for i := range x.ents {
 		x.ents[i].off = offs[i]
 	}
@@ -228,5 +262,7 @@ func (c *clientRec) client() Client {
 		PublicKey:  c.key,
 		Registered: fromNanos(c.reg),
 		LastSeen:   fromNanos(c.seen),
+		Disabled:   c.status.state == statusDisabled || c.status.state == statusRemoving,
+		DisabledAt: fromNanos(c.status.at),
 	}
 }

@@ -55,7 +55,8 @@ type clientRec struct {
 	name      string
 	key       []byte
 	kind      KeyKind
-	reg, seen int64 // unix nanoseconds, 0 for the zero time
+	reg, seen int64        // unix nanoseconds, 0 for the zero time
+	status    clientStatus // from the index (clients_admin.go); not in the record
 }
 
 // fileVer is one version of a stored file.

@@ -170,7 +170,10 @@ func (s *Store) recover(cl, fl *loaded) error {
 	if err := s.resolvePending(); err != nil {
 		return err
 	}
-	return s.resolveIntents()
+	if err := s.resolveIntents(); err != nil {
+		return err
+	}
+	return s.resolveRemovals()
 }
 
 func (s *Store) logf(format string, args ...any) {

@@ -28,6 +28,8 @@ type Client struct {
 	PublicKey  []byte // a copy owned by the caller
 	Registered time.Time
 	LastSeen   time.Time
+	Disabled   bool      // the operator disabled it: the server refuses it (DisableClient)
+	DisabledAt time.Time // when it was disabled; zero if it is not
 }
 
 // File is the latest record of one stored file.

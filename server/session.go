@@ -146,6 +146,10 @@ func (h *session) register(p []byte) error {
 			h.srv.cfg.Logf("registration of %q refused: name taken", r.Name)
 			return h.WriteResponse(frame.CodeNameTaken, nil)
 		}
+		if old.Disabled {
+			h.srv.cfg.Logf("registration of %q (%s) refused: the client is disabled", r.Name, frame.ClientID(old.ID))
+			return h.WriteResponse(frame.CodeDenied, nil)
+		}
 		c, err = old, st.Touch(old.ID, now)
 	}
 	if err != nil {
@@ -167,6 +171,10 @@ func (h *session) reconnect(id frame.ClientID, p []byte) error {
 	if !ok || c.KeyKind != fsstore.KeyEd25519 || c.Name != r.Name ||
 		crypt.VerifyReconnect(ed25519.PublicKey(c.PublicKey), h.Transcript, id, r.Signature[:]) != nil {
 		h.srv.cfg.Logf("reconnection of %q as %s denied", r.Name, id)
+		return h.WriteResponse(frame.CodeDenied, id[:])
+	}
+	if c.Disabled {
+		h.srv.cfg.Logf("reconnection of %q as %s refused: the client is disabled", r.Name, id)
 		return h.WriteResponse(frame.CodeDenied, id[:])
 	}
 	if err := st.Touch(c.ID, time.Now()); err != nil {
