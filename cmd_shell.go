@@ -57,11 +57,19 @@ func runShell(args []string, stderr io.Writer) error {
 	sh := shell.New(shell.Config{
 		Dial: g.dial, Abort: g.abort, Server: f.label(), Meter: g, Format: formatEntry,
 		Verbose: f.verbose, KeepaliveEvery: f.keepalive, Out: g.cur.out, Err: stderr,
+		Explain: func(err error) string { msg, _ := userMessage(err); return msg },
 	}, c)
 	if tty != nil {
 		return sh.Interactive(in, tty)
 	}
-	return sh.Batch(in)
+	err = sh.Batch(in)
+	var le *shell.LineError
+	if errors.As(err, &le) {
+		// told with its line, as the shell explains it; exit 1 whatever
+		// the cause, as sftp -b
+		return errors.New(le.Error())
+	}
+	return err
 }
 
 // input opens where the commands come from; tty is where the terminal's

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+
+	"ferry/safe"
 )
 
 // Batch runs the commands of r, one a line, as sftp -b does: it stops at
@@ -29,7 +31,7 @@ func (s *Shell) Batch(r io.Reader) error {
 			line = line[1:]
 		}
 		if s.cfg.Verbose && strings.TrimSpace(line) != "" {
-			fmt.Fprintf(s.err, "%s%s\n", s.prompt(), line)
+			fmt.Fprintf(s.err, "%s%s\n", s.prompt(), safe.Text(line))
 		}
 		err := s.execSignals(line)
 		switch {
@@ -37,10 +39,10 @@ func (s *Shell) Batch(r io.Reader) error {
 			return s.Close()
 		case err == nil:
 		case optional && !needsSession(err):
-			fmt.Fprintf(s.err, "ferry: line %d: %v (ignored)\n", n, err)
+			fmt.Fprintf(s.err, "ferry: line %d: %s (ignored)\n", n, s.tell(err))
 		default:
 			s.Close()
-			return fmt.Errorf("line %d: %w", n, err)
+			return &LineError{Line: n, Err: err, explain: s.explain}
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -67,3 +69,14 @@ func (s *Shell) execSignals(line string) error {
 	close(done)
 	return err
 }
+
+// LineError is the command of a batch that failed, and its line: "line 7:
+// get x: no such file or folder", told as Config.Explain tells errors.
+type LineError struct {
+	Line    int
+	Err     error
+	explain func(error) string
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.explain(e.Err)) }
+func (e *LineError) Unwrap() error { return e.Err }

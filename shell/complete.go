@@ -4,11 +4,13 @@ import (
 	"errors"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"ferry/client"
+	"ferry/safe"
 )
 
 // Completion, on Tab, of the word before the cursor: a command name
@@ -34,6 +36,7 @@ func (s *Shell) complete(line string, pos int, key rune) (string, int, bool) {
 		partial = sc.cur.String()
 	}
 	cands := s.candidates(sc.words, partial)
+	cands = slices.DeleteFunc(cands, func(c string) bool { return safe.Text(c) != c }) // a name that would act on the terminal is not typed in
 	if len(cands) == 0 {
 		return "", 0, false
 	}
@@ -191,7 +194,7 @@ func (s *Shell) listCandidates(cands []string) {
 		if strings.HasSuffix(c, "/") {
 			name += "/"
 		}
-		b.WriteString(name)
+		b.WriteString(safe.Text(name))
 	}
 	b.WriteByte('\n')
 	s.out.Write([]byte(b.String()))

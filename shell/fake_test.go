@@ -25,9 +25,9 @@ type fakeServer struct {
 	mu         sync.Mutex // guards what follows (the test reads it too)
 	nodes      map[string]*fakeNode
 	calls      []string
-	block      chan struct{} // when set, Get waits on it (closed by abort)
+	block      chan struct{}                // when set, Get waits on it (closed by abort)
 	onGet      func(items []client.GetItem) // when set, Get calls it first
-	started    chan struct{} // when set, Get closes it on entry
+	started    chan struct{}                // when set, Get closes it on entry
 }
 
 type fakeNode struct {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"ferry/safe"
 )
 
 // The local commands work on the shell's local folder, which starts as
@@ -52,7 +54,7 @@ func (s *Shell) lcd(c *call) error {
 }
 
 func (s *Shell) lpwd(*call) error {
-	fmt.Fprintln(s.out, s.lwd)
+	fmt.Fprintln(s.out, safe.Text(s.lwd))
 	return nil
 }
 
@@ -78,7 +80,7 @@ func (s *Shell) lls(c *call) error {
 	}
 	var b strings.Builder
 	for _, fi := range infos {
-		b.WriteString(localLine(fi, c.has('l')))
+		b.WriteString(safe.Text(localLine(fi, c.has('l'))))
 		b.WriteByte('\n')
 	}
 	s.out.Write([]byte(b.String()))

@@ -9,6 +9,7 @@ import (
 	"ferry/client"
 	"ferry/frame"
 	"ferry/progress"
+	"ferry/safe"
 )
 
 // The remote commands: each resolves its paths against the remote folder
@@ -106,7 +107,7 @@ func (s *Shell) ls(c *call) error {
 	}
 	var b strings.Builder
 	for i := range ents {
-		b.WriteString(s.format(&ents[i], p, c.has('l'), recursive))
+		b.WriteString(safe.Text(s.format(&ents[i], p, c.has('l'), recursive)))
 		b.WriteByte('\n')
 	}
 	s.out.Write([]byte(b.String()))
@@ -161,7 +162,7 @@ func prefix(cmd string, err error) error {
 }
 
 func (s *Shell) pwd(*call) error {
-	fmt.Fprintln(s.out, display(s.cwd))
+	fmt.Fprintln(s.out, safe.Text(display(s.cwd)))
 	return nil
 }
 
@@ -180,7 +181,7 @@ func (s *Shell) rm(c *call) error {
 			return lost(err)
 		}
 		if s.cfg.Verbose {
-			fmt.Fprintf(s.out, "removed %s (%d files)\n", display(p), n)
+			fmt.Fprintf(s.out, "removed %s (%d files)\n", safe.Text(display(p)), n)
 		}
 	}
 	return nil
@@ -208,7 +209,7 @@ func (s *Shell) mv(c *call) error {
 		if replaced {
 			how = " (it replaced a file there)"
 		}
-		fmt.Fprintf(s.out, "renamed %s to %s%s\n", display(from), display(to), how)
+		fmt.Fprintf(s.out, "renamed %s to %s%s\n", safe.Text(display(from)), safe.Text(display(to)), how)
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"ferry/client"
+	"ferry/safe"
 )
 
 // Client is the part of a session (*client.Client) the shell uses.
@@ -77,6 +78,8 @@ type Config struct {
 	// Format is ls's line for an entry listed in dir; nil prints the
 	// names (folders ending in /).
 	Format func(e *client.Entry, dir string, long, recursive bool) string
+	// Explain is what the user is told of an error; nil: its text.
+	Explain func(error) string
 	// Verbose prints a line per file moved.
 	Verbose bool
 	// KeepaliveEvery is how often the idle shell sends a keepalive; 0 is
@@ -266,10 +269,10 @@ func (s *Shell) Reconnect() error {
 		if errors.As(err, &le) {
 			return err
 		}
-		fmt.Fprintf(s.err, "ferry: /%s: %v; back at the top\n", s.cwd, err)
+		fmt.Fprintf(s.err, "ferry: %s; back at the top\n", s.tell(err))
 		s.cwd = ""
 	}
-	fmt.Fprintf(s.err, "ferry: reconnected; in /%s\n", s.cwd)
+	fmt.Fprintf(s.err, "ferry: reconnected; in %s\n", safe.Text(display(s.cwd)))
 	return nil
 }
 
@@ -323,10 +326,21 @@ func (s *Shell) startKeepalive() func() {
 
 // prompt is "ferry router:/logs> ".
 func (s *Shell) prompt() string {
-	return fmt.Sprintf("ferry %s:/%s> ", s.cfg.Server, s.cwd)
+	return fmt.Sprintf("ferry %s:%s> ", safe.Text(s.cfg.Server), safe.Text(display(s.cwd)))
 }
 
 // report prints a command's error.
 func (s *Shell) report(err error) {
-	fmt.Fprintf(s.err, "ferry: %v\n", err)
+	fmt.Fprintf(s.err, "ferry: %s\n", s.tell(err))
 }
+
+// explain is what the user is told of err (Config.Explain).
+func (s *Shell) explain(err error) string {
+	if s.cfg.Explain != nil {
+		return s.cfg.Explain(err)
+	}
+	return err.Error()
+}
+
+// tell is explain, safe to print: an error may carry a server's words.
+func (s *Shell) tell(err error) string { return safe.Text(s.explain(err)) }

@@ -469,3 +469,32 @@ func TestKeyboard(t *testing.T) {
 		t.Fatalf("at the end: %v", err)
 	}
 }
+
+// What came from the server is printed escaped, and completion does not
+// type a name that would act on the terminal.
+func TestHostileNames(t *testing.T) {
+	s, f, out := testShell(t)
+	f.add("evil\x1b[2J.txt", "x")
+	f.add("fine.txt", "x")
+	run(t, s, "ls")
+	if got := out.String(); got != "evil\\x1b[2J.txt\nfine.txt\n" {
+		t.Fatalf("ls: %q", got)
+	}
+	if got, _, _ := s.complete("get ", 4, '\t'); got != "get fine.txt " {
+		t.Fatalf("completed %q", got)
+	}
+	if got, _, ok := s.complete("get e", 5, '\t'); ok {
+		t.Fatalf("completed %q", got)
+	}
+	s.cfg.Explain = func(err error) string { return "explained: " + err.Error() }
+	err := s.Batch(strings.NewReader("get \"x\x1b[31m\"\n"))
+	var le *LineError
+	if !errors.As(err, &le) || le.Line != 1 || err.Error() != "line 1: explained: get x\x1b[31m: no such file or folder" {
+		t.Fatalf("batch: %q", err)
+	}
+	s, _, out = testShell(t)
+	s.Batch(strings.NewReader("-get \"x\x1b[31m\"\n"))
+	if got := out.String(); got != "ferry: line 1: get x\\x1b[31m: no such file or folder (ignored)\n" {
+		t.Fatalf("an ignored line: %q", got)
+	}
+}

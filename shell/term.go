@@ -95,7 +95,7 @@ func (s *Shell) revive() error {
 	if err == nil {
 		return nil
 	}
-	fmt.Fprintf(s.err, "ferry: the session was lost: %v\n", err)
+	fmt.Fprintf(s.err, "ferry: the session was lost: %s\n", s.tell(err))
 	return s.Reconnect()
 }
 

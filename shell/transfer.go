@@ -14,6 +14,7 @@ import (
 	"ferry/client"
 	"ferry/frame"
 	"ferry/progress"
+	"ferry/safe"
 )
 
 // get and put map their arguments to client.GetItem and client.PutItem as
@@ -225,13 +226,13 @@ func (t *tally) file(n int64, line string) {
 	t.bytes += n
 	t.last = line
 	if t.verbose {
-		fmt.Fprintln(t.w, line)
+		fmt.Fprintln(t.w, safe.Text(line))
 	}
 }
 
 func (t *tally) note(format string, a ...any) {
 	if t.verbose {
-		fmt.Fprintf(t.w, format+"\n", a...)
+		fmt.Fprintln(t.w, safe.Text(fmt.Sprintf(format, a...)))
 	}
 }
 
@@ -265,7 +266,7 @@ func (t *tally) walk(dir, remote string, noClobber bool) ([]client.PutItem, []st
 		case d.Type().IsRegular():
 			items = append(items, client.PutItem{Local: p, Remote: r, NoClobber: noClobber})
 		default:
-			fmt.Fprintf(t.w, "ferry: %s: not a regular file; skipped\n", p)
+			fmt.Fprintf(t.w, "ferry: %s: not a regular file; skipped\n", safe.Text(p))
 		}
 		return nil
 	})
@@ -289,7 +290,7 @@ func (s *Shell) end(t *tally, err error) error {
 	s.cfg.Meter.Finish()
 	switch {
 	case t.files == 1 && len(t.failed) == 0 && !t.verbose:
-		fmt.Fprintln(s.out, t.last)
+		fmt.Fprintln(s.out, safe.Text(t.last))
 	case t.files > 1 || (t.files > 0 && len(t.failed) > 0):
 		d := time.Since(t.start)
 		fmt.Fprintf(s.out, "%s %d files, %s in %v (%s)\n", t.verb, t.files, progress.FormatBytes(t.bytes), d.Round(time.Millisecond), rate(t.bytes, d))
@@ -302,7 +303,7 @@ func (s *Shell) end(t *tally, err error) error {
 	}
 	if len(t.failed) > 1 {
 		for _, e := range t.failed {
-			fmt.Fprintf(s.err, "ferry: %v\n", e)
+			fmt.Fprintf(s.err, "ferry: %s\n", s.tell(e))
 		}
 		return fmt.Errorf("%s: %d files failed", t.cmd, len(t.failed))
 	}
