@@ -45,6 +45,7 @@ func runShell(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer in.Close()
+	asked := f.server // a config file's device, maybe
 	g := &shellSessions{f: &f.clientFlags, stderr: stderr}
 	c, err := g.dial(stderr)
 	if err != nil {
@@ -55,7 +56,7 @@ func runShell(args []string, stderr io.Writer) error {
 		return client.ErrNoOps
 	}
 	sh := shell.New(shell.Config{
-		Dial: g.dial, Abort: g.abort, Server: f.label(), Meter: g, Format: formatEntry,
+		Dial: g.dial, Abort: g.abort, Server: f.label(asked), Meter: g, Format: formatEntry,
 		Verbose: f.verbose, KeepaliveEvery: f.keepalive, Out: g.cur.out, Err: stderr,
 		Explain: func(err error) string { msg, _ := userMessage(err); return msg },
 	}, c)
@@ -99,9 +100,12 @@ func (f *shellFlags) input(stderr io.Writer) (in, tty *os.File, err error) {
 	return os.Stdin, nil, nil
 }
 
-// label names the server in the prompt: the host, the serial device, or
-// stdio.
-func (f *clientFlags) label() string {
+// label names the server in the prompt: the config file's device that
+// -server named, else the host, the serial device, or stdio.
+func (f *clientFlags) label(asked string) string {
+	if cfg, err := loadConfig(f.config, flagSet(f.fs, "config")); err == nil && cfg.devices[asked] != nil {
+		return asked
+	}
 	switch {
 	case f.transport.stdio:
 		return "stdio"

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -375,6 +376,20 @@ func TestShellBatchFails(t *testing.T) {
 	}
 	if _, errs, code := tr.run(t, []byte("ls -z\n"), "shell"); code != 1 || !strings.Contains(errs, "ferry: line 1: ls: no flag -z") {
 		t.Fatalf("a bad line: exit %d\n%s", code, errs)
+	}
+}
+
+// The prompt names a device of the config file by its name.
+func TestShellConfigDevice(t *testing.T) {
+	tr := newTCP(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("device box\n\tserver %s\n\tca %s\n", tr.addr, filepath.Join(tr.data, "ca.pem"))), 0o600)
+	cmd := exec.Command(ferryBin, "shell", "-config", cfg, "-server", "box", "-state", tr.state, "-v")
+	cmd.Stdin = strings.NewReader("mkdir logs\ncd logs\npwd\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ferry box:/logs> pwd\n/logs\n") {
+		t.Fatalf("%v\n%s", err, out)
 	}
 }
 
