@@ -240,6 +240,49 @@ func TestShellInterrupt(t *testing.T) {
 	s.exit()
 }
 
+// TestShellOutages: over a serial line, an outage shorter than
+// -link-timeout at the prompt is ridden out, the same session goes on; a
+// longer one during a download loses the session: the shell says so and
+// reconnects, in the same folder, and the download, cut off rather than
+// cancelled, resumes from what it kept.
+func TestShellOutages(t *testing.T) {
+	dir := t.TempDir()
+	pub := filepath.Join(dir, "pub")
+	os.Mkdir(pub, 0o755)
+	want := writeRandom(t, filepath.Join(pub, "big.bin"), 80_000) // resumable: over 64 KiB
+	line, srvDev, cliDev := serialLine(t, linktest.Config{Baud: 115200})
+	startServe(t, "-serial", srvDev, "-baud", serialBaud, "-data", filepath.Join(dir, "srv"), "-publish", pub, "-link-timeout", "3s")
+	dl := filepath.Join(dir, "dl")
+	os.Mkdir(dl, 0o755)
+	s := startScreen(t, dl, "-serial", cliDev, "-baud", serialBaud, "-trust-new", "-state", filepath.Join(dir, "st"), "-chunk", "4096", "-link-timeout", "3s")
+	prompt := "ferry " + filepath.Base(cliDev) + ":/pub> "
+	s.expect(":/> ", 30*time.Second)
+	s.command("cd pub", prompt)
+	line.Pause(2 * time.Second)
+	time.Sleep(2500 * time.Millisecond)
+	if out := s.command("ls", prompt); !strings.Contains(out, "big.bin") || strings.Contains(out, "reconnect") {
+		t.Fatalf("ls after a short outage:\n%s", out)
+	}
+	s.typ("get big.bin\r")
+	waitPartial(t, dl, 30*time.Second)
+	line.Pause(6 * time.Second)
+	out := s.expect(prompt, 60*time.Second)
+	t.Logf("the long outage:\n%s", out)
+	if !strings.Contains(out, "reconnected; in /pub") || strings.Contains(out, "interrupted") {
+		t.Fatalf("after a long outage:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dl, ".ferry-part-big.bin")); err != nil {
+		t.Fatalf("a download cut off did not keep its partial file: %v", err)
+	}
+	if out := s.command("get big.bin", prompt); !strings.Contains(out, "resumed at") {
+		t.Fatalf("get again:\n%s", out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dl, "big.bin")); !bytes.Equal(got, want) {
+		t.Fatal("big.bin differs")
+	}
+	s.exit()
+}
+
 // SIGINT during a batch's download (Ctrl-C where the commands do not
 // come from the terminal) abandons it as Ctrl-C does: exit 1 naming the
 // line, nothing left at the target.

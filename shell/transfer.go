@@ -55,7 +55,7 @@ func (s *Shell) get(c *call) error {
 		case r.Dir:
 			t.note("made %s", s.showLocal(r.Local))
 		default:
-			t.file(r.Size, fmt.Sprintf("got %s as %s: %d bytes, cksum %d, %s", display(r.Remote), s.showLocal(r.Local), r.Size, r.Cksum, rate(r.Size, r.Duration)))
+			t.file(r.Size, r.Resumed, fmt.Sprintf("got %s as %s: %d bytes, cksum %d, %s", display(r.Remote), s.showLocal(r.Local), r.Size, r.Cksum, rate(r.Size-r.Resumed, r.Duration)))
 		}
 	})
 	return s.end(t, err)
@@ -158,7 +158,7 @@ func (s *Shell) putItems(t *tally, items []client.PutItem, folderOK bool) (into 
 		if r.Replaced {
 			how = ", replaced"
 		}
-		t.file(r.Size, fmt.Sprintf("stored %s as %s: %d bytes, cksum %d, %s%s", s.showLocal(r.Item.Local), display(r.Item.Remote), r.Size, r.Cksum, rate(r.Size, r.Duration), how))
+		t.file(r.Size, r.Resumed, fmt.Sprintf("stored %s as %s: %d bytes, cksum %d, %s%s", s.showLocal(r.Item.Local), display(r.Item.Remote), r.Size, r.Cksum, rate(r.Size-r.Resumed, r.Duration), how))
 	})
 	return into, err
 }
@@ -221,9 +221,13 @@ func (s *Shell) begin(cmd, verb string) *tally {
 	return &tally{cmd: cmd, verb: verb, verbose: s.cfg.Verbose, w: s.cfg.Meter, start: time.Now()}
 }
 
-func (t *tally) file(n int64, line string) {
+// file counts a file moved, of which resumed bytes were there already.
+func (t *tally) file(n, resumed int64, line string) {
 	t.files++
-	t.bytes += n
+	t.bytes += n - resumed
+	if resumed > 0 {
+		line += fmt.Sprintf(", resumed at %d bytes", resumed)
+	}
 	t.last = line
 	if t.verbose {
 		fmt.Fprintln(t.w, safe.Text(line))
