@@ -20,10 +20,11 @@ import (
 // get and put map their arguments to client.GetItem and client.PutItem as
 // scp does (a file goes under its own name into a folder named as the
 // target, else to the target's name) and call client Get and Put, which
-// check every file end to end; a download is written to a temporary file
-// and renamed into place only once complete, so that an abandoned one
-// (Ctrl-C) leaves nothing behind. The bar shows the bytes; one line says
-// what moved.
+// check every file end to end. A download is written to a temporary file,
+// or for a large one to a partial file kept to resume it, and renamed into
+// place only once complete; on Ctrl-C the partial file goes too
+// (dropPartials), so that an abandoned get leaves nothing behind. The bar
+// shows the bytes; one line says what moved.
 
 func (s *Shell) get(c *call) error {
 	remote, err := s.remotePath(c.args[0])
