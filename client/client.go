@@ -50,6 +50,9 @@ type Config struct {
 	// FirstRelease makes the client speak as the first release did (no
 	// features offered), to test that servers still serve it.
 	FirstRelease bool
+	// SlowLink says the link is a serial line (or stdio at a line rate):
+	// content is written in small pieces, so that progress moves.
+	SlowLink bool
 	// NoResume makes every transfer start from zero, and keeps nothing of
 	// an interrupted download for later.
 	NoResume bool
@@ -73,6 +76,10 @@ type Client struct {
 	send xfer.Sender // the chunk ring of uploads, reused
 	pool *xfer.Pool  // the ring of downloads
 }
+
+// slowPiece is the piece a slow link's content is written in: 1 KiB is
+// about 90 ms at 115200 baud.
+const slowPiece = 1 << 10
 
 // Connect runs the handshake on c and authenticates: registration on first
 // use of the server, reconnection afterwards.
@@ -102,6 +109,9 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 	}
 	cl := &Client{cfg: cfg, sess: sess, id: id, pool: xfer.NewPool(1)}
 	cl.send.Timeout = cfg.Timeout
+	if cfg.SlowLink {
+		cl.send.Piece = slowPiece
+	}
 	if sess.Features.Has(crypt.FeatureCompress) {
 		cl.send.Compress = cfg.Compress
 	}

@@ -112,8 +112,9 @@ type Content struct {
 	// WriterSum, if not nil, is the cksum the writer computed itself (the
 	// store's upload does); ReceiveFile then computes none.
 	WriterSum func() uint32
-	// Progress, if not nil, is called with the bytes received so far after
-	// each batch is written.
+	// Progress, if not nil, is called with the bytes received so far:
+	// with 0 first, then after each frame, from one goroutine at a time
+	// (pipelined: the reader's).
 	Progress func(got int64)
 }
 
@@ -123,6 +124,9 @@ type Content struct {
 // has been read and dropped, and the error wraps ErrSink.
 func (rc *Receiver) Receive(c Conn, f *Content, w io.Writer) (int64, error) {
 	sink := &sinkWriter{w: w, sum: f.Sum}
+	if f.Progress != nil {
+		f.Progress(0)
+	}
 	var n int64
 	var err error
 	if r, ok := rc.Pool.take(c.ReadBufSize()); ok {
@@ -217,9 +221,6 @@ func (rc *Receiver) pipelined(c Conn, r *ring, f *Content, w io.Writer) (int64, 
 	}()
 	for b := range full {
 		w.Write(b.content) // a sinkWriter: never fails
-		if f.Progress != nil {
-			f.Progress(b.got)
-		}
 		if b.last {
 			break
 		}
@@ -250,6 +251,9 @@ func (rc *Receiver) readChunks(c Conn, f *Content, frameSize int, free <-chan []
 			}
 			if b.last, err = check(f, h, len(p), &got); err != nil {
 				return got, err
+			}
+			if f.Progress != nil { // per frame: on a slow line a batch takes long
+				f.Progress(got)
 			}
 			// An inflated chunk goes where its compressed form was: at most
 			// a chunk, and the room left is at least a frame.
