@@ -45,7 +45,7 @@ func (h *session) put(p []byte) error {
 		size -= offset
 	}
 	rc := xfer.Receiver{Pool: h.srv.pool, Idle: h.srv.cfg.IdleTimeout, Compressed: h.Features.Has(crypt.FeatureCompress)}
-	res, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: offset, Limit: h.srv.cfg.MaxFileSize, WriterSum: up.Sum}, up)
+	res, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: offset, Limit: h.srv.cfg.MaxFileSize, WriterSum: up.Sum, ClientID: h.client.ID}, up)
 	if h.srv.cfg.corrupt != nil {
 		res.Sum = h.srv.cfg.corrupt(res.Sum)
 	}
@@ -119,7 +119,7 @@ func (h *session) refusePut(pr frame.Put, size int64, why error) error {
 		size -= int64(pr.Offset)
 	}
 	rc := xfer.Receiver{Idle: h.srv.cfg.IdleTimeout, Compressed: h.Features.Has(crypt.FeatureCompress)}
-	if _, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: int64(pr.Offset)}, io.Discard); err != nil {
+	if _, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: int64(pr.Offset), ClientID: h.client.ID}, io.Discard); err != nil {
 		return err
 	}
 	return h.failOp("put", pr.Path, why)

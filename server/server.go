@@ -172,6 +172,12 @@ func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 	defer func() { cancel(); <-expired }()
 	err := s.acceptLoop(ctx, l)
 	l.Close()
+	if ctx.Err() != nil {
+		s.mu.Lock()
+		n := len(s.active)
+		s.mu.Unlock()
+		s.cfg.Logf("stopping: %d sessions in progress get up to 10 s to finish; interrupted uploads are kept for resume or removed", n)
+	}
 	s.drain(10 * time.Second)
 	// A closed listener, or a serial line or stdin that reached its end,
 	// is a normal end of service.
@@ -444,6 +450,7 @@ func (s *Server) serve(w *watched) error {
 		return err
 	}
 	h := &session{srv: s, Session: sess}
+	sess.WriteTimeout = s.cfg.IdleTimeout
 	err = h.run()
 	if err != nil {
 		s.cfg.Logf("session %s ended: %v", h.who(), err)
