@@ -21,7 +21,7 @@ import (
 // again: it goes on from what the receiver holds, sends only the rest
 // (counted from the receiver's bytes), and the result is identical.
 
-const resumeSize = 256 << 20 // large enough to catch the transfer half-way on loopback
+const resumeSize = 96 << 20 // large enough to catch the transfer half-way on loopback
 
 // bigFile writes size random-ish bytes quickly.
 func bigFile(t *testing.T, path string, size int) {
