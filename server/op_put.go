@@ -68,12 +68,17 @@ func (h *session) put(p []byte) error {
 		return h.failOp("put", pr.Path, err)
 	}
 	d := frame.Done{Count: 1, Size: uint64(f.Size), Cksum: f.Cksum}
-	how := "stored"
+	result := "ok"
 	if replaced {
 		d.Flags |= frame.DoneReplaced
-		how = "replaced"
+		result = "replaced"
 	}
-	h.srv.cfg.Logf("client %s %s %q: %d bytes, cksum %d, in %v (%s)", h.who(), how, pr.Path, f.Size, f.Cksum, time.Since(start).Round(time.Millisecond), rateOf(f.Size, time.Since(start)))
+	if offset > 0 {
+		result += fmt.Sprintf(", resumed at %d", offset)
+	}
+	h.files++
+	h.bytes += f.Size - offset
+	h.op("put", pr.Path, 1, f.Size-offset, start, result)
 	return h.done(d)
 }
 
