@@ -33,7 +33,8 @@ func (h *session) put(p []byte) error {
 	if err := writable(pr.Path); err != nil {
 		return h.refusePut(pr, size, err)
 	}
-	up, err := h.newUpload(pr)
+	var up *fsstore.Upload
+	err = h.withRoom(func() (err error) { up, err = h.newUpload(pr); return err })
 	if err != nil {
 		return h.refusePut(pr, size, err)
 	}
@@ -63,7 +64,12 @@ func (h *session) put(p []byte) error {
 		h.srv.cfg.Logf("client %s put %q: checksum mismatch (%d bytes, cksum %d; client says %d, %d)", h.who(), pr.Path, res.N, res.Sum, res.End.Size, res.End.Cksum)
 		return h.failOp("put", pr.Path, &opError{reason: frame.FailChecksum, text: "checksum mismatch; send it again"})
 	}
-	f, replaced, err := up.CommitWith(fsstore.CommitOptions{NoClobber: pr.Flags&frame.FlagNoClobber != 0, Now: time.Now()})
+	var f fsstore.File
+	var replaced bool
+	err = h.withRoom(func() (err error) {
+		f, replaced, err = up.CommitWith(fsstore.CommitOptions{NoClobber: pr.Flags&frame.FlagNoClobber != 0, Now: time.Now()})
+		return err
+	})
 	if err != nil {
 		return h.failOp("put", pr.Path, err)
 	}
