@@ -130,6 +130,8 @@ same() {
 
 # med FILE COLUMN: the median of a column of a results file
 med() { awk -v c="$2" '{print $c}' "$1" | median; }
+# runs FILE COLUMN: every run's value of a column, in run order
+runs() { awk -v c="$2" '{printf "%s%s", (NR > 1 ? ", " : ""), $c}' "$1"; }
 # count_yes FILE COLUMN: "k/n" of rows whose column is yes
 count_yes() { awk -v c="$2" '$c == "yes" {k++} END {printf "%d/%d", k, NR}' "$1"; }
 # rotate N R: the numbers 0..N-1 starting at R mod N, so that tools take turns first
@@ -388,20 +390,21 @@ part_get() {
 		echo "temporary user whose shell is /bin/sh; an ssh session that runs \`true\` takes $(calc "$SSH_SETUP" .2f) s,"
 		echo "included in both scp figures."
 		echo
-		echo "| what | command | seconds | MB/s | identical |"
-		echo "|---|---|---|---|---|"
-		echo "| ferry get | \`ferry get -server 127.0.0.1:PORT -ca CA -state ST -q -o OUT big.bin\` | ${W[ferry-get]} | ${MB[ferry-get]} | $(count_yes "$TMP/r.ferry-get" 7) |"
-		echo "| ferry send | \`ferry send -server 127.0.0.1:PORT -ca CA -state ST -q -as up.bin FILE\` | ${W[ferry-send]} | ${MB[ferry-send]} | $(count_yes "$TMP/r.ferry-send" 7) |"
-		echo "| scp -O download | \`scp -O -c $AES USER@127.0.0.1:FILE OUT\` | ${W[scp-O]} | ${MB[scp-O]} | $(count_yes "$TMP/r.scp-O" 7) |"
-		echo "| scp download (sftp protocol) | \`scp -c $AES USER@127.0.0.1:FILE OUT\` | ${W[scp-sftp]} | ${MB[scp-sftp]} | $(count_yes "$TMP/r.scp-sftp" 7) |"
-		echo "| plain copy | \`socat -u TCP-LISTEN:PORT OPEN:OUT,creat\` ← \`socat -b 262144 -u FILE TCP:127.0.0.1:PORT\` | ${W[socat]} | ${MB[socat]} | $(count_yes "$TMP/r.socat" 7) |"
-		echo "| plain copy, 256 KiB reads both ends | \`socat -b 262144 -u TCP-LISTEN:PORT OPEN:OUT,creat\` ← the same | ${W[socat-b]} | ${MB[socat-b]} | $(count_yes "$TMP/r.socat-b" 7) |"
+		echo "| what | command | seconds | MB/s | every run (s) | identical |"
+		echo "|---|---|---|---|---|---|"
+		echo "| ferry get | \`ferry get -server 127.0.0.1:PORT -ca CA -state ST -q -o OUT big.bin\` | ${W[ferry-get]} | ${MB[ferry-get]} | $(runs "$TMP/r.ferry-get" 1) | $(count_yes "$TMP/r.ferry-get" 7) |"
+		echo "| ferry send | \`ferry send -server 127.0.0.1:PORT -ca CA -state ST -q -as up.bin FILE\` | ${W[ferry-send]} | ${MB[ferry-send]} | $(runs "$TMP/r.ferry-send" 1) | $(count_yes "$TMP/r.ferry-send" 7) |"
+		echo "| scp -O download | \`scp -O -c $AES USER@127.0.0.1:FILE OUT\` | ${W[scp-O]} | ${MB[scp-O]} | $(runs "$TMP/r.scp-O" 1) | $(count_yes "$TMP/r.scp-O" 7) |"
+		echo "| scp download (sftp protocol) | \`scp -c $AES USER@127.0.0.1:FILE OUT\` | ${W[scp-sftp]} | ${MB[scp-sftp]} | $(runs "$TMP/r.scp-sftp" 1) | $(count_yes "$TMP/r.scp-sftp" 7) |"
+		echo "| plain copy | \`socat -u TCP-LISTEN:PORT OPEN:OUT,creat\` ← \`socat -b 262144 -u FILE TCP:127.0.0.1:PORT\` | ${W[socat]} | ${MB[socat]} | $(runs "$TMP/r.socat" 1) | $(count_yes "$TMP/r.socat" 7) |"
+		echo "| plain copy, 256 KiB reads both ends | \`socat -b 262144 -u TCP-LISTEN:PORT OPEN:OUT,creat\` ← the same | ${W[socat-b]} | ${MB[socat-b]} | $(runs "$TMP/r.socat-b" 1) | $(count_yes "$TMP/r.socat-b" 7) |"
 		echo
 		echo "The goals of issue 12, against references measured in this run (scp: the faster of"
 		echo "its two protocols; plain copy: the faster of the two socat pairs):"
 		echo
 		echo "| goal | measured | |"
 		echo "|---|---|---|"
+		echo "| (for scale: the plain copy against scp) | $(ratio "$scp" "$plain")× | |"
 		echo "| get ≥ 2.5× scp | $(ratio "$scp" "${W[ferry-get]}")× (scp -O: $(ratio "${W[scp-O]}" "${W[ferry-get]}")×, sftp: $(ratio "${W[scp-sftp]}" "${W[ferry-get]}")×) | $(goal "$(ratio "$scp" "${W[ferry-get]}")" 2.5) |"
 		echo "| get ≥ 0.9× send | $(ratio "${W[ferry-send]}" "${W[ferry-get]}")× | $(goal "$(ratio "${W[ferry-send]}" "${W[ferry-get]}")" 0.9) |"
 		echo "| get ≥ 0.6× plain copy | $(ratio "$plain" "${W[ferry-get]}")× | $(goal "$(ratio "$plain" "${W[ferry-get]}")" 0.6) |"
@@ -534,12 +537,12 @@ EOF
 		echo "user whose shell is /bin/sh (an ssh session running \`true\`: $(calc "$SSH_SETUP" .2f) s)."
 		echo "ferry's client is registered beforehand; each ferry run ends with \`ferry rm -r t\` (not timed)."
 		echo
-		echo "| tool | up: command | up s | down: command | down s | identical up, down |"
-		echo "|---|---|---|---|---|---|"
-		echo "| ferry | \`ferry send -r t\` | ${U[ferry]} | \`ferry get -r -to OUT t\` | ${D[ferry]} | $(count_yes "$TMP/r.ferry" 5), $(count_yes "$TMP/r.ferry" 6) |"
-		echo "| rsync | \`rsync -a -e 'ssh -c $AES' t USER@127.0.0.1:DST/\` | ${U[rsync]} | \`rsync -a -e 'ssh ...' USER@127.0.0.1:DST/t OUT/\` | ${D[rsync]} | $(count_yes "$TMP/r.rsync" 5), $(count_yes "$TMP/r.rsync" 6) |"
-		echo "| scp -O | \`scp -O -r -c $AES t USER@127.0.0.1:DST/t\` | ${U[scp-O]} | \`scp -O -r ... USER@127.0.0.1:DST/t OUT/t\` | ${D[scp-O]} | $(count_yes "$TMP/r.scp-O" 5), $(count_yes "$TMP/r.scp-O" 6) |"
-		echo "| scp (sftp protocol) | \`scp -r -c $AES t USER@127.0.0.1:DST/t\` | ${U[scp-sftp]} | \`scp -r ... USER@127.0.0.1:DST/t OUT/t\` | ${D[scp-sftp]} | $(count_yes "$TMP/r.scp-sftp" 5), $(count_yes "$TMP/r.scp-sftp" 6) |"
+		echo "| tool | up: command | up s | down: command | down s | every run up; down (s) | identical up, down |"
+		echo "|---|---|---|---|---|---|---|"
+		echo "| ferry | \`ferry send -r t\` | ${U[ferry]} | \`ferry get -r -to OUT t\` | ${D[ferry]} | $(runs "$TMP/r.ferry" 1); $(runs "$TMP/r.ferry" 3) | $(count_yes "$TMP/r.ferry" 5), $(count_yes "$TMP/r.ferry" 6) |"
+		echo "| rsync | \`rsync -a -e 'ssh -c $AES' t USER@127.0.0.1:DST/\` | ${U[rsync]} | \`rsync -a -e 'ssh ...' USER@127.0.0.1:DST/t OUT/\` | ${D[rsync]} | $(runs "$TMP/r.rsync" 1); $(runs "$TMP/r.rsync" 3) | $(count_yes "$TMP/r.rsync" 5), $(count_yes "$TMP/r.rsync" 6) |"
+		echo "| scp -O | \`scp -O -r -c $AES t USER@127.0.0.1:DST/t\` | ${U[scp-O]} | \`scp -O -r ... USER@127.0.0.1:DST/t OUT/t\` | ${D[scp-O]} | $(runs "$TMP/r.scp-O" 1); $(runs "$TMP/r.scp-O" 3) | $(count_yes "$TMP/r.scp-O" 5), $(count_yes "$TMP/r.scp-O" 6) |"
+		echo "| scp (sftp protocol) | \`scp -r -c $AES t USER@127.0.0.1:DST/t\` | ${U[scp-sftp]} | \`scp -r ... USER@127.0.0.1:DST/t OUT/t\` | ${D[scp-sftp]} | $(runs "$TMP/r.scp-sftp" 1); $(runs "$TMP/r.scp-sftp" 3) | $(count_yes "$TMP/r.scp-sftp" 5), $(count_yes "$TMP/r.scp-sftp" 6) |"
 		echo
 		echo "Where ferry's time goes: CPU seconds of each end (as for get above), medians of $RUNS runs;"
 		echo "\`ferry ls\` of the then empty folder gives the fixed cost of a command (start, TCP,"
@@ -561,6 +564,7 @@ EOF
 		echo
 		echo "| goal (scp: the faster of its two protocols) | measured | |"
 		echo "|---|---|---|"
+		echo "| (for scale: rsync against scp -r, up; down) | $(ratio "$scpu" "${U[rsync]}")×; $(ratio "$scpd" "${D[rsync]}")× | |"
 		echo "| send -r at least as fast as rsync up | $(ratio "${U[rsync]}" "${U[ferry]}")× | $(goal "$(ratio "${U[rsync]}" "${U[ferry]}")" 1) |"
 		echo "| get -r at least as fast as rsync down | $(ratio "${D[rsync]}" "${D[ferry]}")× | $(goal "$(ratio "${D[rsync]}" "${D[ferry]}")" 1) |"
 		echo "| send -r then get -r against rsync both ways | $(ratio "$rr" "$fr")× ($fr s against $rr s) | $(goal "$(ratio "$rr" "$fr")" 1) |"
@@ -601,6 +605,10 @@ serial_one() {
 	kill "$srv"
 	kill -INT "$sim"
 	wait "$srv" "$sim" 2>/dev/null || true
+	# Stalls: the server logs each stored file (1 s resolution); files of
+	# 4 KiB follow each other every 0.36 s, so 2 s between two means a stall.
+	awk '/stored "s100\// {split($3, t, ":"); x = t[1] * 3600 + t[2] * 60 + t[3]; if (n++ && x - p >= 2) k++; p = x}
+		END {print k + 0}' "$d/serve.log" >>"$TMP/s.stalls"
 }
 
 part_serial() {
@@ -610,7 +618,7 @@ part_serial() {
 	mkdir -p "$TMP/in/s100"
 	for i in $(seq -w 0 99); do head -c 4096 /dev/urandom >"$TMP/in/s100/f$i.bin"; done
 	head -c "$file_b" /dev/urandom >"$TMP/in/f256.bin"
-	for w in first ls sendr getr send get; do : >"$TMP/s.$w"; done
+	for w in first ls sendr getr send get stalls; do : >"$TMP/s.$w"; done
 	for r in $(seq "$RUNS"); do
 		log "serial: run $r of $RUNS at $BAUD baud (about $((2 * tree_b / rate + 2 * file_b / rate + 5)) s)"
 		serial_one "$r"
@@ -628,14 +636,17 @@ part_serial() {
 		echo "state, and these commands one after another. Efficiency = file bytes / (wall time × $rate B/s),"
 		echo "the wall time of the whole command (start, handshake, transfer, checks), the median of $RUNS runs."
 		echo
-		echo "| command | file bytes | seconds | efficiency | identical | client peak RSS |"
-		echo "|---|---|---|---|---|---|"
-		echo "| \`ferry ls\`, first (handshake, pin, registration) | 0 | $(med "$TMP/s.first" 1) | | | $(mib "$(med "$TMP/s.first" 2)") MiB |"
-		echo "| \`ferry ls\` (handshake and an empty list) | 0 | $(med "$TMP/s.ls" 1) | | | $(mib "$(med "$TMP/s.ls" 2)") MiB |"
-		echo "| \`ferry send -r s100\` (100 files of 4 KiB) | $tree_b | $(med "$TMP/s.sendr" 1) | $(eff "$tree_b" sendr)% | $(count_yes "$TMP/s.sendr" 3) | $(mib "$(med "$TMP/s.sendr" 2)") MiB |"
-		echo "| \`ferry get -r -to OUT s100\` | $tree_b | $(med "$TMP/s.getr" 1) | $(eff "$tree_b" getr)% | $(count_yes "$TMP/s.getr" 3) | $(mib "$(med "$TMP/s.getr" 2)") MiB |"
-		echo "| \`ferry send f256.bin\` (256 KiB) | $file_b | $(med "$TMP/s.send" 1) | $(eff "$file_b" send)% | $(count_yes "$TMP/s.send" 3) | $(mib "$(med "$TMP/s.send" 2)") MiB |"
-		echo "| \`ferry get -o OUT f256.bin\` | $file_b | $(med "$TMP/s.get" 1) | $(eff "$file_b" get)% | $(count_yes "$TMP/s.get" 3) | $(mib "$(med "$TMP/s.get" 2)") MiB |"
+		echo "| command | file bytes | seconds | efficiency | every run (s) | identical | client peak RSS |"
+		echo "|---|---|---|---|---|---|---|"
+		echo "| \`ferry ls\`, first (handshake, pin, registration) | 0 | $(med "$TMP/s.first" 1) | | $(runs "$TMP/s.first" 1) | | $(mib "$(med "$TMP/s.first" 2)") MiB |"
+		echo "| \`ferry ls\` (handshake and an empty list) | 0 | $(med "$TMP/s.ls" 1) | | $(runs "$TMP/s.ls" 1) | | $(mib "$(med "$TMP/s.ls" 2)") MiB |"
+		echo "| \`ferry send -r s100\` (100 files of 4 KiB) | $tree_b | $(med "$TMP/s.sendr" 1) | $(eff "$tree_b" sendr)% | $(runs "$TMP/s.sendr" 1) | $(count_yes "$TMP/s.sendr" 3) | $(mib "$(med "$TMP/s.sendr" 2)") MiB |"
+		echo "| \`ferry get -r -to OUT s100\` | $tree_b | $(med "$TMP/s.getr" 1) | $(eff "$tree_b" getr)% | $(runs "$TMP/s.getr" 1) | $(count_yes "$TMP/s.getr" 3) | $(mib "$(med "$TMP/s.getr" 2)") MiB |"
+		echo "| \`ferry send f256.bin\` (256 KiB) | $file_b | $(med "$TMP/s.send" 1) | $(eff "$file_b" send)% | $(runs "$TMP/s.send" 1) | $(count_yes "$TMP/s.send" 3) | $(mib "$(med "$TMP/s.send" 2)") MiB |"
+		echo "| \`ferry get -o OUT f256.bin\` | $file_b | $(med "$TMP/s.get" 1) | $(eff "$file_b" get)% | $(runs "$TMP/s.get" 1) | $(count_yes "$TMP/s.get" 3) | $(mib "$(med "$TMP/s.get" 2)") MiB |"
+		echo
+		echo "Stalls during \`send -r\` (two consecutive files stored 2 s or more apart in the server's log,"
+		echo "where $(calc "4096 / $rate" .2f) s is the norm), each run: $(runs "$TMP/s.stalls" 1)."
 		echo
 		echo "| goal | measured | |"
 		echo "|---|---|---|"
