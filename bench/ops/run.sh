@@ -63,7 +63,9 @@ fi
 
 log "building ferry and linesim"
 make -s build
-COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown)
+# The commit measured; "-dirty" only for changes outside the doc this script writes.
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git status --porcelain -- . ':(exclude)docs/BENCHMARKS.md' 2>/dev/null)" ] || COMMIT=$COMMIT-dirty
 TMP=$(mktemp -d /dev/shm/ferry-ops.XXXXXX) # tmpfs: the disk does not decide
 PIDS=()
 SSH_USER_ADDED=
