@@ -29,7 +29,7 @@ func runCA(args []string, stderr io.Writer) error {
 	if err := writeKeyPair(prefix, [][]byte{ca.Cert.Raw}, ca.Key); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "ferry: wrote %s.pem (give it to clients) and %s.key (keep it secret)\n", prefix, prefix)
+	fmt.Fprintf(stderr, "ferry: wrote %s.pem (give it to clients and servers) and %s.key (keep it secret and offline: only \"ferry cert\" needs it, never a server)\n", prefix, prefix)
 	return nil
 }
 
@@ -61,19 +61,25 @@ func runCert(args []string, stderr io.Writer) error {
 	return nil
 }
 
-// writeKeyPair writes PREFIX.pem (certificates) and PREFIX.key (0600).
+// writeKeyPair writes PREFIX.key (0600), then PREFIX.pem (certificates).
 func writeKeyPair(prefix string, chain [][]byte, key crypto.Signer) error {
+	if err := writeKey(prefix+".key", key); err != nil {
+		return err
+	}
+	return writeFileSync(prefix+".pem", crypt.CertPEM(chain...), 0o644)
+}
+
+// writeKey writes a private key in PEM to a new file (0600), creating its
+// directory (0700) if missing.
+func writeKey(path string, key crypto.Signer) error {
 	keyPEM, err := crypt.KeyPEM(key)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(prefix), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	if err := writeFileSync(prefix+".key", keyPEM, 0o600); err != nil {
-		return err
-	}
-	return writeFileSync(prefix+".pem", crypt.CertPEM(chain...), 0o644)
+	return writeFileSync(path, keyPEM, 0o600)
 }
 
 // writeFileSync writes a new file and syncs it; it refuses to overwrite.

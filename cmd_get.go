@@ -60,29 +60,27 @@ func runGet(args []string, stderr io.Writer) error {
 		s.out = stderr // stdout carries the content
 	}
 	start := time.Now()
-	var sum summary
+	sum := summary{verbose: f.verbose, out: s.out}
 	err = s.Get(items, func(r client.GetResult) {
-		s.progress.done()
+		s.meter.done(r.Err)
 		switch {
 		case r.Err != nil:
-			fmt.Fprintf(stderr, "ferry: %s: %v\n", displayRemote(r.Remote), errText(r.Err))
+			fmt.Fprintf(s.meter, "ferry: %s: %v\n", displayRemote(r.Remote), errText(r.Err))
 			sum.fail(r.Err)
 		case r.Dir:
 			if f.verbose {
 				fmt.Fprintf(s.out, "made %s\n", r.Local)
 			}
 		default:
-			sum.files++
-			sum.bytes += r.Size
 			local := r.Local
 			if r.Item.Out != nil {
 				local = "stdout"
 			}
-			fmt.Fprintf(s.out, "got %s as %s: %d bytes, cksum %d, %s\n", displayRemote(r.Remote), local, r.Size, r.Cksum, rate(r.Size, r.Duration))
+			sum.file(r.Size, r.Resumed, fmt.Sprintf("got %s as %s: %d bytes, cksum %d, %s", displayRemote(r.Remote), local, r.Size, r.Cksum, rate(r.Size-r.Resumed, r.Duration)))
 		}
 	})
 	err = s.finish(err)
-	sum.print(s.out, "got", time.Since(start), sum.files > 1 || sum.failed > 0)
+	sum.print("got", time.Since(start))
 	if err != nil {
 		return err
 	}

@@ -165,15 +165,14 @@ func send(f *sendFlags, files []string, stderr io.Writer) error {
 		return err
 	}
 	start := time.Now()
-	var sum summary
-	sum.failed = pl.failed
+	sum := summary{failed: pl.failed, verbose: f.verbose, out: s.out}
 	if !s.Ops() {
-		err = s.sendFirstRelease(pl, &sum, stderr)
+		err = s.sendFirstRelease(pl, &sum)
 	} else {
-		err = s.put(pl, &sum, f.verbose, stderr)
+		err = s.put(pl, &sum)
 	}
 	err = s.finish(err)
-	sum.print(s.out, "stored", time.Since(start), len(pl.items)+len(pl.dirs) > 1 || sum.failed > 0)
+	sum.print("stored", time.Since(start))
 	if err != nil {
 		return err
 	}
@@ -181,36 +180,34 @@ func send(f *sendFlags, files []string, stderr io.Writer) error {
 }
 
 // put makes the empty folders, then stores the files, pipelined.
-func (s *session) put(pl *plan, sum *summary, verbose bool, stderr io.Writer) error {
+func (s *session) put(pl *plan, sum *summary) error {
 	for _, d := range pl.dirs {
 		if err := s.Mkdir(d, true); err != nil {
 			if !isOpError(err) {
 				return err
 			}
-			fmt.Fprintf(stderr, "ferry: %v\n", err)
+			fmt.Fprintf(s.meter, "ferry: %v\n", err)
 			sum.failed++
 		}
 	}
 	return s.Put(pl.items, func(r client.PutResult) {
-		s.progress.done()
+		s.meter.done(r.Err)
 		if r.Err != nil {
-			fmt.Fprintf(stderr, "ferry: %s: %v\n", r.Item.Local, errText(r.Err))
+			fmt.Fprintf(s.meter, "ferry: %s: %v\n", r.Item.Local, errText(r.Err))
 			sum.fail(r.Err)
 			return
 		}
-		sum.files++
-		sum.bytes += r.Size
 		how := ""
 		if r.Replaced {
 			how = ", replaced"
 		}
-		fmt.Fprintf(s.out, "stored %s as %q: %d bytes, cksum %d, %s%s\n", r.Item.Local, r.Item.Remote, r.Size, r.Cksum, rate(r.Size, r.Duration), how)
+		sum.file(r.Size, r.Resumed, fmt.Sprintf("stored %s as %q: %d bytes, cksum %d, %s%s", r.Item.Local, r.Item.Remote, r.Size, r.Cksum, rate(r.Size-r.Resumed, r.Duration), how))
 	})
 }
 
 // sendFirstRelease uploads to a server of the first release, which takes
 // plain names only.
-func (s *session) sendFirstRelease(pl *plan, sum *summary, stderr io.Writer) error {
+func (s *session) sendFirstRelease(pl *plan, sum *summary) error {
 	if len(pl.dirs) > 0 || pl.streams {
 		return client.ErrNoOps
 	}
@@ -219,13 +216,11 @@ func (s *session) sendFirstRelease(pl *plan, sum *summary, stderr io.Writer) err
 			return fmt.Errorf("%s: %w", it.Remote, client.ErrNoOps)
 		}
 		res, err := s.Upload(it.Local, it.Remote)
-		s.progress.done()
+		s.meter.done(err)
 		if err != nil {
 			return fmt.Errorf("%s: %w", it.Local, err)
 		}
-		sum.files++
-		sum.bytes += res.Size
-		fmt.Fprintf(s.out, "stored %s as %q: %d bytes, cksum %d, %s\n", it.Local, res.Name, res.Size, res.Cksum, rate(res.Size, res.Duration))
+		sum.file(res.Size, 0, fmt.Sprintf("stored %s as %q: %d bytes, cksum %d, %s", it.Local, res.Name, res.Size, res.Cksum, rate(res.Size, res.Duration)))
 	}
 	return nil
 }

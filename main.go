@@ -5,17 +5,25 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
+	"syscall"
 
 	"ferry/boards"
 	"ferry/client"
 	"ferry/crypt"
+	"ferry/frame"
+	"ferry/fsstore"
+	"ferry/link"
+	"ferry/safe"
 )
 
 // version is stamped by the Makefile with -ldflags "-X main.version=...".
@@ -44,9 +52,12 @@ var commands = []command{
 	{"rm", "remove files on a server", runRm},
 	{"mv", "rename a file or folder on a server", runMv},
 	{"mkdir", "make a folder on a server", runMkdir},
+	{"shell", "one session, many commands: ls, cd, get, put, ... (-b FILE: a batch)", runShell},
 	{"ca", "create a certificate authority for servers", runCA},
 	{"cert", "issue a server certificate from a CA", runCert},
 	{"fsck", "check (and repair) a server's data directory", runFsck},
+	{"clients", "list a server's clients; disable or remove one", runClients},
+	{"completion", "print a bash or zsh completion script", runCompletion},
 	{"install", "put ferry onto a device through its console", runInstall},
 	{"ports", "list serial ports", runPorts},
 	{"version", "print the version", runVersion},
@@ -60,8 +71,8 @@ Usage:
 
 Commands:
 %s
-Run "ferry <command> -h" for a command's flags.
-
+Run "ferry <command> -h" for a command's flags, and "ferry help TOPIC" for:
+%s
 A first session on loopback:
 
 	ferry serve -listen 127.0.0.1:7417 -data ./srv     # prints the CA path
@@ -82,9 +93,9 @@ Exit codes:
 func usage(w io.Writer) {
 	var list string
 	for _, c := range commands {
-		list += fmt.Sprintf("\t%-8s %s\n", c.name, c.summary)
+		list += fmt.Sprintf("\t%-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, helpText, list)
+	fmt.Fprintf(w, helpText, list, topicList())
 }
 
 func main() {
@@ -108,6 +119,9 @@ func run(args []string, stderr io.Writer) int {
 	case "-version", "--version":
 		return exitCode(runVersion(nil, stderr), stderr)
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && showTopic(args[1], os.Stdout) {
+			return exitOK
+		}
 		if len(args) > 1 {
 			return run([]string{args[1], "-h"}, stderr)
 		}
@@ -126,7 +140,10 @@ func run(args []string, stderr io.Writer) int {
 // errUsage marks command-line errors; the message has been printed.
 var errUsage = errors.New("usage")
 
-// exitCode prints err and maps it to an exit code.
+// exitCode prints err and maps it to an exit code. What is printed is one
+// line that says what happened and what to do (userMessage); with -v the
+// whole chain follows on a second line. Both are escaped: they may carry
+// text from the network (a server's reason, a certificate's name).
 func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil:
@@ -136,17 +153,99 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "ferry: %v\n", err)
-	switch {
-	case errors.Is(err, crypt.ErrUntrusted), errors.Is(err, crypt.ErrUnknownHost),
-		errors.Is(err, crypt.ErrHostKeyChanged), errors.Is(err, crypt.ErrBadSignature):
-		return exitTrust
-	case errors.Is(err, client.ErrChecksum):
-		return exitChecksum
-	case errors.Is(err, errFsckProblems):
-		return exitFsck
+	msg, code := userMessage(err)
+	fmt.Fprintf(stderr, "ferry: %s\n", safe.Text(msg))
+	if chain := err.Error(); showChain && chain != msg {
+		fmt.Fprintf(stderr, "ferry: detail: %s\n", safe.Text(chain))
 	}
-	return exitFailure
+	return code
+}
+
+// userMessages map the errors callers branch on to what a user is told
+// and the exit code; the first that err matches wins. An empty msg keeps
+// the error's own text (without the package prefix), where it already
+// says what to do: the trust errors carry the fingerprints and the file
+// to edit, the client's errors the flag to change.
+var userMessages = []struct {
+	err  error
+	code int
+	msg  string
+}{
+	{crypt.ErrHostKeyChanged, exitTrust, ""},
+	{crypt.ErrUnknownHost, exitTrust, ""},
+	{crypt.ErrUntrusted, exitTrust, ""},
+	{crypt.ErrBadSignature, exitTrust, "the server's signature over the handshake does not verify: someone may be in the middle; do not use this link"},
+	{frame.ErrVersion, exitFailure, "the server speaks an older protocol version (the classic protocol, version 3): give the port of its secure listener (7417), or send with -classic"},
+	{link.ErrBadSetup, exitFailure, "the other side speaks another link protocol version: run the same ferry release at both ends"},
+	{link.ErrPeerTimeout, exitFailure, "the other side went silent (peer silent too long): check the cable and that ferry runs at the other end, then run again"},
+	{link.ErrReset, exitFailure, "the other side reset the session: run again"},
+	{crypt.ErrNoSuite, exitFailure, "the server and this client have no cipher suite in common: upgrade the older of the two"},
+	{crypt.ErrHandshake, exitFailure, "the other side does not speak ferry's handshake: check -server and the port"},
+	{crypt.ErrOpen, exitFailure, "a frame failed authentication (corrupted on the way, or tampered with): run again, and check the link if it repeats"},
+	{crypt.ErrClosedByPeer, exitFailure, "the server closed the connection: its log says why"},
+	{crypt.ErrTruncated, exitFailure, "the server closed the connection in the middle of a frame: its log says why"},
+	{client.ErrChecksum, exitChecksum, ""},
+	{client.ErrNameTaken, exitFailure, ""},
+	{client.ErrDenied, exitFailure, ""},
+	{client.ErrServer, exitFailure, ""},
+	{client.ErrNoOps, exitFailure, ""},
+	{fsstore.ErrLocked, exitFailure, ""},
+	{errConfig, exitUsage, ""},
+	{errFsckProblems, exitFsck, ""},
+	{os.ErrDeadlineExceeded, exitFailure, "the server did not answer in time: check that it runs, or give a longer -timeout"},
+	{context.DeadlineExceeded, exitFailure, "the server did not answer in time: check that it runs, or give a longer -timeout"},
+}
+
+// userMessage is the line exitCode prints for err, and its exit code.
+func userMessage(err error) (string, int) {
+	for _, m := range userMessages {
+		if !errors.Is(err, m.err) {
+			continue
+		}
+		if m.msg == "" {
+			return trimPrefix(err.Error()), m.code
+		}
+		return m.msg, m.code
+	}
+	if msg := netMessage(err); msg != "" {
+		return msg, exitFailure
+	}
+	return trimPrefix(err.Error()), exitFailure
+}
+
+// netMessage says what a failed dial means, or "".
+func netMessage(err error) string {
+	var dns *net.DNSError
+	var op *net.OpError
+	addr := "the server"
+	if errors.As(err, &op) && op.Addr != nil {
+		addr = op.Addr.String()
+	}
+	switch {
+	case errors.As(err, &dns):
+		return fmt.Sprintf("cannot find the host %s: check -server, or name a device in the config file (ferry help config)", dns.Name)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("nothing listens at %s (connection refused): start the server (ferry serve), or check -server and the port", addr)
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return fmt.Sprintf("cannot reach %s (no route): check the network and -server", addr)
+	}
+	return ""
+}
+
+// trimPrefix drops the package names an error's text starts with
+// ("crypt: ", "client: "): the user did not call a package.
+func trimPrefix(msg string) string {
+	for {
+		pkg, rest, ok := strings.Cut(msg, ": ")
+		switch pkg {
+		case "crypt", "client", "link", "frame", "fsstore", "xfer", "server", "classic":
+			if ok {
+				msg = rest
+				continue
+			}
+		}
+		return msg
+	}
 }
 
 // newFlags returns a FlagSet that reports errors as errUsage. Help asked

@@ -60,6 +60,9 @@ const defaultLinkTimeout = 60 * time.Second
 
 func (t *transportFlags) serialOrStdio() bool { return t.serial != "" || t.stdio }
 
+// slow reports a line with a rate: a serial device, or stdio given -baud.
+func (t *transportFlags) slow() bool { return t.serial != "" || (t.stdio && t.baudSet) }
+
 func (t *transportFlags) check() error {
 	if t.serial != "" && t.stdio {
 		return errors.New("-serial and -stdio exclude each other")

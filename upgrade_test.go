@@ -21,7 +21,18 @@ func TestUpgradeFromFirstRelease(t *testing.T) {
 	}
 	os.Chmod(filepath.Join(dir, "srv", "server.key"), 0o600)
 	os.Chmod(filepath.Join(dir, "srv", "ca.key"), 0o600)
-	const addr = "127.0.0.1:17999" // the address the old state is kept under
+	// The old state is kept under the address it was written with; move it
+	// to a free port as a user moving the server to another port would.
+	addr := freePort(t)
+	for _, st := range []string{"st", "st2"} {
+		old := filepath.Join(dir, st, "servers", "127.0.0.1_17999")
+		if err := os.Rename(old, filepath.Join(dir, st, "servers", strings.ReplaceAll(addr, ":", "_"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kh := filepath.Join(dir, "st2", "known_hosts")
+	pins, _ := os.ReadFile(kh)
+	os.WriteFile(kh, []byte(strings.ReplaceAll(string(pins), "127.0.0.1:17999", addr)), 0o600)
 	startServe(t, "-listen", addr, "-data", filepath.Join(dir, "srv"))
 	ca := filepath.Join(dir, "srv", "ca.pem")
 	st := filepath.Join(dir, "st")

@@ -23,7 +23,7 @@ import (
 // Errors a caller branches on.
 var (
 	ErrNameTaken = errors.New("client: the server has this name registered to another key; choose another -name")
-	ErrDenied    = errors.New("client: the server denied the reconnection")
+	ErrDenied    = errors.New("client: the server refused this client")
 	ErrChecksum  = errors.New("client: checksum still wrong after 3 resends; the file was not stored")
 	ErrServer    = errors.New("client: the server reported an error")
 )
@@ -31,11 +31,17 @@ var (
 // Config configures a client session.
 type Config struct {
 	State  State
-	Server string // the address the identity is kept under
+	Server string // the name the identity is kept under, unless Identify gives one
 	Name   string // name to register with when the state has none
 	Verify func([]*x509.Certificate) error
-	Suites []crypt.Suite
-	Chunk  int
+	// Identify, if not nil, names the server for State once the handshake
+	// has authenticated it (the chain, leaf first), replacing Server: the
+	// identity is then chosen by the server's key or certificate rather
+	// than by the link (see KeyID and CAID). It may adopt an identity kept
+	// under an older name (State.Adopt).
+	Identify func(chain []*x509.Certificate) (string, error)
+	Suites   []crypt.Suite
+	Chunk    int
 	// Timeout bounds each wait for the server; default 2 min.
 	Timeout time.Duration
 	// Progress, if not nil, is called as content moves (total -1: a
@@ -44,6 +50,21 @@ type Config struct {
 	// FirstRelease makes the client speak as the first release did (no
 	// features offered), to test that servers still serve it.
 	FirstRelease bool
+	// SlowLink says the link is a serial line (or stdio at a line rate):
+	// content is written in small pieces, so that progress moves.
+	SlowLink bool
+	// NoResume makes every transfer start from zero, and keeps nothing of
+	// an interrupted download for later.
+	NoResume bool
+	// ResumeMin is the smallest file that is resumable; default
+	// DefaultResumeMin.
+	ResumeMin int64
+	// Resumed, if not nil, is called when a transfer goes on from where an
+	// earlier one stopped: at bytes of total were there already.
+	Resumed func(name string, at, total int64)
+	// Compress offers compression (feature compress), at this flate level
+	// (xfer.LevelSlowLink, xfer.LevelFast); 0 offers none.
+	Compress int
 }
 
 // Client is an authenticated session with a server. Not safe for
@@ -52,9 +73,14 @@ type Client struct {
 	cfg  Config
 	sess *crypt.Session
 	id   *Identity
-	send xfer.Sender // the chunk ring of uploads, reused
-	pool *xfer.Pool  // the ring of downloads
+	send xfer.Sender   // the chunk ring of uploads, reused
+	pool *xfer.Pool    // the ring of downloads
+	recv xfer.Receiver // downloads, reused: its buffers are the session's
 }
+
+// slowPiece is the piece a slow link's content is written in: 1 KiB is
+// about 90 ms at 115200 baud.
+const slowPiece = 1 << 10
 
 // Connect runs the handshake on c and authenticates: registration on first
 // use of the server, reconnection afterwards.
@@ -62,12 +88,11 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 2 * time.Minute
 	}
-	id, err := cfg.State.Load(cfg.Server, cfg.Name)
-	if err != nil {
-		return nil, err
-	}
 	c.SetReadDeadline(time.Now().Add(cfg.Timeout))
-	features := crypt.AllFeatures
+	features := crypt.FeatureOps | crypt.FeatureKeepalive | crypt.FeatureResume
+	if cfg.Compress != 0 {
+		features |= crypt.FeatureCompress
+	}
 	if cfg.FirstRelease {
 		features = 0
 	}
@@ -76,14 +101,42 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 		c.Close()
 		return nil, err
 	}
+	// Only now, the server authenticated, is the identity chosen and
+	// anything written: a failed connection leaves no state behind.
+	id, err := identify(&cfg, sess.PeerChain)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	cl := &Client{cfg: cfg, sess: sess, id: id, pool: xfer.NewPool(1)}
+	sess.WriteTimeout = cfg.Timeout
+	sess.GrowReads()
 	cl.send.Timeout = cfg.Timeout
+	if cfg.SlowLink {
+		cl.send.Piece = slowPiece
+	}
+	if sess.Features.Has(crypt.FeatureCompress) {
+		cl.send.Compress = cfg.Compress
+	}
 	sess.SetClientID(id.ID)
 	if err := cl.authenticate(); err != nil {
 		c.Close()
 		return nil, err
 	}
 	return cl, nil
+}
+
+// identify loads the identity kept for the authenticated server, setting
+// cfg.Server to the name it is kept under.
+func identify(cfg *Config, chain []*x509.Certificate) (*Identity, error) {
+	if cfg.Identify != nil {
+		server, err := cfg.Identify(chain)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Server = server
+	}
+	return cfg.State.Load(cfg.Server, cfg.Name)
 }
 
 // ID is the client's ID on this server.
@@ -99,7 +152,13 @@ func (c *Client) authenticate() error {
 	return c.register()
 }
 
+// register saves the new identity before its key is used, so that a
+// registration whose answer is lost can be retried with the same key, and
+// forgets it again when the name is refused.
 func (c *Client) register() error {
+	if err := c.cfg.State.Save(c.cfg.Server, c.id); err != nil {
+		return err
+	}
 	r := frame.Register{Name: c.id.Name}
 	copy(r.PublicKey[:], c.id.Key.Public().(ed25519.PublicKey))
 	copy(r.Signature[:], crypt.SignRegister(c.id.Key, c.sess.Transcript))
@@ -116,7 +175,10 @@ func (c *Client) register() error {
 	}
 	switch {
 	case h.Code == frame.CodeNameTaken:
+		c.cfg.State.Remove(c.cfg.Server)
 		return fmt.Errorf("%w (name %q)", ErrNameTaken, c.id.Name)
+	case h.Code == frame.CodeDenied:
+		return fmt.Errorf("%w: the server's operator disabled the client named %q; ask them to enable it (ferry clients -enable)", ErrDenied, c.id.Name)
 	case h.Code != frame.CodeRegistered || len(p) != frame.IDSize:
 		return fmt.Errorf("client: unexpected %v to registration", h.Code)
 	}
@@ -144,7 +206,7 @@ func (c *Client) reconnect() error {
 	case frame.CodeReconnected:
 		return nil
 	case frame.CodeDenied:
-		return fmt.Errorf("%w: it does not know client %s named %q with this key (was its data reset?); to register anew, delete %s",
+		return fmt.Errorf("%w: it does not know client %s named %q with this key, or its operator disabled it; if its data was reset, delete %s to register anew",
 			ErrDenied, c.id.ID, c.id.Name, c.cfg.State.path(c.cfg.Server))
 	}
 	return fmt.Errorf("client: unexpected %v to reconnection", h.Code)

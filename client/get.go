@@ -46,6 +46,7 @@ type GetResult struct {
 	Size     int64
 	Cksum    uint32
 	Resends  int
+	Resumed  int64 // bytes that were already here from an interrupted get
 	Duration time.Duration
 	Err      error
 }
@@ -58,6 +59,7 @@ type getReq struct {
 	recursive bool
 	local     string // path under root; "" is root itself (recursive only)
 	resends   int
+	from      *heldStart // the start of the file held from an earlier get (resume.go)
 }
 
 // Get fetches items and calls done for every file and folder written, and
@@ -69,13 +71,20 @@ func (c *Client) Get(items []GetItem, done func(GetResult)) error {
 	var queue []*getReq
 	for i := range items {
 		it := &items[i]
+		if it.Dir != "" && it.Out == nil {
+			os.MkdirAll(it.Dir, 0o755) // like mkdir -p DIR; OpenRoot says what is wrong if it failed
+		}
 		root, err := os.OpenRoot(cmpOr(it.Dir, "."))
 		if err != nil {
 			done(GetResult{Item: it, Remote: it.Remote, Err: err})
 			continue
 		}
 		defer root.Close()
-		queue = append(queue, &getReq{item: it, root: root, remote: it.Remote, recursive: it.Recursive, local: it.Name})
+		r := &getReq{item: it, root: root, remote: it.Remote, recursive: it.Recursive, local: it.Name}
+		if c.resumeOn() && !it.Recursive && it.Out == nil {
+			r.from = findHeld(root, it.Name, it.Remote)
+		}
+		queue = append(queue, r)
 	}
 	for len(queue) > 0 {
 		batch := queue
@@ -104,6 +113,10 @@ func cmpOr(s, def string) string {
 }
 
 func (c *Client) sendGet(r *getReq) error {
+	if r.from != nil {
+		g := frame.GetFrom{Offset: uint64(r.from.have), Size: uint64(r.from.size), MTime: r.from.mtime, Prefix: r.from.prefix, Path: r.remote}
+		return c.sess.WriteMsg(frame.CodeGetFrom, g.Marshal())
+	}
 	p := frame.PathReq{Path: r.remote}
 	if r.recursive {
 		p.Flags |= frame.FlagRecursive
@@ -129,22 +142,25 @@ func (c *Client) receiveGet(r *getReq, done func(GetResult)) ([]*getReq, error) 
 			}
 			return again, err
 		}
-		fe, err := frame.ParseEntry(b)
+		fm, err := frame.ParseFileMsg(b)
 		if err != nil {
 			return nil, fmt.Errorf("client: %w", err)
 		}
-		local, err := r.localPath(fe.Path)
+		local, err := r.localPath(fm.Path)
 		if err != nil {
 			return nil, err
 		}
-		e := entryOf(&fe)
+		if fm.Offset != 0 && (r.from == nil || fm.Offset != uint64(r.from.have) || fm.Path != r.remote) {
+			return nil, fmt.Errorf("client: the server resumed %q at %d, which was not asked for: %w", fm.Path, fm.Offset, ErrServer)
+		}
+		e := entryOf(&fm.Entry)
 		res := GetResult{Item: r.item, Remote: e.Path, Local: path.Join(cmpOr(r.item.Dir, "."), local), Dir: e.Dir, Resends: r.resends}
 		if e.Dir {
 			res.Err = mkdirAll(r.root, local)
 			done(res)
 			continue
 		}
-		ok, err := c.receiveFile(r, &e, local, &res)
+		ok, err := c.receiveFile(r, &e, local, int64(fm.Offset), &res)
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +187,7 @@ func (r *getReq) localPath(remote string) (string, error) {
 		return "", fmt.Errorf("client: the server sent %q, which is not under %q: %w", remote, r.remote, ErrServer)
 	}
 	for _, part := range strings.Split(rel, "/") {
-		if rel != "" && (part == "" || part == "." || part == ".." || strings.HasPrefix(part, tempPrefix)) {
+		if rel != "" && (part == "" || part == "." || part == ".." || strings.HasPrefix(part, ".ferry")) {
 			return "", fmt.Errorf("client: the server sent the path %q: %w", remote, ErrServer)
 		}
 	}
@@ -199,14 +215,24 @@ func mkdirAll(root *os.Root, local string) error {
 // local (or into Out) and, when it matches the server's file end, puts it
 // in place. It reports whether the file matched; the error is the
 // session's.
-func (c *Client) receiveFile(r *getReq, e *Entry, local string, res *GetResult) (bool, error) {
+func (c *Client) receiveFile(r *getReq, e *Entry, local string, offset int64, res *GetResult) (bool, error) {
 	start := time.Now()
 	size := e.Size
 	if uint64(size) == frame.SizeUnknown {
 		size = -1
 	}
-	rc := xfer.Receiver{Pool: c.pool, Idle: c.cfg.Timeout}
-	content := &xfer.Content{Codes: xfer.Download, Size: size}
+	rc := c.receiver()
+	content := &xfer.Content{Codes: xfer.Download, Size: size - offset, Offset: offset}
+	if size < 0 {
+		content.Size = -1
+	}
+	if offset > 0 {
+		content.Sum = &r.from.sum
+		res.Resumed = offset
+		if c.cfg.Resumed != nil {
+			c.cfg.Resumed(e.Path, offset, size)
+		}
+	}
 	if c.cfg.Progress != nil {
 		content.Progress = func(got int64) { c.cfg.Progress(e.Path, got, size) }
 	}
@@ -219,7 +245,7 @@ func (c *Client) receiveFile(r *getReq, e *Entry, local string, res *GetResult) 
 		}
 		return x.OK(), err
 	}
-	t, err := newTemp(r.root, local, e.Mode)
+	t, err := c.target(r, e, local, offset)
 	if err != nil {
 		res.Err = err
 		_, err = rc.ReceiveFile(c.sess, content, io.Discard)
@@ -227,12 +253,13 @@ func (c *Client) receiveFile(r *getReq, e *Entry, local string, res *GetResult) 
 	}
 	defer t.discard()
 	x, err := rc.ReceiveFile(c.sess, content, t.f)
-	res.Size, res.Cksum = x.N, x.Sum
+	res.Size, res.Cksum = x.Offset+x.N, x.Sum
 	switch {
 	case errors.Is(err, xfer.ErrSink):
 		res.Err = fmt.Errorf("client: writing %s: %w", local, err)
 		return true, nil
 	case err != nil:
+		t.keep() // a partial download stays for the next get
 		return false, err
 	case x.Changed():
 		res.Err = fmt.Errorf("client: %s changed on the server while it was read; not written", e.Path)
@@ -245,10 +272,13 @@ func (c *Client) receiveFile(r *getReq, e *Entry, local string, res *GetResult) 
 	return true, nil
 }
 
-// temp is a download in progress: a temporary file beside its target.
+// temp is a download in progress: a temporary file beside its target,
+// or a partial download that a later get can resume (info is then the
+// file that says what it is).
 type temp struct {
 	root *os.Root
 	name string
+	info string
 	f    *os.File
 	done bool
 }
@@ -294,6 +324,9 @@ func (t *temp) commit(local string, mtime time.Time, noClobber bool) error {
 		return err
 	}
 	t.done = !noClobber
+	if t.info != "" {
+		t.root.Remove(t.info)
+	}
 	if d, err := t.root.Open(path.Dir(local)); err == nil {
 		d.Sync()
 		d.Close()
@@ -301,10 +334,31 @@ func (t *temp) commit(local string, mtime time.Time, noClobber bool) error {
 	return nil
 }
 
-// discard removes the temporary file unless it was renamed into place.
+// discard removes the temporary file unless it was renamed into place or
+// kept.
 func (t *temp) discard() {
 	if !t.done {
 		t.f.Close()
 		t.root.Remove(t.name)
+		if t.info != "" {
+			t.root.Remove(t.info)
+		}
 	}
+}
+
+// keep leaves a partial download for a later get; a plain temporary file
+// is discarded.
+func (t *temp) keep() {
+	if t.info == "" {
+		return
+	}
+	t.f.Sync()
+	t.f.Close()
+	t.done = true
+}
+
+// receiver is the session's Receiver, set up for this session.
+func (c *Client) receiver() *xfer.Receiver {
+	c.recv.Pool, c.recv.Idle, c.recv.Compressed = c.pool, c.cfg.Timeout, c.Compressed()
+	return &c.recv
 }

@@ -39,6 +39,9 @@ func (e *OpError) Error() string {
 // Ops reports whether the server speaks the operations.
 func (c *Client) Ops() bool { return c.sess.Features.Has(crypt.FeatureOps) }
 
+// Compressed reports whether the session compresses file content.
+func (c *Client) Compressed() bool { return c.sess.Features.Has(crypt.FeatureCompress) }
+
 func (c *Client) needOps() error {
 	if !c.Ops() {
 		return ErrNoOps
@@ -109,6 +112,22 @@ func (c *Client) simple(op string, code frame.Code, payload []byte, p string) (f
 		return frame.Done{}, err
 	}
 	return c.readOp(op, p)
+}
+
+// KeepaliveEvery is how often an idle client (a shell at its prompt)
+// sends a keepalive: well within the server's default idle timeout (2
+// minutes) and any sane -idle-timeout.
+const KeepaliveEvery = 20 * time.Second
+
+// Keepalive tells the server the client is still there (feature
+// keepalive; no answer comes), so that a session idle at a prompt is not
+// dropped by the server's idle timeout. Like every method, it must not run
+// while another does. Without the feature it does nothing.
+func (c *Client) Keepalive() error {
+	if !c.sess.Features.Has(crypt.FeatureKeepalive) {
+		return nil
+	}
+	return c.sess.WriteMsg(frame.CodeKeepalive, nil)
 }
 
 // modeOf keeps the permission bits a put may carry.

@@ -42,6 +42,7 @@ type PutResult struct {
 	Cksum    uint32
 	Replaced bool // an existing remote file was replaced
 	Resends  int
+	Resumed  int64 // bytes the server held from an interrupted put, not sent again
 	Duration time.Duration
 	Err      error // nil: stored and verified
 }
@@ -49,6 +50,7 @@ type PutResult struct {
 // inflight is a file sent and not yet answered.
 type inflight struct {
 	item    *PutItem
+	from    *heldStart // where the server's copy stops, when it is the same start
 	res     PutResult
 	start   time.Time
 	srcErr  error // reading the local file failed while sending
@@ -68,6 +70,10 @@ type answer struct {
 // session's, and ends it.
 func (c *Client) Put(items []PutItem, done func(PutResult)) error {
 	if err := c.needOps(); err != nil {
+		return err
+	}
+	held, err := c.queryResume(items)
+	if err != nil {
 		return err
 	}
 	c.sess.SetReadDeadline(time.Time{}) // answers may take long to come: await bounds the wait
@@ -98,7 +104,7 @@ func (c *Client) Put(items []PutItem, done func(PutResult)) error {
 			fl, retry = retry[0], retry[1:]
 			fl.res.Resends++
 		} else {
-			fl = &inflight{item: &items[next], res: PutResult{Item: &items[next]}}
+			fl = &inflight{item: &items[next], res: PutResult{Item: &items[next]}, from: held[&items[next]]}
 			next++
 		}
 		if err := c.sendPut(fl); err != nil {
@@ -155,6 +161,7 @@ func (c *Client) sendPut(fl *inflight) error {
 	}
 	r := it.Reader
 	size := int64(-1)
+	var xf xfer.File
 	if r == nil {
 		f, st, err := openRegular(it.Local)
 		if err != nil {
@@ -164,13 +171,26 @@ func (c *Client) sendPut(fl *inflight) error {
 		defer f.Close()
 		r, size = f, st.Size()
 		p.Size, p.Mode, p.MTime = uint64(size), modeOf(uint32(st.Mode().Perm())), nanos(st.ModTime())
+		if fl.from != nil && fl.from.have <= size {
+			if _, err := f.Seek(fl.from.have, io.SeekStart); err == nil {
+				xf.Offset, xf.Prefix, p.Offset = fl.from.have, fl.from.sum, uint64(fl.from.have)
+			}
+		}
 	}
-	xf := xfer.File{Codes: xfer.Upload, HeadCode: frame.CodePut, Head: p.Marshal(), Size: size, End: true}
+	fl.res.Resumed = xf.Offset
+	xf.Codes, xf.HeadCode, xf.Head, xf.End = xfer.Upload, frame.CodePut, p.Marshal(), true
+	xf.Size = size
+	if size >= 0 {
+		xf.Size = size - xf.Offset
+	}
+	if xf.Offset > 0 && c.cfg.Resumed != nil {
+		c.cfg.Resumed(it.Remote, xf.Offset, size)
+	}
 	if c.cfg.Progress != nil {
 		xf.Progress = func(sent int64) { c.cfg.Progress(it.Remote, sent, size) }
 	}
 	n, sum, err := c.send.Send(c.sess, &xf, r)
-	fl.res.Size, fl.res.Cksum = n, sum
+	fl.res.Size, fl.res.Cksum = xf.Offset+n, sum
 	if errors.Is(err, xfer.ErrSource) {
 		fl.srcErr = err
 		return nil
@@ -210,9 +230,14 @@ func (c *Client) settle(fl *inflight, a answer) (again bool) {
 	}
 	var oe *OpError
 	switch {
+	case errors.As(err, &oe) && oe.Reason == frame.FailResume && fl.from != nil:
+		fl.from = nil // the server no longer holds the start: send it whole, not as a resend
+		fl.res.Resends--
+		return true
 	case fl.srcErr != nil:
 		fl.res.Err = fmt.Errorf("client: %s: %w", fl.item.Local, fl.srcErr)
 	case errors.As(err, &oe) && oe.Reason == frame.FailChecksum && fl.item.Reader == nil && fl.res.Resends < maxResends:
+		fl.from = nil // a resend is of the whole file
 		return true
 	case errors.As(err, &oe) && oe.Reason == frame.FailChecksum:
 		fl.res.Err = fmt.Errorf("%w: %s", ErrChecksum, fl.item.Remote)

@@ -68,11 +68,14 @@ type Features uint32
 
 // Feature bits.
 const (
-	FeatureOps Features = 1 << iota // get, list, remove, rename, mkdir, put with paths (1035-1041, 2108-2114)
+	FeatureOps       Features = 1 << iota // get, list, remove, rename, mkdir, put with paths (1035-1041, 2108-2114)
+	FeatureCompress                       // chunks deflated on their own (1042-1043, 2115-2116)
+	FeatureKeepalive                      // keepalive (1044): a client idle at a prompt stays connected
+	FeatureResume                         // resume interrupted puts and gets (1046, 1047, 2118)
 )
 
 // AllFeatures is every feature this build speaks.
-const AllFeatures = FeatureOps
+const AllFeatures = FeatureOps | FeatureCompress | FeatureKeepalive | FeatureResume
 
 // featureID is the suite-list ID that offers feature bit i.
 const featureID = 0x80

@@ -290,7 +290,7 @@ func TestPinning(t *testing.T) {
 	id := issue(t, ca, "localhost")
 	kh := KnownHosts{Path: filepath.Join(t.TempDir(), "known_hosts")}
 	run := func(accept bool, ident *Identity) error {
-		c, _ := handshake(t, &ClientConfig{Verify: PinVerifier(kh, "srv:1", accept, nil)}, &ServerConfig{Identity: ident}, nil)
+		c, _ := handshake(t, &ClientConfig{Verify: PinVerifier(kh, Pin{Name: "srv:1", AcceptNew: accept})}, &ServerConfig{Identity: ident}, nil)
 		return c.err
 	}
 	if err := run(false, id); !errors.Is(err, ErrUnknownHost) {

@@ -83,33 +83,78 @@ func notCA(leaf *x509.Certificate) error {
 		ErrUntrusted, safe.Text(leaf.Subject.CommonName))
 }
 
-// KnownHosts is a file of pinned server keys, one "HOST SHA256:..." line per
-// server, like OpenSSH's known_hosts.
+// KnownHosts is a file of pinned server keys, one "NAME SHA256:..." line
+// per pin, like OpenSSH's known_hosts; lines starting with # are comments.
+// NAME is what the key is pinned under: a TCP address ("host:port") or a
+// name the user gave the server (an alias, a device's name), which binds
+// the key to it; or, for a key pinned on a link with no name (stdio, a
+// serial line without an alias), the link in parentheses ("(stdio)",
+// "(serial:/dev/ttyUSB0)"), which binds nothing. The first release wrote
+// the same lines, with link names as names ("stdio"). The zero value is
+// not usable: set Path.
 type KnownHosts struct {
 	Path string
 }
 
-// Lookup returns the pinned fingerprint of host, or "".
-func (k KnownHosts) Lookup(host string) (string, error) {
+// pin is one line of the file.
+type pin struct{ name, fp string }
+
+// read returns the pins in file order; a missing file has none.
+func (k KnownHosts) read() ([]pin, error) {
 	data, err := os.ReadFile(k.Path)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("crypt: read known hosts: %w", err)
+		return nil, fmt.Errorf("crypt: read known hosts: %w", err)
 	}
+	var pins []pin
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) == 2 && f[0] == host {
-			return f[1], nil
+		if len(f) == 2 && !strings.HasPrefix(f[0], "#") {
+			pins = append(pins, pin{f[0], f[1]})
 		}
 	}
-	return "", nil
+	return pins, nil
 }
 
-// Add pins fingerprint fp for host, appending a line and syncing the file.
-func (k KnownHosts) Add(host, fp string) error {
+// Lookup returns the fingerprint pinned under name (the first, if the file
+// has several), or "".
+func (k KnownHosts) Lookup(name string) (string, error) {
+	pins, err := k.read()
+	for _, p := range pins {
+		if p.name == name {
+			return p.fp, nil
+		}
+	}
+	return "", err
+}
+
+// Known returns the first name fingerprint fp is pinned under, or "".
+func (k KnownHosts) Known(fp string) (string, error) {
+	pins, err := k.read()
+	for _, p := range pins {
+		if p.fp == fp {
+			return p.name, nil
+		}
+	}
+	return "", err
+}
+
+// Has reports whether fp is pinned under name (on any line).
+func (k KnownHosts) Has(name, fp string) (bool, error) {
+	pins, err := k.read()
+	for _, p := range pins {
+		if p.name == name && p.fp == fp {
+			return true, nil
+		}
+	}
+	return false, err
+}
+
+// Add pins fingerprint fp under name, appending a line and syncing the file.
+func (k KnownHosts) Add(name, fp string) error {
 	if err := os.MkdirAll(filepath.Dir(k.Path), 0o700); err != nil {
 		return err
 	}
@@ -118,45 +163,101 @@ func (k KnownHosts) Add(host, fp string) error {
 		return fmt.Errorf("crypt: pin server key: %w", err)
 	}
 	defer f.Close()
-	if _, err := fmt.Fprintf(f, "%s %s\n", host, fp); err != nil {
+	if _, err := fmt.Fprintf(f, "%s %s\n", name, fp); err != nil {
 		return fmt.Errorf("crypt: pin server key: %w", err)
 	}
 	return f.Sync()
 }
 
-// PinVerifier trusts a server whose leaf key has the fingerprint pinned for
-// host in k. When none is pinned, it pins the key if acceptNew is set (trust
-// on first use, which the user confirms with a flag) and otherwise fails
-// with ErrUnknownHost, naming the fingerprint so the user can compare it with
-// the one the server printed. notify, if not nil, is told what was pinned.
-// A CA certificate is refused as the leaf, and never pinned.
-func PinVerifier(k KnownHosts, host string, acceptNew bool, notify func(string)) func([]*x509.Certificate) error {
+// Pin says how PinVerifier checks and pins a server's key.
+type Pin struct {
+	// Name is what the server was reached or called by: a TCP address or
+	// an alias. A key pinned under Name is the only one accepted there.
+	// Empty on a link with no name (stdio, a serial line without an
+	// alias), where any pinned key is trusted.
+	Name string
+	// Link labels a key pinned without a Name ("stdio",
+	// "serial:/dev/ttyUSB0"), written in parentheses; it binds nothing.
+	Link string
+	// AcceptNew pins a key seen for the first time: trust on first use,
+	// which the user confirms with a flag (-trust-new).
+	AcceptNew bool
+	// Notify, if not nil, is told what was pinned.
+	Notify func(string)
+}
+
+// PinVerifier trusts a server whose leaf key is pinned in k. The key is
+// the server's identity, not the way it was reached: a key pinned under
+// one name or link is trusted under any other (the server proved it holds
+// it), and, when p.Name is new, pinned under it too, so that the same
+// server reached as "localhost:7417" and "127.0.0.1:7417", or over serial
+// and stdio, is one server. What a pin refuses is another key under a
+// pinned name: ErrHostKeyChanged, also with AcceptNew. A key pinned
+// nowhere is pinned if p.AcceptNew is set and otherwise refused with
+// ErrUnknownHost, naming the fingerprint so the user can compare it with
+// the one the server printed. A CA certificate is refused as the leaf, and
+// never pinned.
+func PinVerifier(k KnownHosts, p Pin) func([]*x509.Certificate) error {
 	return func(chain []*x509.Certificate) error {
 		if err := notCA(chain[0]); err != nil {
 			return err
 		}
 		fp := Fingerprint(chain[0])
-		pinned, err := k.Lookup(host)
+		known, err := k.Known(fp)
 		if err != nil {
 			return err
 		}
+		if p.Name == "" {
+			if known != "" {
+				return nil
+			}
+			return p.pinNew(k, "("+p.Link+")", fp)
+		}
+		pinned, err := k.Lookup(p.Name)
 		switch {
+		case err != nil:
+			return err
 		case pinned == fp:
 			return nil
 		case pinned != "":
-			return fmt.Errorf("%w for %s: pinned %s, offered %s; if the server was re-keyed on purpose, remove its line from %s",
-				ErrHostKeyChanged, host, pinned, fp, k.Path)
-		case !acceptNew:
-			return fmt.Errorf("%w: %s offers key %s; compare it with the fingerprint the server printed, then run again with -trust-new to pin it (or give -ca FILE)",
-				ErrUnknownHost, host, fp)
+			also := ""
+			if known != "" {
+				also = fmt.Sprintf(" (the key offered is the one pinned for %s)", known)
+			}
+			return fmt.Errorf("%w for %s: pinned %s, offered %s%s; if the server was re-keyed on purpose, remove its line from %s",
+				ErrHostKeyChanged, p.Name, pinned, fp, also, k.Path)
+		case known != "":
+			if err := k.Add(p.Name, fp); err != nil {
+				return err
+			}
+			p.notify(fmt.Sprintf("%s shows the key pinned for %s (%s); pinned it for %s too", p.Name, known, fp, p.Name))
+			return nil
 		}
-		if err := k.Add(host, fp); err != nil {
-			return err
-		}
-		if notify != nil {
-			notify(fmt.Sprintf("pinned %s for %s in %s", fp, host, k.Path))
-		}
-		return nil
+		return p.pinNew(k, p.Name, fp)
+	}
+}
+
+// pinNew pins a key seen for the first time under name, if the user said
+// so.
+func (p *Pin) pinNew(k KnownHosts, name, fp string) error {
+	where := name
+	if p.Name == "" {
+		where = "the server on " + p.Link
+	}
+	if !p.AcceptNew {
+		return fmt.Errorf("%w: %s offers key %s; compare it with the fingerprint the server printed, then run again with -trust-new to pin it (or give -ca FILE)",
+			ErrUnknownHost, where, fp)
+	}
+	if err := k.Add(name, fp); err != nil {
+		return err
+	}
+	p.notify(fmt.Sprintf("pinned %s for %s in %s", fp, name, k.Path))
+	return nil
+}
+
+func (p *Pin) notify(msg string) {
+	if p.Notify != nil {
+		p.Notify(msg)
 	}
 }
 

@@ -53,7 +53,7 @@ func TestCALeafRefused(t *testing.T) {
 	}{
 		{"root as leaf, CA", caIdentity(ca), CAVerifier(pool(ca), "")},
 		{"intermediate as leaf, CA", intermediate(t, ca), CAVerifier(pool(ca), "")},
-		{"root as leaf, pinning with -trust-new", caIdentity(ca), PinVerifier(kh, "serial:/dev/ttyUSB0", true, nil)},
+		{"root as leaf, pinning with -trust-new", caIdentity(ca), PinVerifier(kh, Pin{Link: "serial:/dev/ttyUSB0", AcceptNew: true})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, _ := handshake(t, &ClientConfig{Verify: tc.verify}, &ServerConfig{Identity: tc.id}, nil)
@@ -66,8 +66,8 @@ func TestCALeafRefused(t *testing.T) {
 			}
 		})
 	}
-	if fp, _ := kh.Lookup("serial:/dev/ttyUSB0"); fp != "" {
-		t.Fatalf("a CA key was pinned: %s", fp)
+	if name, _ := kh.Known(Fingerprint(caIdentity(ca).Leaf)); name != "" {
+		t.Fatalf("a CA key was pinned under %s", name)
 	}
 	// A leaf the CA issued still passes on the same link.
 	c, _ := handshake(t, &ClientConfig{Verify: CAVerifier(pool(ca), "")}, &ServerConfig{Identity: issue(t, ca, "x")}, nil)
@@ -110,5 +110,64 @@ func TestLoadIdentityRefusesCA(t *testing.T) {
 	}
 	if _, err := LoadCA(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca.key")); err != nil {
 		t.Fatalf("LoadCA: %v", err)
+	}
+}
+
+// TestPinKeying: a pin is keyed by the server's key. The same key is one
+// server under two addresses and on links with no name; two keys on the
+// same unnamed link are two servers; another key under a pinned name or
+// alias is refused, with -trust-new too; the first release's lines still
+// count.
+func TestPinKeying(t *testing.T) {
+	ca := newCA(t)
+	a, b := issue(t, ca, "a"), issue(t, ca, "b")
+	dir := t.TempDir()
+	kh := KnownHosts{Path: filepath.Join(dir, "known_hosts")}
+	legacy := issue(t, ca, "old")
+	write(t, kh.Path, []byte("# comment line\n127.0.0.1:17999 "+Fingerprint(legacy.Leaf)+"\n"))
+	var notes []string
+	run := func(p Pin, id *Identity) error {
+		p.Notify = func(s string) { notes = append(notes, s) }
+		c, _ := handshake(t, &ClientConfig{Verify: PinVerifier(kh, p)}, &ServerConfig{Identity: id}, nil)
+		return c.err
+	}
+	for _, tc := range []struct {
+		name string
+		pin  Pin
+		id   *Identity
+		want error
+	}{
+		{"first release's line", Pin{Name: "127.0.0.1:17999"}, legacy, nil},
+		{"new key on stdio", Pin{Link: "stdio"}, a, ErrUnknownHost},
+		{"pinned on stdio", Pin{Link: "stdio", AcceptNew: true}, a, nil},
+		{"second key on stdio", Pin{Link: "stdio"}, b, ErrUnknownHost},
+		{"second key pinned on stdio", Pin{Link: "stdio", AcceptNew: true}, b, nil},
+		{"both known on stdio", Pin{Link: "stdio"}, a, nil},
+		{"known key on a serial line", Pin{Link: "serial:/dev/ttyB"}, b, nil},
+		{"known key under a new address", Pin{Name: "localhost:7417"}, a, nil},
+		{"known key under another address", Pin{Name: "127.0.0.1:7417"}, a, nil},
+		{"other key under that address", Pin{Name: "127.0.0.1:7417", AcceptNew: true}, b, ErrHostKeyChanged},
+		{"alias pinned", Pin{Name: "boardB", AcceptNew: true}, b, nil},
+		{"alias on the other board", Pin{Name: "boardB", AcceptNew: true}, a, ErrHostKeyChanged},
+		{"old line keeps binding", Pin{Name: "127.0.0.1:17999"}, a, ErrHostKeyChanged},
+	} {
+		err := run(tc.pin, tc.id)
+		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Fatalf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if got, _ := kh.Has("localhost:7417", Fingerprint(a.Leaf)); !got {
+		t.Error("a known key under a new address was not pinned under it")
+	}
+	if name, _ := kh.Known(Fingerprint(b.Leaf)); name != "(stdio)" {
+		t.Errorf("b is known as %q, want stdio", name)
+	}
+	joined := strings.Join(notes, "\n")
+	if !strings.Contains(joined, "localhost:7417 shows the key pinned for (stdio)") {
+		t.Errorf("notes: %s", joined)
+	}
+	err := run(Pin{Name: "boardB"}, a)
+	if !strings.Contains(err.Error(), "pinned for (stdio)") {
+		t.Errorf("a changed key does not say where the offered one is pinned: %v", err)
 	}
 }

@@ -26,6 +26,15 @@ const (
 	CodeRemove  Code = 1039 // remove this file, or this folder (with FlagRecursive, its content too)
 	CodeRename  Code = 1040 // rename a file or folder
 	CodeMkdir   Code = 1041 // make a folder
+	// Feature compress: chunks deflated on their own (see xfer).
+	CodeChunkZ     Code = 1042 // a compressed chunk, more follow
+	CodeLastChunkZ Code = 1043 // the last chunk, compressed
+	// Feature keepalive.
+	CodeKeepalive Code = 1044 // the client is still there; no answer
+	CodeUsage     Code = 1045 // ops: how much do I store, how much room is left
+	// Feature resume.
+	CodeResumeQuery Code = 1046 // do you hold the start of this file from an interrupted put?
+	CodeGetFrom     Code = 1047 // get a file from an offset, if its start is what I hold
 )
 
 // Operation codes (responses).
@@ -37,6 +46,11 @@ const (
 	CodeFileLast    Code = 2112 // the last chunk of a downloaded file
 	CodeFileEndResp Code = 2113 // the sender's size and cksum of the downloaded file
 	CodeListEntries Code = 2114 // entries of a list
+	// Feature compress.
+	CodeFileChunkZ  Code = 2115 // a compressed chunk of a downloaded file, more follow
+	CodeFileLastZ   Code = 2116 // the last chunk of a downloaded file, compressed
+	CodeUsageResp   Code = 2117 // ops: the answer to a usage request
+	CodeResumeOffer Code = 2118 // resume: what the server holds of a file (answers 1046)
 )
 
 func init() {
@@ -45,6 +59,8 @@ func init() {
 		CodeRemove: "remove", CodeRename: "rename", CodeMkdir: "mkdir",
 		CodeDone: "done", CodeFailed: "failed", CodeFile: "file", CodeFileChunk: "file-chunk",
 		CodeFileLast: "file-last-chunk", CodeFileEndResp: "file-end", CodeListEntries: "entries",
+		CodeKeepalive: "keepalive", CodeUsage: "usage", CodeUsageResp: "usage-answer",
+		CodeResumeQuery: "resume-query", CodeGetFrom: "get-from", CodeResumeOffer: "resume-offer", CodeChunkZ: "chunk-z", CodeLastChunkZ: "last-chunk-z", CodeFileChunkZ: "file-chunk-z", CodeFileLastZ: "file-last-chunk-z",
 	} {
 		codeNames[c] = n
 	}
@@ -65,11 +81,11 @@ const SizeUnknown = ^uint64(0)
 
 // Fixed parts of the operation payloads.
 const (
-	putHead      = 8 + 8 + 4 + 1 // size, mtime, mode, flags; then the path
-	FileEndSize  = 8 + 4 + 1     // size, cksum, status
-	pathReqHead  = 1             // flags; then the path
-	DoneSize     = 4 + 8 + 4 + 1 // count, size, cksum, flags
-	failedHead   = 2             // reason code; then the text
+	putHead      = 8 + 8 + 8 + 4 + 1 // size, offset, mtime, mode, flags; then the path
+	FileEndSize  = 8 + 4 + 1         // size, cksum, status
+	pathReqHead  = 1                 // flags; then the path
+	DoneSize     = 4 + 8 + 4 + 1     // count, size, cksum, flags
+	failedHead   = 2                 // reason code; then the text
 	entryHead    = 1 + 1 + 8 + 8 + 4 + 4
 	maxListBatch = 64 << 10 // bytes of entries per 2114 (fits any chunk size >= 64 KiB; smaller chunks get smaller batches)
 )
@@ -123,19 +139,24 @@ func noTrailing(rest []byte, what string) error {
 
 // Put is the payload of 1035:
 //
-//	size 8 | mtime 8 (int64 ns, 0 none) | mode 4 | flags 1 | path len 2 | path
+//	size 8 | offset 8 | mtime 8 (int64 ns, 0 none) | mode 4 | flags 1 | path len 2 | path
+//
+// offset is where the content starts (resume: the bytes before it are the
+// ones the server offered); 0 without the resume feature.
 type Put struct {
-	Size  uint64 // SizeUnknown for a stream
-	MTime int64
-	Mode  uint32 // permission bits
-	Flags uint8
-	Path  string
+	Size   uint64 // SizeUnknown for a stream
+	Offset uint64
+	MTime  int64
+	Mode   uint32 // permission bits
+	Flags  uint8
+	Path   string
 }
 
 // Marshal encodes p.
 func (p *Put) Marshal() []byte {
 	b := make([]byte, 0, putHead+2+len(p.Path))
 	b = binary.LittleEndian.AppendUint64(b, p.Size)
+	b = binary.LittleEndian.AppendUint64(b, p.Offset)
 	b = binary.LittleEndian.AppendUint64(b, uint64(p.MTime))
 	b = binary.LittleEndian.AppendUint32(b, p.Mode)
 	b = append(b, p.Flags)
@@ -149,9 +170,13 @@ func ParsePut(b []byte) (Put, error) {
 		return p, fmt.Errorf("%w: put of %d bytes", ErrPayload, len(b))
 	}
 	p.Size = binary.LittleEndian.Uint64(b)
-	p.MTime = int64(binary.LittleEndian.Uint64(b[8:]))
-	p.Mode = binary.LittleEndian.Uint32(b[16:])
-	p.Flags = b[20]
+	p.Offset = binary.LittleEndian.Uint64(b[8:])
+	p.MTime = int64(binary.LittleEndian.Uint64(b[16:]))
+	p.Mode = binary.LittleEndian.Uint32(b[24:])
+	p.Flags = b[28]
+	if p.Size != SizeUnknown && p.Offset > p.Size {
+		return p, fmt.Errorf("%w: put offset %d past the size %d", ErrPayload, p.Offset, p.Size)
+	}
 	var rest []byte
 	var err error
 	if p.Path, rest, err = parsePath(b[putHead:]); err != nil {
@@ -298,6 +323,7 @@ const (
 	FailNotDir     uint16 = 11 // a file where a folder was needed
 	FailNotEmpty   uint16 = 12 // remove of a folder with content, without recursive
 	FailIncomplete uint16 = 13 // the sender gave up on the file (it could not read it)
+	FailResume     uint16 = 14 // a put from an offset the server does not hold: send it whole
 )
 
 // Failed is the payload of 2109: reason 2 | text (UTF-8, at most
@@ -410,3 +436,152 @@ func ParseEntries(b []byte) ([]Entry, error) {
 // ListBatch is the most bytes of entries one 2114 carries for a session
 // with the given chunk size.
 func ListBatch(chunk int) int { return min(chunk, maxListBatch) }
+
+// UsageSize is the payload of 2117.
+const UsageSize = 4 * 8
+
+// Usage is the payload of 2117: files 8 | bytes 8 | free 8 | max file 8.
+// Free is the room left on the server's disk for stored files, max file
+// the largest file it accepts; both ^0 when unknown or unlimited.
+type Usage struct {
+	Files, Bytes, Free, MaxFile uint64
+}
+
+// Marshal encodes u.
+func (u *Usage) Marshal() []byte {
+	b := make([]byte, 0, UsageSize)
+	for _, v := range []uint64{u.Files, u.Bytes, u.Free, u.MaxFile} {
+		b = binary.LittleEndian.AppendUint64(b, v)
+	}
+	return b
+}
+
+// ParseUsage decodes a 2117 payload.
+func ParseUsage(b []byte) (Usage, error) {
+	if len(b) != UsageSize {
+		return Usage{}, fmt.Errorf("%w: usage of %d bytes, want %d", ErrPayload, len(b), UsageSize)
+	}
+	le := binary.LittleEndian
+	return Usage{Files: le.Uint64(b), Bytes: le.Uint64(b[8:]), Free: le.Uint64(b[16:]), MaxFile: le.Uint64(b[24:])}, nil
+}
+
+// FileMsg is the payload of 2110: offset 8 | entry. offset is where the
+// content that follows starts (a resumed get); 0 otherwise.
+type FileMsg struct {
+	Offset uint64
+	Entry
+}
+
+// Marshal encodes m.
+func (m *FileMsg) Marshal() []byte {
+	return m.Entry.Append(binary.LittleEndian.AppendUint64(make([]byte, 0, 8+m.EncodedSize()), m.Offset))
+}
+
+// ParseFileMsg decodes a 2110 payload.
+func ParseFileMsg(b []byte) (FileMsg, error) {
+	if len(b) < 8 {
+		return FileMsg{}, fmt.Errorf("%w: file message of %d bytes", ErrPayload, len(b))
+	}
+	m := FileMsg{Offset: binary.LittleEndian.Uint64(b)}
+	var err error
+	m.Entry, err = ParseEntry(b[8:])
+	if err == nil && m.Offset > m.Size {
+		err = fmt.Errorf("%w: file offset %d past its size %d", ErrPayload, m.Offset, m.Size)
+	}
+	return m, err
+}
+
+// ResumeQuery is the payload of 1046: size 8 | mtime 8 | path: the source
+// the client is about to put.
+type ResumeQuery struct {
+	Size  uint64
+	MTime int64
+	Path  string
+}
+
+// Marshal encodes q.
+func (q *ResumeQuery) Marshal() []byte {
+	b := binary.LittleEndian.AppendUint64(make([]byte, 0, 18+len(q.Path)), q.Size)
+	b = binary.LittleEndian.AppendUint64(b, uint64(q.MTime))
+	return appendPath(b, q.Path)
+}
+
+// ParseResumeQuery decodes a 1046 payload.
+func ParseResumeQuery(b []byte) (ResumeQuery, error) {
+	if len(b) < 16 {
+		return ResumeQuery{}, fmt.Errorf("%w: resume query of %d bytes", ErrPayload, len(b))
+	}
+	q := ResumeQuery{Size: binary.LittleEndian.Uint64(b), MTime: int64(binary.LittleEndian.Uint64(b[8:]))}
+	var rest []byte
+	var err error
+	if q.Path, rest, err = parsePath(b[16:]); err != nil {
+		return q, err
+	}
+	return q, noTrailing(rest, "resume query path")
+}
+
+// ResumeOffer is the payload of 2118: have 8 | SHA-256 of those bytes 32.
+// have 0: nothing to resume from.
+type ResumeOffer struct {
+	Have   uint64
+	Prefix [32]byte
+}
+
+// ResumeOfferSize is the size of a 2118 payload.
+const ResumeOfferSize = 8 + 32
+
+// Marshal encodes o.
+func (o *ResumeOffer) Marshal() []byte {
+	return append(binary.LittleEndian.AppendUint64(make([]byte, 0, ResumeOfferSize), o.Have), o.Prefix[:]...)
+}
+
+// ParseResumeOffer decodes a 2118 payload.
+func ParseResumeOffer(b []byte) (ResumeOffer, error) {
+	if len(b) != ResumeOfferSize {
+		return ResumeOffer{}, fmt.Errorf("%w: resume offer of %d bytes, want %d", ErrPayload, len(b), ResumeOfferSize)
+	}
+	o := ResumeOffer{Have: binary.LittleEndian.Uint64(b)}
+	copy(o.Prefix[:], b[8:])
+	return o, nil
+}
+
+// GetFrom is the payload of 1047: offset 8 | size 8 | mtime 8 | SHA-256 of
+// the first offset bytes 32 | path: the client holds the start of this
+// file as it was (size, mtime); send the rest if the file is still that.
+type GetFrom struct {
+	Offset uint64
+	Size   uint64
+	MTime  int64
+	Prefix [32]byte
+	Path   string
+}
+
+const getFromHead = 8 + 8 + 8 + 32
+
+// Marshal encodes g.
+func (g *GetFrom) Marshal() []byte {
+	b := binary.LittleEndian.AppendUint64(make([]byte, 0, getFromHead+2+len(g.Path)), g.Offset)
+	b = binary.LittleEndian.AppendUint64(b, g.Size)
+	b = binary.LittleEndian.AppendUint64(b, uint64(g.MTime))
+	b = append(b, g.Prefix[:]...)
+	return appendPath(b, g.Path)
+}
+
+// ParseGetFrom decodes a 1047 payload.
+func ParseGetFrom(b []byte) (GetFrom, error) {
+	if len(b) < getFromHead {
+		return GetFrom{}, fmt.Errorf("%w: get-from of %d bytes", ErrPayload, len(b))
+	}
+	le := binary.LittleEndian
+	g := GetFrom{Offset: le.Uint64(b), Size: le.Uint64(b[8:]), MTime: int64(le.Uint64(b[16:]))}
+	copy(g.Prefix[:], b[24:56])
+	if g.Offset > g.Size {
+		return g, fmt.Errorf("%w: get-from offset %d past the size %d", ErrPayload, g.Offset, g.Size)
+	}
+	var rest []byte
+	var err error
+	if g.Path, rest, err = parsePath(b[getFromHead:]); err != nil {
+		return g, err
+	}
+	return g, noTrailing(rest, "get-from path")
+}

@@ -23,6 +23,7 @@ var opVectors = []struct {
 	v    any
 }{
 	{"put", CodePut, Put{Size: 48213, MTime: 1700000000123456789, Mode: 0o755, Flags: FlagNoClobber, Path: "logs/2026/x.log"}},
+	{"put-resumed", CodePut, Put{Size: 1 << 20, Offset: 65536, MTime: 1700000000000000000, Mode: 0o644, Path: "fw.bin"}},
 	{"put-stream", CodePut, Put{Size: SizeUnknown, MTime: 0, Mode: 0o644, Path: "dir.tar"}},
 	{"file-end", CodeFileEnd, FileEnd{Size: 9, Cksum: 930766865}},
 	{"file-end-changed", CodeFileEndResp, FileEnd{Size: 100, Cksum: 1, Status: EndChanged}},
@@ -33,7 +34,12 @@ var opVectors = []struct {
 	{"rename", CodeRename, Rename{Flags: FlagNoClobber, Old: "a.txt", New: "b/a.txt"}},
 	{"done", CodeDone, Done{Count: 1, Size: 48213, Cksum: 2961142032, Flags: DoneReplaced}},
 	{"failed", CodeFailed, Failed{Reason: FailNotFound, Text: "no such file or folder"}},
-	{"file", CodeFile, Entry{Kind: KindFile, Flags: EntryVerified, Size: 5, MTime: 1700000000000000000, Mode: 0o644, Cksum: 1220704766, Path: "a/b"}},
+	{"file", CodeFile, FileMsg{Entry: Entry{Kind: KindFile, Flags: EntryVerified, Size: 5, MTime: 1700000000000000000, Mode: 0o644, Cksum: 1220704766, Path: "a/b"}}},
+	{"file-resumed", CodeFile, FileMsg{Offset: 3, Entry: Entry{Kind: KindFile, Size: 5, Mode: 0o600, Path: "x"}}},
+	{"resume-query", CodeResumeQuery, ResumeQuery{Size: 1 << 20, MTime: 1700000000000000000, Path: "fw.bin"}},
+	{"resume-offer", CodeResumeOffer, ResumeOffer{Have: 65536, Prefix: [32]byte{0xde, 0xad, 31: 0xef}}},
+	{"get-from", CodeGetFrom, GetFrom{Offset: 65536, Size: 1 << 20, MTime: 1700000000000000000, Prefix: [32]byte{1, 31: 2}, Path: "pub/fw.bin"}},
+	{"usage", CodeUsageResp, Usage{Files: 2, Bytes: 2468, Free: 1 << 30, MaxFile: 1 << 40}},
 	{"entries", CodeListEntries, []Entry{{Kind: KindDir, Mode: 0o755, Path: "a"}, {Kind: KindFile, Size: 1, Mode: 0o600, Path: "a/x"}}},
 }
 
@@ -55,6 +61,16 @@ func encodeOp(v any) []byte {
 		return v.Marshal()
 	case Entry:
 		return v.Append(nil)
+	case FileMsg:
+		return v.Marshal()
+	case ResumeQuery:
+		return v.Marshal()
+	case ResumeOffer:
+		return v.Marshal()
+	case GetFrom:
+		return v.Marshal()
+	case Usage:
+		return v.Marshal()
 	case []Entry:
 		var b []byte
 		for _, e := range v {
@@ -81,9 +97,17 @@ func decodeOp(code Code, p []byte) (any, error) {
 	case CodeFailed:
 		return ParseFailed(p)
 	case CodeFile:
-		return ParseEntry(p)
+		return ParseFileMsg(p)
+	case CodeResumeQuery:
+		return ParseResumeQuery(p)
+	case CodeResumeOffer:
+		return ParseResumeOffer(p)
+	case CodeGetFrom:
+		return ParseGetFrom(p)
 	case CodeListEntries:
 		return ParseEntries(p)
+	case CodeUsageResp:
+		return ParseUsage(p)
 	}
 	return nil, fmt.Errorf("no parser for %v", code)
 }
@@ -141,8 +165,8 @@ func TestOpRejects(t *testing.T) {
 		code Code
 		p    []byte
 	}{
-		"put short":          {CodePut, make([]byte, 20)},
-		"put path truncated": {CodePut, append(make([]byte, 21), 5, 0, 'a')},
+		"put short":          {CodePut, make([]byte, 28)},
+		"put path truncated": {CodePut, append(make([]byte, 29), 5, 0, 'a')},
 		"put trailing":       {CodePut, append((&Put{Path: "a"}).Marshal(), 0)},
 		"path too long":      {CodeGet, append([]byte{0, 0xff, 0x0f}, long[:4095]...)[:2]},
 		"path over max":      {CodeGet, (&PathReq{Path: long}).Marshal()},
@@ -157,9 +181,13 @@ func TestOpRejects(t *testing.T) {
 		"done size":          {CodeDone, make([]byte, 16)},
 		"failed short":       {CodeFailed, []byte{1}},
 		"failed long":        {CodeFailed, make([]byte, 2+MaxReasonSize+1)},
-		"entry kind":         {CodeFile, (&Entry{Kind: 9, Path: "a"}).Append(nil)},
+		"entry kind":         {CodeFile, (&FileMsg{Entry: Entry{Kind: 9, Path: "a"}}).Marshal()},
+		"file offset":        {CodeFile, (&FileMsg{Offset: 6, Entry: Entry{Kind: KindFile, Size: 5, Path: "a"}}).Marshal()},
+		"put offset":         {CodePut, (&Put{Size: 5, Offset: 6, Path: "a"}).Marshal()},
+		"get-from offset":    {CodeGetFrom, (&GetFrom{Size: 5, Offset: 6, Path: "a"}).Marshal()},
+		"resume offer size":  {CodeResumeOffer, make([]byte, 39)},
 		"no entries":         {CodeListEntries, nil},
-		"entry trailing":     {CodeFile, append((&Entry{Kind: KindFile, Path: "a"}).Append(nil), 1)},
+		"entry trailing":     {CodeFile, append((&FileMsg{Entry: Entry{Kind: KindFile, Path: "a"}}).Marshal(), 1)},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -177,7 +205,8 @@ func FuzzOps(f *testing.F) {
 		f.Add(uint16(v.code), encodeOp(v.v))
 	}
 	f.Fuzz(func(t *testing.T, code uint16, p []byte) {
-		codes := []Code{CodePut, CodeFileEnd, CodeGet, CodeRename, CodeDone, CodeFailed, CodeFile, CodeListEntries}
+		codes := []Code{CodePut, CodeFileEnd, CodeGet, CodeRename, CodeDone, CodeFailed, CodeFile, CodeListEntries,
+			CodeResumeQuery, CodeResumeOffer, CodeGetFrom, CodeUsageResp}
 		c := codes[int(code)%len(codes)]
 		v, err := decodeOp(c, p)
 		if err != nil {

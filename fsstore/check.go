@@ -77,10 +77,13 @@ func (p Problem) String() string {
 
 // Report is what Check found.
 type Report struct {
-	Dir      string
-	Clients  int // clients listed
-	Files    int // files listed
-	Problems []Problem
+	Dir     string
+	Clients int // clients listed
+	Files   int // files listed
+	// Partials are the partial uploads kept for resume (DIR/partial): not
+	// a problem, and not listed until a resumed upload commits them.
+	Partials, PartialBytes int64
+	Problems               []Problem
 }
 
 // OK reports whether nothing was wrong.
@@ -98,7 +101,11 @@ func (r *Report) Repaired() bool {
 
 // Write prints a summary line and one line per problem.
 func (r *Report) Write(w io.Writer) error {
-	_, err := fmt.Fprintf(w, "%s: %d clients, %d files, %d problems\n", r.Dir, r.Clients, r.Files, len(r.Problems))
+	partials := ""
+	if r.Partials > 0 {
+		partials = fmt.Sprintf(", %d partial uploads kept for resume (%d bytes)", r.Partials, r.PartialBytes)
+	}
+	_, err := fmt.Fprintf(w, "%s: %d clients, %d files%s, %d problems\n", r.Dir, r.Clients, r.Files, partials, len(r.Problems))
 	for _, p := range r.Problems {
 		if err != nil {
 			break
@@ -147,7 +154,7 @@ func inspect(dir string) (Report, error) {
 		}
 	}
 	defer s.releaseViews()
-	rep.Clients = len(s.clients.ents)
+	rep.Clients = len(s.Clients()) // not the removed ones
 	for i := range s.files.ents {
 		if !s.files.ents[i].deleted {
 			rep.Files++
@@ -165,6 +172,10 @@ func inspect(dir string) (Report, error) {
 	orphans, err := s.walkFiles()
 	rep.Problems = append(rep.Problems, orphans...)
 	rep.Problems = append(rep.Problems, s.checkTempDir()...)
+	for _, p := range s.Partials() {
+		rep.Partials++
+		rep.PartialBytes += p.Have
+	}
 	return rep, err
 }
 

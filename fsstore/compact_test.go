@@ -94,7 +94,7 @@ func TestLeftoverCompactionRemoved(t *testing.T) {
 	var logs []string
 	s := openT(t, dir, &logs)
 	defer s.Close()
-	if len(s.clients.ents) != 3 || len(s.Files(s.clients.rec(0).id)) != 1 {
+	if len(s.clients.ents) != 3 || len(s.Files(s.clients.rec(0).id)) != 2 {
 		t.Fatalf("tables damaged by a leftover compaction file")
 	}
 	if len(logs) != 2 {

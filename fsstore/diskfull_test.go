@@ -81,6 +81,10 @@ func tryUpload(s *Store, id [16]byte, name string) error {
 
 // checkClean reopens dir and fails the test if fsck or Open find anything:
 // no torn tail, no orphan file, every name in want listed and verified.
+// checkClean checks that fsck finds nothing, that reopening finds nothing
+// to repair, and that the names want are listed and verified; a name
+// starting with "-" must not be listed (a commit that failed: with the
+// intent written first, nothing of it was renamed into place).
 func checkClean(t *testing.T, dir string, id [16]byte, want ...string) {
 	t.Helper()
 	rep, err := Check(dir, false)
@@ -94,6 +98,12 @@ func checkClean(t *testing.T, dir string, id [16]byte, want ...string) {
 		t.Errorf("reopen found: %q", logs)
 	}
 	for _, name := range want {
+		if gone, ok := strings.CutPrefix(name, "-"); ok {
+			if f, listed := s.File(id, gone); listed {
+				t.Errorf("%s: a failed commit is listed: %+v", gone, f)
+			}
+			continue
+		}
 		if f, ok := s.File(id, name); !ok || !f.Verified {
 			t.Errorf("%s: listed %v, %+v", name, ok, f)
 		}
@@ -102,8 +112,8 @@ func checkClean(t *testing.T, dir string, id [16]byte, want ...string) {
 
 // TestAppendAfterDiskFull: a full disk fails the commits that need space,
 // with ErrDiskFull and the table's name; once space is back the log takes
-// appends again, without a restart, and the records of the failed commits
-// (whose files were already renamed in place) are written too: no orphan.
+// appends again, without a restart; the failed commits left nothing (their
+// intent failed before anything was renamed): no orphan, no record.
 func TestAppendAfterDiskFull(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, dir, nil)
@@ -132,7 +142,7 @@ func TestAppendAfterDiskFull(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	checkClean(t, dir, c.ID, "before", "full-1", "full-2", "after-1", "after-2", "after-3")
+	checkClean(t, dir, c.ID, "before", "-full-1", "-full-2", "after-1", "after-2", "after-3")
 }
 
 // TestFailedAppendCutBack: the part of a record that a short write left at
@@ -155,7 +165,7 @@ func TestFailedAppendCutBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	checkClean(t, dir, c.ID, "torn", "next")
+	checkClean(t, dir, c.ID, "-torn", "next")
 }
 
 // TestFailedSyncWritesAgain: after a failed fsync, what it covered is not
@@ -190,7 +200,7 @@ func TestFailedSyncWritesAgain(t *testing.T) {
 		t.Fatalf("Register after a failed fsync: %v", err)
 	}
 	s.Close()
-	checkClean(t, dir, c.ID, "a", "b")
+	checkClean(t, dir, c.ID, "-a", "b")
 	s = openT(t, dir, nil)
 	defer s.Close()
 	got, _ := s.Client(c.ID)

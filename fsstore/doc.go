@@ -47,6 +47,9 @@
 // the wire is checked (ValidatePath) and resolved inside the client's root
 // through os.Root without following symlinks.
 //
+// The operator can disable a client, enable it again, or remove it with its
+// files (clients_admin.go); the store records that, the server enforces it.
+//
 // The package does not speak the wire protocol, does not authenticate
 // anyone, and does not decide what a client may do with its own tree beyond
 // refusing paths that are not plain relative paths (ValidatePath).

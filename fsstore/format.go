@@ -14,7 +14,7 @@ const (
 	HeaderSize       = 16       // magic 8 + version 2 + kind 1 + reserved 1 + CRC-32C 4
 	RecordHeaderSize = 12       // magic 2 + type 1 + reserved 1 + payload length 4 + CRC-32C 4
 	MaxPayload       = 12 << 10 // largest payload a record may declare: a rename intent with two 4095-byte paths (8212) fits
-	FormatVersion    = 1        // version written in the table header
+	FormatVersion    = 2        // newest table version: the file table's; the client table is at version 1
 )
 
 // Table kinds, byte 10 of the table header.
@@ -33,6 +33,9 @@ const (
 	recFileDelete2 = 6 // file tombstone with a path
 	recIntent      = 7 // a rename or removal in progress
 	recIntentDone  = 8 // the client's intent is complete
+
+	recClientStatus  = 9  // a client disabled, enabled again, or its removal begun
+	recClientRemoved = 10 // a client's removal is complete
 )
 
 // tableMagic opens every table file.
@@ -52,11 +55,28 @@ var (
 	ErrNotTable = errors.New("fsstore: not a ferry table")
 )
 
+// tableVersion is the version this code writes, and the newest it reads,
+// for a table kind. File tables of version 1 (the previous release: no
+// record types above 4) are read and upgraded by a rewrite on Open, so that
+// the previous release refuses them (ErrVersion) rather than drop records
+// it does not know.
+func tableVersion(kind byte) uint16 {
+	if kind == kindFiles {
+		return FormatVersion
+	}
+	return 1
+}
+
 // appendHeader appends the table header of the given kind to dst.
 func appendHeader(dst []byte, kind byte) []byte {
+	return appendHeaderVersion(dst, kind, tableVersion(kind))
+}
+
+// appendHeaderVersion appends a table header of the given version.
+func appendHeaderVersion(dst []byte, kind byte, version uint16) []byte {
 	start := len(dst)
 	dst = append(dst, tableMagic[:]...)
-	dst = binary.LittleEndian.AppendUint16(dst, FormatVersion)
+	dst = binary.LittleEndian.AppendUint16(dst, version)
 	dst = append(dst, kind, 0)
 	crc := crc32.Checksum(dst[start:], castagnoli)
 	return binary.LittleEndian.AppendUint32(dst, crc)
@@ -69,6 +89,7 @@ const (
 	headerOK      headerState = iota
 	headerDamaged             // checksum or magic wrong: report and read on
 	headerShort               // fewer than HeaderSize bytes
+	headerOld                 // intact, an older version: read, then rewrite
 )
 
 // checkHeader checks a table header. It returns an error only for a header
@@ -81,11 +102,14 @@ func checkHeader(h []byte, kind byte) (headerState, error) {
 	if crc32.Checksum(h[:12], castagnoli) != crc || !bytes.Equal(h[:8], tableMagic[:]) {
 		return headerDamaged, nil
 	}
-	if v := binary.LittleEndian.Uint16(h[8:]); v != FormatVersion {
-		return headerOK, fmt.Errorf("%w: version %d (this ferry reads version %d); use a newer ferry", ErrVersion, v, FormatVersion)
-	}
 	if h[10] != kind {
 		return headerOK, fmt.Errorf("%w: table kind %d where %d was expected", ErrNotTable, h[10], kind)
+	}
+	switch v := binary.LittleEndian.Uint16(h[8:]); {
+	case v == 0 || v > tableVersion(kind):
+		return headerOK, fmt.Errorf("%w: version %d (this ferry reads versions 1 to %d); use a newer ferry", ErrVersion, v, tableVersion(kind))
+	case v < tableVersion(kind):
+		return headerOld, nil
 	}
 	return headerOK, nil
 }

@@ -2,12 +2,15 @@ package fsstore
 
 import (
 	"bytes"
+	"path"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
 func fuzzSeeds(f *testing.F) {
 	clients, files := goldenTables()
-	for _, tbl := range [][]byte{clients, files} {
+	for _, tbl := range [][]byte{clients, files, goldenTreeTable()} {
 		for off := HeaderSize; off < len(tbl); {
 			_, _, n, _ := DecodeRecord(tbl[off:])
 			f.Add(tbl[off : off+n])
@@ -19,7 +22,8 @@ func fuzzSeeds(f *testing.F) {
 }
 
 // FuzzDecodeRecord: no input panics; an accepted record re-encodes to the
-// same bytes, and an accepted payload re-encodes to the same payload.
+// same bytes, and an accepted payload (of every type, the file records of
+// both formats, removals, intents) re-encodes to the same payload.
 func FuzzDecodeRecord(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -125,6 +129,66 @@ func FuzzScan(f *testing.F) {
 		}
 		for i := range fi.ents {
 			fi.rec(int32(i))
+		}
+	})
+}
+
+// FuzzValidatePath: no input panics; an accepted path is clean, local
+// (filepath.IsLocal: no "..", not absolute, no reserved names) and made of
+// valid names, and a single accepted name is an accepted path.
+func FuzzValidatePath(f *testing.F) {
+	for _, s := range []string{"a", "logs/2026/x.log", "../x", "a//b", "a/./b", "/a", "a/", "a\u202eb", ".ferry-tmp-x/y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if ValidateName(p) == nil && ValidatePath(p) != nil {
+			t.Fatalf("name %q accepted, path refused", p)
+		}
+		if ValidatePath(p) != nil {
+			return
+		}
+		if path.Clean(p) != p || !filepath.IsLocal(filepath.FromSlash(p)) || strings.HasPrefix(p, "/") {
+			t.Fatalf("accepted %q is not a clean local path", p)
+		}
+		for _, elem := range strings.Split(p, "/") {
+			if err := ValidateName(elem); err != nil {
+				t.Fatalf("accepted %q has a bad component: %v", p, err)
+			}
+		}
+	})
+}
+
+// FuzzFileRecord feeds payloads to the decoder of file records (type 5):
+// no input panics; an accepted payload re-encodes to the same bytes, holds
+// a path valid for a record, a sanitized mode, and a previous version only
+// when pending and not new; and indexing it works.
+func FuzzFileRecord(f *testing.F) {
+	tbl := goldenTreeTable()
+	for off := HeaderSize; off < len(tbl); {
+		typ, p, n, _ := DecodeRecord(tbl[off:])
+		if typ == recFile2 {
+			f.Add(p)
+		}
+		off += n
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		r, prev, err := decodeFile2(p)
+		if err != nil {
+			return
+		}
+		pending := r.flags&(flagPending|flagNew) == flagPending
+		again := appendFile(nil, &r, &prev)
+		if !bytes.Equal(again[RecordHeaderSize:], p) {
+			t.Fatalf("payload %x re-encodes to %x", p, again[RecordHeaderSize:])
+		}
+		if pathProblem([]byte(r.name), safeNameProblem) != "" || r.mode&^modeMask != 0 || r.size < 0 ||
+			pending != (len(p) > file2FixedSize+len(r.name)) {
+			t.Fatalf("accepted %+v (previous %+v)", r, prev)
+		}
+		x := newFileIndex(0)
+		i := x.add(again)
+		if got := x.rec(i); got != r {
+			t.Fatalf("indexed %+v, decoded %+v", got, r)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,11 +37,11 @@ func goldenKeys() (ed, rsa []byte) {
 func goldenTables() (clients, files []byte) {
 	ed, rsa := goldenKeys()
 	n := toNanos(goldenT)
-	clients = appendHeader(nil, kindClients)
+	clients = appendHeaderVersion(nil, kindClients, 1)
 	clients = appendClient(clients, &clientRec{id: goldenA, name: "pi-kitchen", kind: KeyEd25519, key: ed, reg: n, seen: n})
 	clients = appendClient(clients, &clientRec{id: goldenB, name: "router-mips", kind: KeyRSA, key: rsa, reg: n, seen: n})
 	clients = appendTouch(clients, &goldenA, n+int64(time.Hour))
-	files = appendHeader(nil, kindFiles)
+	files = appendHeaderVersion(nil, kindFiles, 1)
 	files = appendFile1(files, &fileRec{client: goldenA, name: "temp.csv", fileVer: fileVer{size: 9, time: n, cksum: 930766865, flags: flagVerified}}, nil)
 	files = appendFile1(files, &fileRec{client: goldenB, name: "syslog.gz", fileVer: fileVer{size: 1000, time: n, cksum: 0xdeadbeef, flags: flagVerified | flagClassic}}, nil)
 	files = appendFile1(files, &fileRec{client: goldenB, name: "old.txt", fileVer: fileVer{size: 1, time: n, cksum: 1}}, nil)
@@ -73,8 +74,8 @@ func TestGoldenTables(t *testing.T) {
 	var logs []string
 	s := openT(t, dir, &logs)
 	defer s.Close()
-	if len(logs) > 0 {
-		t.Errorf("findings on a clean table: %q", logs)
+	if len(logs) != 1 || !strings.Contains(logs[0], "files.log: upgraded from format version 1 to 2") {
+		t.Errorf("findings on a clean table of the previous release: %q", logs)
 	}
 	checkGoldenContent(t, s)
 }

@@ -192,13 +192,16 @@ func (l *log) failed(buf []byte, start, off int64, fsyncFailed bool, err error) 
 	l.written, l.off = start, off
 }
 
-// errorf says what failed on the table, by its name: the *os.PathError of
-// the file, which carries its absolute path, is left out. A full disk wraps
-// ErrDiskFull.
+// errorf says what failed on the table, by its name: the *os.PathError or
+// *os.LinkError of the file, which carries its absolute path, is left out.
+// A full disk wraps ErrDiskFull.
 func (l *log) errorf(what string, err error) error {
 	var pe *os.PathError
+	var le *os.LinkError
 	if errors.As(err, &pe) {
 		err = pe.Err
+	} else if errors.As(err, &le) {
+		err = le.Err
 	}
 	if diskFull(err) {
 		return fmt.Errorf("%w: %s %s: %w", ErrDiskFull, what, l.name, err)

@@ -31,6 +31,9 @@ func (s *Store) Mkdir(id [16]byte, path string, parents bool) error {
 		if _, ok := s.listed(id, path); ok {
 			return fmt.Errorf("%w: %s (listed)", ErrExists, path)
 		}
+		if err := s.listedParent(id, path); err != nil {
+			return err
+		}
 		if !parents {
 			if err := wantDir(r, parentOf(path)); err != nil {
 				return err
@@ -136,20 +139,24 @@ func (s *Store) removeDir(r *os.Root, id [16]byte, path string, recursive bool, 
 }
 
 // removeTree removes the file or folder at path and the records of every
-// file in it, crash-safe: intent, removal records, removal from the disk,
-// end of the intent.
+// file in it, crash-safe: the intent and the removal records (one durable
+// write), the removal from the disk, the end of the intent.
 func (s *Store) removeTree(r *os.Root, id [16]byte, path string) error {
 	in := intentRec{client: id, op: opRemove, old: path}
+	recs := s.recordsUnder(id, path)
 	if err := s.appendFiles(func(add func([]byte)) {
 		add(appendIntent(nil, &in))
+		for _, m := range recs {
+			add(appendDelete(nil, &id, m.rec.name))
+		}
 	}); err != nil {
 		return err
 	}
-	return s.finishRemove(r, &in)
+	return s.removeOnDisk(r, &in)
 }
 
-// finishRemove carries out a removal whose intent is durable. Open calls
-// it again for an intent a crash left open.
+// finishRemove carries out a removal whose intent a crash left open: the
+// removal records again (some may be lost with a torn tail), then the disk.
 func (s *Store) finishRemove(r *os.Root, in *intentRec) error {
 	recs := s.recordsUnder(in.client, in.old)
 	if err := s.appendFiles(func(add func([]byte)) {
@@ -159,6 +166,12 @@ func (s *Store) finishRemove(r *os.Root, in *intentRec) error {
 	}); err != nil {
 		return err
 	}
+	return s.removeOnDisk(r, in)
+}
+
+// removeOnDisk removes in.old from the disk (r nil: the client has no
+// folder) and ends the intent.
+func (s *Store) removeOnDisk(r *os.Root, in *intentRec) error {
 	if r != nil {
 		if err := r.RemoveAll(in.old); err != nil {
 			return pathErr(err, in.old)
@@ -208,10 +221,13 @@ func (s *Store) Rename(id [16]byte, oldPath, newPath string, noClobber bool) err
 			s.appendFiles(func(add func([]byte)) { add(appendIntentDone(nil, &id)) })
 			return pathErr(err, oldPath)
 		}
-		if err := syncRename(r, oldPath, newPath); err != nil {
+		// Once renamed, the records follow even if an fsync fails, so that
+		// the index matches what the disk shows.
+		serr := syncRename(r, oldPath, newPath)
+		if err := s.moveRecords(&in); err != nil {
 			return err
 		}
-		return s.moveRecords(&in)
+		return serr
 	})
 }
 
@@ -230,6 +246,9 @@ func (s *Store) checkRenameTarget(r *os.Root, id [16]byte, dir bool, oldPath, ne
 	case (err == nil || listed) && noClobber:
 		return fmt.Errorf("%w: %s", ErrExists, newPath)
 	case err != nil && !errors.Is(err, ErrNotFound):
+		return err
+	}
+	if err := s.listedParent(id, newPath); err != nil {
 		return err
 	}
 	for _, m := range s.recordsUnder(id, oldPath) {

@@ -20,7 +20,7 @@ type Entry struct {
 	Path     string      // relative to the client's root, slash-separated; "" for the root
 	Dir      bool        // a folder
 	Size     int64       // bytes of a file, 0 for a folder
-	Mode     os.FileMode // from the record (0644 when the record has none); folders 0755
+	Mode     os.FileMode // permission bits only: from the record (0644 when the record has none); folders 0755
 	MTime    time.Time   // from the record, else from the disk
 	Cksum    uint32      // POSIX cksum of a file
 	Verified bool        // the client confirmed the file's cksum
@@ -38,7 +38,7 @@ func (s *Store) Stat(id [16]byte, path string) (Entry, error) {
 	r, err := s.readRoot(id, path)
 	if r == nil {
 		if errors.Is(err, ErrNotFound) && path == "" {
-			return Entry{Dir: true, Mode: os.ModeDir | dirMode}, nil
+			return Entry{Dir: true, Mode: dirMode}, nil
 		}
 		return Entry{}, err
 	}
@@ -74,7 +74,7 @@ func (s *Store) readRoot(id [16]byte, path string) (*os.Root, error) {
 // a file no record lists and for anything neither a file nor a folder.
 func (s *Store) entry(id [16]byte, p string, fi fs.FileInfo) (Entry, error) {
 	if fi.IsDir() {
-		return Entry{Path: p, Dir: true, Mode: os.ModeDir | dirMode, MTime: fi.ModTime()}, nil
+		return Entry{Path: p, Dir: true, Mode: dirMode, MTime: fi.ModTime()}, nil
 	}
 	r, ok := s.listed(id, p)
 	if !ok || !fi.Mode().IsRegular() {

@@ -55,7 +55,8 @@ type clientRec struct {
 	name      string
 	key       []byte
 	kind      KeyKind
-	reg, seen int64 // unix nanoseconds, 0 for the zero time
+	reg, seen int64        // unix nanoseconds, 0 for the zero time
+	status    clientStatus // from the index (clients_admin.go); not in the record
 }
 
 // fileVer is one version of a stored file.
@@ -214,7 +215,7 @@ func checkFile1(p []byte) (name []byte, err error) {
 		return nil, errPayload
 	}
 	name = p[fileFixedSize : fileFixedSize+nn]
-	if nameProblem(name) != "" {
+	if safeNameProblem(name) != "" {
 		return nil, errPayload
 	}
 	if v.flags&flagPending != 0 {
@@ -301,7 +302,7 @@ func checkFile2(p []byte) (path []byte, err error) {
 		return nil, errPayload
 	}
 	path = p[file2FixedSize : file2FixedSize+n]
-	if pathProblem(path) != "" {
+	if pathProblem(path, safeNameProblem) != "" {
 		return nil, errPayload
 	}
 	if want > file2FixedSize+n {
@@ -354,7 +355,7 @@ func checkDelete1(p []byte) (name []byte, err error) {
 		return nil, errPayload
 	}
 	name = p[deleteFixedSize:]
-	if nameProblem(name) != "" {
+	if safeNameProblem(name) != "" {
 		return nil, errPayload
 	}
 	return name, nil
@@ -377,7 +378,7 @@ func checkDelete2(p []byte) (path []byte, err error) {
 		return nil, errPayload
 	}
 	path = p[delete2Fixed:]
-	if pathProblem(path) != "" {
+	if pathProblem(path, safeNameProblem) != "" {
 		return nil, errPayload
 	}
 	return path, nil
@@ -421,9 +422,9 @@ func decodeIntent(p []byte) (in intentRec, err error) {
 	}
 	old, nw := p[intentFixedSize:intentFixedSize+no], p[intentFixedSize+no:]
 	switch {
-	case pathProblem(old) != "":
+	case pathProblem(old, safeNameProblem) != "":
 		return in, errPayload
-	case p[16] == opRename && pathProblem(nw) == "":
+	case p[16] == opRename && pathProblem(nw, safeNameProblem) == "":
 	case p[16] == opRemove && nn == 0:
 	default:
 		return in, errPayload

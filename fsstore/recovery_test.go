@@ -2,10 +2,8 @@ package fsstore
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,7 +12,8 @@ import (
 )
 
 // sampleDir builds a small data directory: three clients (one with a key
-// set later), LastSeen updates, three files of which one was replaced.
+// set later), LastSeen updates, three files of which one was replaced, a
+// file in folders whose folder is then renamed, and a folder removed.
 func sampleDir(t testing.TB) string {
 	dir := t.TempDir()
 	s := openT(t, dir, nil)
@@ -28,10 +27,31 @@ func sampleDir(t testing.TB) string {
 	upload(t, s, b.ID, "b.bin", []byte{0, 1, 2})
 	upload(t, s, a.ID, "a.txt", []byte("alpha, second version"))
 	upload(t, s, c.ID, "c", []byte("carol's file"))
+	uploadMeta(t, s, a.ID, "dir/x/n.txt", []byte("nested"), 0o755, t0)
+	s.Mkdir(a.ID, "empty", false)
+	if err := s.Rename(a.ID, "dir", "moved", false); err != nil {
+		t.Fatal(err)
+	}
+	upload(t, s, b.ID, "rm/f", []byte("removed"))
+	if _, err := s.Remove(b.ID, "rm", true); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// recordOfType returns the index of the first record of type typ.
+func recordOfType(data []byte, typ byte) int {
+	for i, off := 0, HeaderSize; off < len(data); i++ {
+		rt, _, n, _ := DecodeRecord(data[off:])
+		if rt == typ {
+			return i
+		}
+		off += n
+	}
+	panic("no such record")
 }
 
 // recordEnds returns the end offset of every record of a table.
@@ -107,9 +127,15 @@ func dumpClients(x *clientIndex) string {
 // dumpFiles lists the files; a pending commit is shown as Open resolves it
 // with disk (the sample directory, where every rename happened): the new
 // version if the disk has it, else the previous one or, for a new file,
-// none.
+// none. An open intent is shown completed, as Open does in the sample
+// directory, where no old path of a rename exists any more.
 func dumpFiles(x *fileIndex, disk map[string]fileVer) string {
-	var lines []string
+	type row struct {
+		client [16]byte
+		name   string
+		v      fileVer
+	}
+	var rows []row
 	for i := range x.ents {
 		f := x.rec(int32(i))
 		if x.ents[i].deleted {
@@ -126,7 +152,31 @@ func dumpFiles(x *fileIndex, disk map[string]fileVer) string {
 				f.fileVer = x.pending[int32(i)]
 			}
 		}
-		lines = append(lines, fmt.Sprintf("%x %q %+v", f.client, f.name, f.fileVer))
+		rows = append(rows, row{f.client, f.name, f.fileVer})
+	}
+	for id := range x.intents {
+		in, _ := x.intent(id)
+		var moved []row
+		kept := rows[:0]
+		for _, r := range rows {
+			if r.client == id && (r.name == in.old || strings.HasPrefix(r.name, in.old+"/")) {
+				if in.op == opRename {
+					r.name = in.new + r.name[len(in.old):]
+					moved = append(moved, r)
+				}
+				continue
+			}
+			kept = append(kept, r)
+		}
+		rows = kept
+		for _, m := range moved {
+			rows = slices.DeleteFunc(rows, func(r row) bool { return r.client == m.client && r.name == m.name })
+			rows = append(rows, m)
+		}
+	}
+	var lines []string
+	for _, r := range rows {
+		lines = append(lines, fmt.Sprintf("%x %q %+v", r.client, r.name, r.v))
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
@@ -211,9 +261,11 @@ func TestFlipEveryBit(t *testing.T) {
 	for _, tb := range tables {
 		orig, _ := os.ReadFile(filepath.Join(src, tb.name))
 		ends := recordEnds(t, orig)
-		picks := []int{len(ends) / 2, len(ends) - 1}
+		var picks []int
 		if tb.kind == kindClients {
 			picks = []int{0, 2} // a client and a LastSeen update
+		} else {
+			picks = []int{len(ends) / 2, recordOfType(orig, recIntent), len(ends) - 1}
 		}
 		for _, rec := range slices.Compact(picks) {
 			t.Run(fmt.Sprintf("%s/record%d", tb.name, rec), func(t *testing.T) {
@@ -317,12 +369,15 @@ func TestForeignFileRefused(t *testing.T) {
 }
 
 func TestNewerVersionRefused(t *testing.T) {
-	dir := t.TempDir()
-	h := appendHeader(nil, kindClients)
-	h[8] = 2
-	binary.LittleEndian.PutUint32(h[12:], crc32.Checksum(h[:12], castagnoli))
-	os.WriteFile(filepath.Join(dir, ClientsTable), h, 0o600)
-	if _, err := Open(dir, Options{}); !errors.Is(err, ErrVersion) {
-		t.Fatalf("Open of a version 2 table: %v, want ErrVersion", err)
+	for _, tc := range []struct {
+		table   string
+		kind    byte
+		version uint16
+	}{{ClientsTable, kindClients, 2}, {FilesTable, kindFiles, 3}, {FilesTable, kindFiles, 0}} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, tc.table), appendHeaderVersion(nil, tc.kind, tc.version), 0o600)
+		if _, err := Open(dir, Options{}); !errors.Is(err, ErrVersion) {
+			t.Fatalf("Open of a version %d %s: %v, want ErrVersion", tc.version, tc.table, err)
+		}
 	}
 }

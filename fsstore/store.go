@@ -153,12 +153,15 @@ func (s *Store) recover(cl, fl *loaded) error {
 		ld  *loaded
 		log *log
 	}{{cl, s.clog}, {fl, s.flog}} {
-		if t.ld.rewrite {
+		if t.ld.rewrite || t.ld.upgrade {
 			if err := s.rewrite(t.log); err != nil {
 				return err
 			}
 			t.ld.markRepaired(ProblemHeader)
 			t.ld.markRepaired(ProblemTornTail)
+		}
+		if t.ld.upgrade {
+			s.logf("%s: upgraded from format version 1 to %d", filepath.Base(t.log.path), FormatVersion)
 		}
 		for _, p := range t.ld.findings {
 			s.logf("%s", p)
@@ -167,7 +170,10 @@ func (s *Store) recover(cl, fl *loaded) error {
 	if err := s.resolvePending(); err != nil {
 		return err
 	}
-	return s.resolveIntents()
+	if err := s.resolveIntents(); err != nil {
+		return err
+	}
+	return s.resolveRemovals()
 }
 
 func (s *Store) logf(format string, args ...any) {

@@ -383,8 +383,8 @@ func TestFailedSyncIsSticky(t *testing.T) {
 	}
 }
 
-// TestStaleTempRemoved: the first upload of a client after a restart
-// removes temporary files an earlier process left behind.
+// TestStaleTempRemoved: a restart removes the temporary files of uploads an
+// earlier process left behind.
 func TestStaleTempRemoved(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, dir, nil)

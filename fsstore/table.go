@@ -22,6 +22,7 @@ type loaded struct {
 	f        *os.File // nil when read-only
 	size     int64    // file size after any cut
 	rewrite  bool     // header damaged or short: rewrite the table
+	upgrade  bool     // an older version: rewrite the table
 	findings []Problem
 	records  int
 }
@@ -104,6 +105,7 @@ func (ld *loaded) read(data []byte, path string, kind byte, apply func(typ byte,
 	if err != nil {
 		return fmt.Errorf("fsstore: %s: %w", path, err)
 	}
+	ld.upgrade = state == headerOld
 	if state == headerShort {
 		ld.rewrite = true
 		ld.note(ProblemHeader, path, 0, fmt.Sprintf("table shorter than its header (%d bytes)", len(h)), false)

@@ -133,9 +133,9 @@ func TestTree(t *testing.T) {
 		t.Fatalf("stored file %v %v", fi.Mode(), err)
 	}
 	want := strings.Join([]string{
-		"empty/ drwxr-xr-x",
-		"logs/ drwxr-xr-x",
-		"logs/2026/ drwxr-xr-x",
+		"empty/ -rwxr-xr-x",
+		"logs/ -rwxr-xr-x",
+		"logs/2026/ -rwxr-xr-x",
 		"logs/2026/x.log 5 -rwxrwxr-x 2001-02-03T04:05:06.000007Z true",
 		"logs/plain 7 -rw-r--r-- MTIME true",
 		"run.sh 10 -rwxr-xr-x 2001-02-03T04:05:06.000007Z true",
@@ -146,7 +146,7 @@ func TestTree(t *testing.T) {
 		if got := listLines(t, s, c.ID, "", true); got != want {
 			t.Fatalf("reopen %d: List -r\n%s\nwant\n%s", reopen, got, want)
 		}
-		if got := listLines(t, s, c.ID, "logs", false); got != "logs/2026/ drwxr-xr-x\n"+strings.Split(want, "\n")[4] {
+		if got := listLines(t, s, c.ID, "logs", false); got != "logs/2026/ -rwxr-xr-x\n"+strings.Split(want, "\n")[4] {
 			t.Fatalf("List logs\n%s", got)
 		}
 		if got := listLines(t, s, c.ID, "run.sh", false); got != strings.Split(want, "\n")[5] {
@@ -240,6 +240,17 @@ func TestTreeErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
 		}
 	}
+	upload(t, s, c.ID, "gone", []byte("listed, then lost from the disk"))
+	os.Remove(filepath.Join(s.clientDir(c.ID), "gone"))
+	if _, err := s.NewUpload(c.ID, "gone/x"); !errors.Is(err, ErrNotDir) {
+		t.Errorf("upload under a listed file gone from the disk: %v", err)
+	}
+	if err := s.Mkdir(c.ID, "gone/x", true); !errors.Is(err, ErrNotDir) {
+		t.Errorf("mkdir under a listed file gone from the disk: %v", err)
+	}
+	if n, err := s.Remove(c.ID, "gone", false); n != 1 || err != nil {
+		t.Errorf("remove of a listed file gone from the disk: %d %v", n, err)
+	}
 	upload(t, s, c.ID, "f2", []byte("2"))
 	if err := s.Rename(c.ID, "f2", "a/file", true); !errors.Is(err, ErrExists) {
 		t.Errorf("rename noClobber onto a file: %v", err)
@@ -247,7 +258,7 @@ func TestTreeErrors(t *testing.T) {
 	if err := s.Rename(c.ID, "a", "f2", false); !errors.Is(err, ErrNotDir) {
 		t.Errorf("rename folder onto a file: %v", err)
 	}
-	if got := listLines(t, s, c.ID, "", true); got != strings.Join([]string{"a/ drwxr-xr-x", entryLine(mustStat(t, s, c.ID, "a/file")), "b/ drwxr-xr-x", entryLine(mustStat(t, s, c.ID, "f2"))}, "\n") {
+	if got := listLines(t, s, c.ID, "", true); got != strings.Join([]string{"a/ -rwxr-xr-x", entryLine(mustStat(t, s, c.ID, "a/file")), "b/ -rwxr-xr-x", entryLine(mustStat(t, s, c.ID, "f2"))}, "\n") {
 		t.Errorf("after the errors:\n%s", got)
 	}
 }
@@ -297,11 +308,11 @@ func TestRemoveRename(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.Join([]string{
-		"e/ drwxr-xr-x",
-		"e/f/ drwxr-xr-x",
+		"e/ -rwxr-xr-x",
+		"e/f/ -rwxr-xr-x",
 		"e/f/one 4",
-		"e/f/sub/ drwxr-xr-x",
-		"e/f/sub/empty/ drwxr-xr-x",
+		"e/f/sub/ -rwxr-xr-x",
+		"e/f/sub/empty/ -rwxr-xr-x",
 		"e/f/sub/top2 3",
 		"e/f/sub/two 2 -rw-r----- 2001-02-03T04:05:06Z true",
 	}, "\n")
@@ -364,7 +375,7 @@ func TestSymlinksNotFollowed(t *testing.T) {
 	os.Symlink(filepath.Join(outside, "secret"), filepath.Join(cdir, "secret"))
 	os.Symlink(outside, filepath.Join(cdir, "out"))
 	os.Symlink("real", filepath.Join(cdir, "alias"))
-	if got := listLines(t, s, c.ID, "", true); got != "real/ drwxr-xr-x\n"+entryLine(mustStat(t, s, c.ID, "real/file")) {
+	if got := listLines(t, s, c.ID, "", true); got != "real/ -rwxr-xr-x\n"+entryLine(mustStat(t, s, c.ID, "real/file")) {
 		t.Fatalf("List shows symlinks:\n%s", got)
 	}
 	for _, p := range []string{"secret", "out/secret", "alias/file"} {

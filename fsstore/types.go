@@ -28,6 +28,8 @@ type Client struct {
 	PublicKey  []byte // a copy owned by the caller
 	Registered time.Time
 	LastSeen   time.Time
+	Disabled   bool      // the operator disabled it: the server refuses it (DisableClient)
+	DisabledAt time.Time // when it was disabled; zero if it is not
 }
 
 // File is the latest record of one stored file.
@@ -120,14 +122,17 @@ func ValidateName(name string) error {
 // empty, "." or ".." component, and each component valid for ValidateName.
 // The error wraps ErrBadName and says why.
 func ValidatePath(p string) error {
-	why := pathProblem([]byte(p))
+	why := pathProblem([]byte(p), nameProblem)
 	if why == "" {
 		return nil
 	}
 	return fmt.Errorf("%w %q: %s", ErrBadName, truncName(p), why)
 }
 
-func pathProblem(p []byte) string {
+// pathProblem says why p is not a valid path whose components pass
+// nameCheck (nameProblem for paths from the wire, safeNameProblem for
+// records), or "".
+func pathProblem(p []byte, nameCheck func([]byte) string) string {
 	switch {
 	case len(p) == 0:
 		return "empty"
@@ -145,7 +150,7 @@ func pathProblem(p []byte) string {
 		} else {
 			p = nil
 		}
-		switch why := nameProblem(elem); {
+		switch why := nameCheck(elem); {
 		case len(elem) == 0:
 			return "empty path component (//)"
 		case string(elem) == "." || string(elem) == "..":
@@ -157,18 +162,12 @@ func pathProblem(p []byte) string {
 	return ""
 }
 
+// nameProblem says why a name from the wire is refused, or "": the safety
+// rules of safeNameProblem, and characters that make a name display other
+// than it is.
 func nameProblem(name []byte) string {
-	switch {
-	case len(name) == 0:
-		return "empty"
-	case len(name) > MaxNameSize:
-		return fmt.Sprintf("longer than %d bytes", MaxNameSize)
-	case string(name) == "." || string(name) == "..":
-		return "not a file name"
-	case !utf8.Valid(name):
-		return "not valid UTF-8"
-	case len(name) >= len(reservedPrefix) && bytes.EqualFold(name[:len(reservedPrefix)], []byte(reservedPrefix)):
-		return "names starting with " + reservedPrefix + " are reserved"
+	if why := safeNameProblem(name); why != "" {
+		return why
 	}
 	for i := 0; i < len(name); {
 		r, n := rune(name[i]), 1
@@ -183,14 +182,40 @@ func nameProblem(name []byte) string {
 	return ""
 }
 
+// safeNameProblem says why a name cannot be one path element, or "". Table
+// records are checked with it, so that a forged record cannot point
+// elsewhere while the files of the previous release, whose names had only
+// these rules, keep their records.
+func safeNameProblem(name []byte) string {
+	switch {
+	case len(name) == 0:
+		return "empty"
+	case len(name) > MaxNameSize:
+		return fmt.Sprintf("longer than %d bytes", MaxNameSize)
+	case string(name) == "." || string(name) == "..":
+		return "not a file name"
+	case !utf8.Valid(name):
+		return "not valid UTF-8"
+	case len(name) >= len(reservedPrefix) && bytes.EqualFold(name[:len(reservedPrefix)], []byte(reservedPrefix)):
+		return "names starting with " + reservedPrefix + " are reserved"
+	}
+	for _, c := range name {
+		switch {
+		case c == '/' || c == '\\':
+			return "contains a path separator"
+		case c == 0:
+			return "contains NUL"
+		case c < 0x20 || c == 0x7f:
+			return "contains a control character"
+		}
+	}
+	return ""
+}
+
 // runeProblem says why a character may not appear in a name, or "".
 func runeProblem(r rune) string {
 	switch {
-	case r == '/' || r == '\\':
-		return "contains a path separator"
-	case r == 0:
-		return "contains NUL"
-	case r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f:
+	case r >= 0x80 && r <= 0x9f:
 		return "contains a control character"
 	case r == 0x200e || r == 0x200f || r == 0x061c || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
 		return fmt.Sprintf("contains the bidirectional control U+%04X", r)

@@ -39,15 +39,39 @@ type Upload struct {
 	ck     frame.Cksum
 	mode   uint32
 	mtime  time.Time
-	closed bool // f is closed
-	done   bool // committed or aborted
+	rel    string   // tmp relative to the data directory, for the rename
+	part   *partial // a resumable upload (partial.go), or nil
+	closed bool     // f is closed
+	done   bool     // committed or aborted
+	again  bool     // a commit failed before it changed anything: CommitWith may be called again
 }
+
+// notStarted is a commit's failure before it changed anything (for want of
+// file descriptors, say): the upload can be committed again.
+type notStarted struct{ err error }
+
+func (e *notStarted) Error() string { return e.err.Error() }
+func (e *notStarted) Unwrap() error { return e.err }
 
 // NewUpload validates path and starts an upload for a registered client.
 // The path may hold folders ("logs/2026/x.log"); the missing ones are
 // created at Commit. A component of the path that is a file gives
 // ErrNotDir, a path that is a folder ErrIsDir.
 func (s *Store) NewUpload(id [16]byte, path string) (*Upload, error) {
+	cf, err := s.checkUpload(id, path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Join(s.dir, TempDir), tempPrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("fsstore: start upload of %q: %w", path, err)
+	}
+	return &Upload{s: s, cf: cf, client: id, name: path, tmp: f.Name(), f: f, rel: TempDir + "/" + filepath.Base(f.Name())}, nil
+}
+
+// checkUpload checks that a client may upload to path, and returns its
+// commit state.
+func (s *Store) checkUpload(id [16]byte, path string) (*clientFiles, error) {
 	if err := ValidatePath(path); err != nil {
 		return nil, err
 	}
@@ -64,14 +88,7 @@ func (s *Store) NewUpload(id [16]byte, path string) (*Upload, error) {
 	}
 	_, _, err = s.checkTarget(r, id, path)
 	r.Close()
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(filepath.Join(s.dir, TempDir), tempPrefix+"*")
-	if err != nil {
-		return nil, fmt.Errorf("fsstore: start upload of %q: %w", path, err)
-	}
-	return &Upload{s: s, cf: cf, client: id, name: path, tmp: f.Name(), f: f}, nil
+	return cf, err
 }
 
 // clientState returns the commit state of a registered client.
@@ -173,7 +190,8 @@ func (u *Upload) Reset() error {
 	return nil
 }
 
-// Abort removes the temporary file. It is a no-op after Commit.
+// Abort removes the temporary file (and, for a resumable upload, what
+// identifies it). It is a no-op after Commit or Keep.
 func (u *Upload) Abort() error {
 	if u.done {
 		return nil
@@ -185,6 +203,9 @@ func (u *Upload) Abort() error {
 	}
 	if err := os.Remove(u.tmp); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("fsstore: abort upload of %q: %w", u.name, err)
+	}
+	if u.part != nil {
+		u.part.remove(u.s)
 	}
 	return nil
 }
@@ -210,13 +231,16 @@ func (u *Upload) Commit(classic bool, now time.Time) (File, error) {
 // After CommitWith returns, the file survives any crash. If it fails the
 // upload is still to be aborted.
 func (u *Upload) CommitWith(o CommitOptions) (f File, replaced bool, err error) {
-	if u.done || u.closed {
+	if u.done || (u.closed && !u.again) {
 		return File{}, false, ErrUploadDone
 	}
-	u.closed = true
-	if err := u.finishTemp(); err != nil {
-		return File{}, false, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
+	if !u.closed {
+		u.closed = true
+		if err := u.finishTemp(); err != nil {
+			return File{}, false, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
+		}
 	}
+	u.again = false
 	rec := fileRec{client: u.client, name: u.name, fileVer: fileVer{
 		size: u.ck.Size(), time: toNanos(o.Now), cksum: u.ck.Sum32(), flags: flagVerified,
 		mode: u.mode, mtime: toNanos(u.mtime),
@@ -226,11 +250,16 @@ func (u *Upload) CommitWith(o CommitOptions) (f File, replaced bool, err error) 
 	}
 	u.cf.mu.Lock()
 	defer u.cf.mu.Unlock()
-	replaced, err = u.s.commit(&rec, u.tmp, o.NoClobber)
+	replaced, err = u.s.commit(&rec, u.rel, o.NoClobber)
 	if err != nil {
+		var ns *notStarted
+		u.again = errors.As(err, &ns) // nothing changed: the commit may be tried again
 		return File{}, false, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
 	}
 	u.done = true
+	if u.part != nil {
+		u.part.remove(u.s) // its bytes are the stored file now
+	}
 	return rec.file(), replaced, nil
 }
 
@@ -262,7 +291,8 @@ func (s *Store) beginOp() error {
 	return nil
 }
 
-// commit renames tmp onto rec's path and records rec. It first makes a
+// commit renames tmp (relative to the data directory) onto rec's path and
+// records rec. It first makes a
 // pending record durable that names the new version and the listed one (or
 // none), so that a crash between the rename and the final record leaves a
 // record Open can resolve: never a verified record describing bytes that
@@ -275,12 +305,12 @@ func (s *Store) commit(rec *fileRec, tmp string, noClobber bool) (replaced bool,
 	defer s.commits.Done()
 	r, err := s.clientRoot(rec.client)
 	if err != nil {
-		return false, err
+		return false, &notStarted{err}
 	}
 	defer r.Close()
 	exists, listed, err := s.checkTarget(r, rec.client, rec.name)
 	if err != nil {
-		return false, err
+		return false, &notStarted{err}
 	}
 	if noClobber && (exists || listed) {
 		return false, fmt.Errorf("%w: %s", ErrExists, rec.name)
@@ -290,13 +320,17 @@ func (s *Store) commit(rec *fileRec, tmp string, noClobber bool) (replaced bool,
 	}
 	prev, hadPrev, err := s.markPending(rec)
 	if err != nil {
+		// The pending record is in the index, and the log writes it again
+		// once it can (a full disk): undo it the same way, so that the
+		// table never says a commit is under way that was given up.
+		s.undoPending(rec, &prev, hadPrev)
 		return false, err
 	}
 	// The rename crosses from DIR/tmp into the client's folder, so it is
 	// confined to the data directory by s.root; checkTarget has just
 	// checked that no parent is a symlink.
 	final := FilesDir + "/" + hex.EncodeToString(rec.client[:]) + "/" + rec.name
-	if err := s.root.Rename(TempDir+"/"+filepath.Base(tmp), final); err != nil {
+	if err := s.root.Rename(tmp, final); err != nil {
 		s.undoPending(rec, &prev, hadPrev)
 		return false, err
 	}
@@ -373,8 +407,34 @@ func (s *Store) checkTarget(r *os.Root, id [16]byte, p string) (exists, listed b
 	default:
 		exists = true
 	}
+	if err := s.listedParent(id, p); err != nil {
+		return false, false, err
+	}
 	s.mu.RLock()
 	listed = s.getFile(id, p) >= 0
 	s.mu.RUnlock()
 	return exists, listed, nil
+}
+
+// listedParent fails with ErrNotDir if a parent of p is a listed file (one
+// gone from the disk: a file on disk fails the Lstat checks first), so that
+// no folder is made where a record says a file is.
+func (s *Store) listedParent(id [16]byte, p string) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for i := strings.IndexByte(p, '/'); i >= 0; i = next(p, i) {
+		if s.getFile(id, p[:i]) >= 0 {
+			return fmt.Errorf("%w: %s is a listed file", ErrNotDir, p[:i])
+		}
+	}
+	return nil
+}
+
+// next returns the index of the '/' after the one at i in p, or -1.
+func next(p string, i int) int {
+	j := strings.IndexByte(p[i+1:], '/')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"ferry/crypt"
 	"ferry/frame"
 	"ferry/fsstore"
 	"ferry/xfer"
@@ -48,20 +49,20 @@ func (h *session) get(p []byte) error {
 			continue // a get of everything is of the client's own files
 		}
 		if e.Dir {
-			we := wireEntry(e)
-			if err := h.WriteResponse(frame.CodeFile, we.Append(nil)); err != nil {
+			fm := frame.FileMsg{Entry: wireEntry(e)}
+			if err := h.WriteResponse(frame.CodeFile, fm.Marshal()); err != nil {
 				return err
 			}
 			continue
 		}
-		n, err := h.sendFile(e)
+		n, err := h.sendFile(e, nil)
 		if err != nil {
 			return err
 		}
 		d.Count++
 		d.Size += uint64(n)
 	}
-	h.logMoved("sent", r.Path, int(d.Count), int64(d.Size), time.Since(start))
+	h.logMoved("ok", r.Path, int(d.Count), int64(d.Size), start)
 	return h.done(d)
 }
 
@@ -89,13 +90,16 @@ func (h *session) open(p string) (*os.File, fsstore.Entry, error) {
 	return h.srv.cfg.Store.OpenFile(h.client.ID, p)
 }
 
-// sendFile sends one file of a get. A file that cannot be opened any more
-// (removed meanwhile) or changes while it is read goes as a file whose end
-// says so; the error is the session's.
-func (h *session) sendFile(e *fsstore.Entry) (int64, error) {
+// sendFile sends one file of a get, from the start or, for a get-from
+// whose client holds the same start (from is not nil), from there. A file
+// that cannot be opened any more (removed meanwhile) or changes while it is
+// read goes as a file whose end says so; the error is the session's.
+func (h *session) sendFile(e *fsstore.Entry, from *frame.GetFrom) (int64, error) {
 	f, fe, err := h.open(e.Path)
 	var r io.Reader = errReader{err}
 	size := e.Size
+	var offset int64
+	var prefix frame.Cksum
 	if err == nil {
 		defer f.Close()
 		st, serr := f.Stat()
@@ -103,14 +107,21 @@ func (h *session) sendFile(e *fsstore.Entry) (int64, error) {
 			r = errReader{serr}
 		} else {
 			size = st.Size()
-			r = &steadyReader{f: f, st: st}
+			if from != nil {
+				offset, prefix = resumePoint(f, &fe, size, from)
+			}
+			r = &steadyReader{f: f, st: st, n: offset}
 		}
 		e = &fe
 	}
-	we := wireEntry(e)
-	we.Size = uint64(size)
+	fm := frame.FileMsg{Offset: uint64(offset), Entry: wireEntry(e)}
+	fm.Size = uint64(size)
 	h.send.Timeout = h.srv.cfg.IdleTimeout
-	xf := xfer.File{Codes: xfer.Download, HeadCode: frame.CodeFile, Head: we.Append(nil), Size: size, End: true, Tamper: h.srv.cfg.corrupt}
+	if h.Features.Has(crypt.FeatureCompress) {
+		h.send.Compress = h.srv.cfg.CompressLevel
+	}
+	xf := xfer.File{Codes: xfer.Download, HeadCode: frame.CodeFile, Head: fm.Marshal(), Size: size - offset,
+		Offset: offset, Prefix: prefix, End: true, Tamper: h.srv.cfg.corrupt}
 	n, _, err := h.send.Send(h.Session, &xf, r)
 	if errors.Is(err, xfer.ErrSource) {
 		h.srv.cfg.Logf("client %s get %q: %v; sent as changed", h.who(), e.Path, err)
@@ -147,9 +158,11 @@ func (r *steadyReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// logMoved logs what an operation moved, with its rate.
-func (h *session) logMoved(verb, p string, files int, n int64, d time.Duration) {
-	h.srv.cfg.Logf("client %s %s %q: %d files, %d bytes in %v (%s)", h.who(), verb, p, files, n, d.Round(time.Millisecond), rateOf(n, d))
+// logMoved logs what a get moved.
+func (h *session) logMoved(result, p string, files int, n int64, start time.Time) {
+	h.files += files
+	h.bytes += n
+	h.op("get", p, files, n, start, result)
 }
 
 func rateOf(n int64, d time.Duration) string {

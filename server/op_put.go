@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"ferry/crypt"
 	"ferry/frame"
 	"ferry/fsstore"
 	"ferry/xfer"
@@ -32,16 +33,20 @@ func (h *session) put(p []byte) error {
 	if err := writable(pr.Path); err != nil {
 		return h.refusePut(pr, size, err)
 	}
-	st := h.srv.cfg.Store
-	up, err := st.NewUpload(h.client.ID, pr.Path)
+	var up *fsstore.Upload
+	err = h.withRoom(func() (err error) { up, err = h.newUpload(pr); return err })
 	if err != nil {
 		return h.refusePut(pr, size, err)
 	}
-	defer up.Abort() // a no-op after a commit
+	defer up.Abort() // a no-op after a commit or Keep
 	up.SetMeta(os.FileMode(pr.Mode)&0o775, timeOf(pr.MTime))
 	start := time.Now()
-	rc := xfer.Receiver{Pool: h.srv.pool, Idle: h.srv.cfg.IdleTimeout}
-	res, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Limit: h.srv.cfg.MaxFileSize, WriterSum: up.Sum}, up)
+	offset := int64(pr.Offset)
+	if size >= 0 {
+		size -= offset
+	}
+	rc := h.receiver(h.srv.pool)
+	res, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: offset, Limit: h.srv.cfg.MaxFileSize, WriterSum: up.Sum, ClientID: h.client.ID}, up)
 	if h.srv.cfg.corrupt != nil {
 		res.Sum = h.srv.cfg.corrupt(res.Sum)
 	}
@@ -49,6 +54,9 @@ func (h *session) put(p []byte) error {
 	case errors.Is(err, xfer.ErrSink):
 		return h.failOp("put", pr.Path, err)
 	case err != nil:
+		if up.Keep() == nil && h.resumable(pr.Size) {
+			h.srv.cfg.Logf("client %s put %q cut off after %d of %d bytes: kept for resume", h.who(), pr.Path, offset+res.N, pr.Size)
+		}
 		return err
 	case res.Changed():
 		return h.failOp("put", pr.Path, &opError{reason: frame.FailIncomplete, text: "the client could not read the whole file; nothing stored"})
@@ -56,24 +64,73 @@ func (h *session) put(p []byte) error {
 		h.srv.cfg.Logf("client %s put %q: checksum mismatch (%d bytes, cksum %d; client says %d, %d)", h.who(), pr.Path, res.N, res.Sum, res.End.Size, res.End.Cksum)
 		return h.failOp("put", pr.Path, &opError{reason: frame.FailChecksum, text: "checksum mismatch; send it again"})
 	}
-	f, replaced, err := up.CommitWith(fsstore.CommitOptions{NoClobber: pr.Flags&frame.FlagNoClobber != 0, Now: time.Now()})
+	var f fsstore.File
+	var replaced bool
+	err = h.withRoom(func() (err error) {
+		f, replaced, err = up.CommitWith(fsstore.CommitOptions{NoClobber: pr.Flags&frame.FlagNoClobber != 0, Now: time.Now()})
+		return err
+	})
 	if err != nil {
 		return h.failOp("put", pr.Path, err)
 	}
 	d := frame.Done{Count: 1, Size: uint64(f.Size), Cksum: f.Cksum}
-	how := "stored"
+	result := "ok"
 	if replaced {
 		d.Flags |= frame.DoneReplaced
-		how = "replaced"
+		result = "replaced"
 	}
-	h.srv.cfg.Logf("client %s %s %q: %d bytes, cksum %d, in %v (%s)", h.who(), how, pr.Path, f.Size, f.Cksum, time.Since(start).Round(time.Millisecond), rateOf(f.Size, time.Since(start)))
+	if offset > 0 {
+		result += fmt.Sprintf(", resumed at %d", offset)
+	}
+	h.files++
+	h.bytes += f.Size - offset
+	h.op("put", pr.Path, 1, f.Size-offset, start, result)
 	return h.done(d)
+}
+
+// errResumeLost: a put from an offset the server does not hold (the
+// partial upload expired, or another session took it over).
+var errResumeLost = &opError{reason: frame.FailResume, text: "the server no longer holds the start of this file; send it whole"}
+
+// newUpload opens the upload of a put: resumable when the file is large
+// and the client speaks resume (from its offset, which must be what the
+// server holds; from zero otherwise), a plain one for the rest.
+func (h *session) newUpload(pr frame.Put) (*fsstore.Upload, error) {
+	if !h.resumable(pr.Size) {
+		if pr.Offset != 0 {
+			return nil, errResumeLost
+		}
+		return h.srv.cfg.Store.NewUpload(h.client.ID, pr.Path)
+	}
+	up := h.takePending(pr.Path)
+	if up == nil {
+		var err error
+		if up, err = h.srv.cfg.Store.NewResumable(h.client.ID, pr.Path, int64(pr.Size), timeOf(pr.MTime)); err != nil {
+			return nil, err
+		}
+	}
+	have, _ := up.Resumed()
+	switch {
+	case pr.Offset == 0 && have > 0:
+		// the client's start differs, or it asked for a fresh transfer
+		if err := up.Reset(); err != nil {
+			up.Abort()
+			return nil, err
+		}
+	case pr.Offset != uint64(have):
+		up.Keep()
+		return nil, errResumeLost
+	}
+	return up, nil
 }
 
 // refusePut reads the refused file's content to its end, then answers.
 func (h *session) refusePut(pr frame.Put, size int64, why error) error {
-	rc := xfer.Receiver{Idle: h.srv.cfg.IdleTimeout}
-	if _, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size}, io.Discard); err != nil {
+	if size >= 0 {
+		size -= int64(pr.Offset)
+	}
+	rc := h.receiver(nil)
+	if _, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: int64(pr.Offset), ClientID: h.client.ID}, io.Discard); err != nil {
 		return err
 	}
 	return h.failOp("put", pr.Path, why)
@@ -84,4 +141,11 @@ func timeOf(ns int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns)
+}
+
+// receiver is the session's Receiver, pipelined with a ring of pool (nil:
+// a frame at a time).
+func (h *session) receiver(pool *xfer.Pool) *xfer.Receiver {
+	h.recv.Pool, h.recv.Idle, h.recv.Compressed = pool, h.srv.cfg.IdleTimeout, h.Features.Has(crypt.FeatureCompress)
+	return &h.recv
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"ferry/frame"
 	"ferry/fsstore"
@@ -41,6 +42,9 @@ func failure(err error) *opError {
 			return &opError{reason: m.reason, text: m.text, detail: err}
 		}
 	}
+	if fsstore.IsDiskFull(err) {
+		return &opError{reason: frame.FailDiskFull, text: "server disk full", detail: err}
+	}
 	if errors.Is(err, fsstore.ErrBadName) {
 		return &opError{reason: frame.FailBadPath, text: "path not allowed: " + badPathWhy(err), detail: err}
 	}
@@ -75,11 +79,11 @@ func badPathWhy(err error) string {
 // failOp answers a request with a 2109 and logs it.
 func (h *session) failOp(op, p string, err error) error {
 	oe := failure(err)
+	result := "refused: " + oe.text
 	if oe.detail != nil && oe.reason == frame.FailInternal {
-		h.srv.cfg.Logf("client %s %s %q failed: %v", h.who(), op, p, oe.detail)
-	} else {
-		h.srv.cfg.Logf("client %s %s %q refused: %s", h.who(), op, p, oe.text)
+		result = "failed: " + oe.detail.Error()
 	}
+	h.op(op, p, 0, 0, time.Now(), result)
 	f := frame.Failed{Reason: oe.reason, Text: oe.text}
 	return h.WriteResponse(frame.CodeFailed, f.Marshal())
 }
@@ -121,4 +125,27 @@ func parsePathReq(p []byte) (frame.PathReq, error) {
 		return r, fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
 	return r, nil
+}
+
+// protocolError marks a malformed payload: the session ends.
+func protocolError(err error) error { return fmt.Errorf("%w: %v", ErrProtocol, err) }
+
+// withRoom runs fn, and when it fails for want of file descriptors (a
+// flood of connections at the descriptor limit), drops handshakes to free
+// some and runs it again, a few times: an authenticated client's work goes
+// before idle connections.
+func (h *session) withRoom(fn func() error) error {
+	if h.pressed {
+		// descriptors were short a moment ago: make room first, since a
+		// step that fails half-way (a commit) cannot always be tried again
+		for range 3 {
+			h.srv.makeRoom()
+		}
+	}
+	err := fn()
+	for i := 0; i < 4 && outOfDescriptors(err) && h.srv.makeRoom(); i++ {
+		h.pressed = true
+		err = fn()
+	}
+	return err
 }

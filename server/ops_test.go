@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -426,5 +427,81 @@ func TestFirstReleasePeers(t *testing.T) {
 	}
 	if _, err := c.List("", false); !errors.Is(err, client.ErrNoOps) {
 		t.Fatalf("ls on a first-release server: %v", err)
+	}
+}
+
+// TestCompressionBothWays: a client that asks for compression gets it
+// from this server, and files go both ways intact; one that does not ask
+// gets none; each combination interoperates.
+func TestCompressionBothWays(t *testing.T) {
+	f := newFixture(t, nil)
+	var text bytes.Buffer
+	for i := 0; text.Len() < 200000; i++ {
+		text.WriteString("2026-12-02 03:30:00 daemon.info dnsmasq[1234]: query[A] example.org from 192.168.1.2\n")
+	}
+	src := filepath.Join(t.TempDir(), "syslog")
+	os.WriteFile(src, text.Bytes(), 0o644)
+	for _, level := range []int{0, 1, 6} {
+		c, err := f.connectWith(t.TempDir(), fmt.Sprint("c", level), func(cfg *client.Config) { cfg.Compress = level })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Compressed() != (level != 0) {
+			t.Fatalf("level %d: compressed %v", level, c.Compressed())
+		}
+		if r := putAll(t, c, []client.PutItem{{Local: src, Remote: "log"}})[0]; r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		var out bytes.Buffer
+		if err := c.Get([]client.GetItem{{Remote: "log", Out: &out}}, func(r client.GetResult) {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.Bytes(), text.Bytes()) {
+			t.Fatalf("level %d: content differs", level)
+		}
+		c.Close()
+	}
+}
+
+// TestKeepalive: keepalives keep an idle session past the idle timeout;
+// without them the server drops it.
+func TestKeepalive(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.IdleTimeout = 500 * time.Millisecond })
+	c, err := f.connect(t.TempDir(), "shell")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 8 {
+		time.Sleep(200 * time.Millisecond)
+		if err := c.Keepalive(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.List("", false); err != nil {
+		t.Fatalf("after 1.6 s of keepalives with a 0.5 s idle timeout: %v", err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if _, err := c.List("", false); err == nil {
+		t.Fatal("a silent client was not dropped")
+	}
+}
+
+// TestUsage: df reports the client's files and bytes and the server's room.
+func TestUsage(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MaxFileSize = 1 << 30 })
+	c, err := f.connect(t.TempDir(), "df")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p, _ := randomFile(t, 1234)
+	putAll(t, c, []client.PutItem{{Local: p, Remote: "a"}, {Local: p, Remote: "b/c"}})
+	u, err := c.Usage()
+	if err != nil || u.Files != 2 || u.Bytes != 2468 || u.MaxFile != 1<<30 || u.Free <= 0 {
+		t.Fatalf("usage %+v, %v", u, err)
 	}
 }

@@ -201,6 +201,10 @@ func assertNoTemp(t *testing.T, data string) {
 		}
 		return nil
 	})
+	// uploads in progress live in DATA/tmp (fsstore.TempDir)
+	if ents, _ := os.ReadDir(filepath.Join(data, fsstore.TempDir)); len(ents) > 0 {
+		t.Errorf("temporary files left in %s: %d", fsstore.TempDir, len(ents))
+	}
 }
 
 func TestHostileNames(t *testing.T) {

@@ -22,9 +22,16 @@ var (
 type session struct {
 	srv *Server
 	*crypt.Session
-	client fsstore.Client
-	authed bool
-	send   xfer.Sender // the chunk ring of downloads, reused
+	client  fsstore.Client
+	authed  bool
+	send    xfer.Sender                // the chunk ring of downloads, reused
+	recv    xfer.Receiver              // uploads, reused: one frame buffer per session, not per file
+	pending map[string]*fsstore.Upload // resumable uploads opened by a query, awaiting their put
+	denials int                        // refused authentications
+	pressed bool                       // the server ran out of file descriptors during an operation
+	peer    string                     // for the log
+	files   int                        // files moved in the session, for the log
+	bytes   int64
 }
 
 func (h *session) who() string {
@@ -43,6 +50,7 @@ func (h *session) read() (frame.Request, []byte, error) {
 // run serves requests until the client says goodbye or something fails; a
 // failure is reported to the client with a 2107 and ends the session.
 func (h *session) run() error {
+	defer h.keepAll()
 	for {
 		req, p, err := h.read()
 		if err != nil {
@@ -69,7 +77,7 @@ func (h *session) fail(err error) {
 			msg = err.Error()
 		}
 	}
-	if errors.Is(err, fsstore.ErrDiskFull) {
+	if fsstore.IsDiskFull(err) {
 		msg = "server disk full"
 	}
 	if len(msg) > frame.MaxReasonSize {
@@ -96,10 +104,19 @@ func (h *session) handle(req frame.Request, p []byte) (done bool, err error) {
 		return false, h.receive(p)
 	case frame.CodeBye:
 		return true, h.WriteResponse(frame.CodeThanks, h.client.ID[:])
+	case frame.CodeKeepalive:
+		if !h.Features.Has(crypt.FeatureKeepalive) || len(p) != 0 {
+			return false, fmt.Errorf("%w: %v without keepalive negotiated, or with a payload", ErrProtocol, req.Code)
+		}
+		return false, nil // reading it moved the idle deadline
 	}
 	if op, ok := h.ops()[req.Code]; ok {
-		if !h.Features.Has(crypt.FeatureOps) {
-			return false, fmt.Errorf("%w: %v without the operations negotiated", ErrProtocol, req.Code)
+		need := crypt.FeatureOps
+		if req.Code == frame.CodeResumeQuery || req.Code == frame.CodeGetFrom {
+			need |= crypt.FeatureResume
+		}
+		if !h.Features.Has(need) {
+			return false, fmt.Errorf("%w: %v without its feature negotiated", ErrProtocol, req.Code)
 		}
 		return false, op(p)
 	}
@@ -111,6 +128,7 @@ func (h *session) ops() map[frame.Code]func([]byte) error {
 	return map[frame.Code]func([]byte) error{
 		frame.CodePut: h.put, frame.CodeGet: h.get, frame.CodeList: h.list,
 		frame.CodeRemove: h.remove, frame.CodeRename: h.rename, frame.CodeMkdir: h.mkdir,
+		frame.CodeUsage: h.usage, frame.CodeResumeQuery: h.resumeQuery, frame.CodeGetFrom: h.getFrom,
 	}
 }
 
@@ -134,14 +152,43 @@ func (h *session) register(p []byte) error {
 			h.srv.cfg.Logf("registration of %q refused: name taken", r.Name)
 			return h.WriteResponse(frame.CodeNameTaken, nil)
 		}
+		if old.Disabled {
+			h.srv.cfg.Logf("registration of %q (%s) refused: the client is disabled", r.Name, frame.ClientID(old.ID))
+			return h.WriteResponse(frame.CodeDenied, nil)
+		}
 		c, err = old, st.Touch(old.ID, now)
 	}
 	if err != nil {
 		return err
 	}
-	h.client, h.authed = c, true
+	h.authenticated(c)
 	h.srv.cfg.Logf("client %s registered", h.who())
 	return h.WriteResponse(frame.CodeRegistered, c.ID[:])
+}
+
+// maxDenials is how many refused authentications a session may have: an
+// honest client retries once (it registers after a denial); a peer trying
+// names and keys is cut off.
+const maxDenials = 3
+
+// errDenials ends a session with too many refused authentications.
+var errDenials = fmt.Errorf("%w: %d refused authentications", ErrProtocol, maxDenials)
+
+// deny answers a refused reconnection with 2106, and ends the session at
+// the maxDenials-th.
+func (h *session) deny(id frame.ClientID) error {
+	if h.denials++; h.denials >= maxDenials {
+		return errDenials
+	}
+	return h.WriteResponse(frame.CodeDenied, id[:])
+}
+
+// authenticated records the client of the session; from now on its read
+// buffers may grow to the largest frame (before, a frame at a time: many
+// idle unauthenticated sessions hold little memory).
+func (h *session) authenticated(c fsstore.Client) {
+	h.client, h.authed = c, true
+	h.GrowReads()
 }
 
 // reconnect handles 1027: the client proves it holds the registered key.
@@ -155,12 +202,16 @@ func (h *session) reconnect(id frame.ClientID, p []byte) error {
 	if !ok || c.KeyKind != fsstore.KeyEd25519 || c.Name != r.Name ||
 		crypt.VerifyReconnect(ed25519.PublicKey(c.PublicKey), h.Transcript, id, r.Signature[:]) != nil {
 		h.srv.cfg.Logf("reconnection of %q as %s denied", r.Name, id)
+		return h.deny(id)
+	}
+	if c.Disabled {
+		h.srv.cfg.Logf("reconnection of %q as %s refused: the client is disabled", r.Name, id)
 		return h.WriteResponse(frame.CodeDenied, id[:])
 	}
 	if err := st.Touch(c.ID, time.Now()); err != nil {
 		return err
 	}
-	h.client, h.authed = c, true
+	h.authenticated(c)
 	h.srv.cfg.Logf("client %s reconnected", h.who())
 	return h.WriteResponse(frame.CodeReconnected, c.ID[:])
 }

@@ -11,16 +11,17 @@ import (
 
 // Result is what the receiver of a file found.
 type Result struct {
-	N    int64         // content bytes received
-	Sum  uint32        // their POSIX cksum, as the receiver computed it
-	End  frame.FileEnd // what the sender said it sent
-	Time time.Duration // from the first chunk to the file end
+	Offset int64         // bytes held before the content (resumed)
+	N      int64         // content bytes received
+	Sum    uint32        // their POSIX cksum, as the receiver computed it
+	End    frame.FileEnd // what the sender said it sent
+	Time   time.Duration // from the first chunk to the file end
 }
 
 // OK reports whether the file arrived whole and intact: the sender read it
 // to its end, and size and cksum match on both sides.
 func (r *Result) OK() bool {
-	return r.End.Status == frame.EndComplete && r.End.Size == uint64(r.N) && r.End.Cksum == r.Sum
+	return r.End.Status == frame.EndComplete && r.End.Size == uint64(r.Offset+r.N) && r.End.Cksum == r.Sum
 }
 
 // Changed reports whether the sender could not read its file to the end.
@@ -40,11 +41,11 @@ func (rc *Receiver) ReceiveFile(c Conn, f *Content, w io.Writer) (Result, error)
 		g.Sum = &own
 	}
 	n, err := rc.Receive(c, &g, w)
-	res := Result{N: n}
+	res := Result{Offset: f.Offset, N: n}
 	if err != nil && !isSink(err) {
 		return res, err
 	}
-	end, rerr := rc.readEnd(c, f.Codes)
+	end, rerr := rc.readEnd(c, f.Codes, f.ClientID)
 	if rerr != nil {
 		return res, rerr
 	}
@@ -64,7 +65,7 @@ func (rc *Receiver) ReceiveFile(c Conn, f *Content, w io.Writer) (Result, error)
 func isSink(err error) bool { return errors.Is(err, ErrSink) }
 
 // readEnd reads the file end that follows the last chunk.
-func (rc *Receiver) readEnd(c Conn, codes Codes) (frame.FileEnd, error) {
+func (rc *Receiver) readEnd(c Conn, codes Codes, id frame.ClientID) (frame.FileEnd, error) {
 	if len(rc.buf) < c.ReadBufSize() {
 		rc.buf = make([]byte, c.ReadBufSize())
 	}
@@ -72,6 +73,9 @@ func (rc *Receiver) readEnd(c Conn, codes Codes) (frame.FileEnd, error) {
 	h, p, err := c.ReadMsgInto(rc.buf)
 	if err != nil {
 		return frame.FileEnd{}, fmt.Errorf("xfer: waiting for the file end: %w", err)
+	}
+	if h.ClientID != id {
+		return frame.FileEnd{}, fmt.Errorf("%w: file end for client %s in the file of %s", ErrProtocol, h.ClientID, id)
 	}
 	if h.Code != codes.End {
 		return frame.FileEnd{}, fmt.Errorf("%w: %v where the file end belongs", ErrProtocol, h.Code)

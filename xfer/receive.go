@@ -85,16 +85,27 @@ type Receiver struct {
 	Pool *Pool
 	// Idle is the time allowed for each frame; 0 means no deadline.
 	Idle time.Duration
-	buf  []byte // one frame, when no ring is free
+	// Compressed accepts compressed chunks (the session negotiated
+	// compression); without it they are a protocol error.
+	Compressed bool
+	buf        []byte // one frame, when no ring is free
+	z          decompressor
 }
 
 // Content describes one file to receive.
 type Content struct {
 	Codes Codes
-	// Size is the declared size, or -1 for a stream.
+	// Size is the declared size of the content, or -1 for a stream.
 	Size int64
+	// Offset is how many bytes of the file the receiver already holds (a
+	// resumed transfer): the file end counts them. Sum (or WriterSum) then
+	// starts with their cksum.
+	Offset int64
 	// Limit bounds a stream (Size -1); past it, ErrTooLarge. 0: no limit.
 	Limit int64
+	// ClientID is the ID every chunk must carry: the session's client on a
+	// server (zero on a client: responses carry none).
+	ClientID frame.ClientID
 	// Short lets the last chunk come before Size bytes: the sender could
 	// not read the whole file, and its file end will say so.
 	Short bool
@@ -104,8 +115,9 @@ type Content struct {
 	// WriterSum, if not nil, is the cksum the writer computed itself (the
 	// store's upload does); ReceiveFile then computes none.
 	WriterSum func() uint32
-	// Progress, if not nil, is called with the bytes received so far after
-	// each batch is written.
+	// Progress, if not nil, is called with the bytes received so far:
+	// with 0 first, then after each frame, from one goroutine at a time
+	// (pipelined: the reader's).
 	Progress func(got int64)
 }
 
@@ -115,6 +127,9 @@ type Content struct {
 // has been read and dropped, and the error wraps ErrSink.
 func (rc *Receiver) Receive(c Conn, f *Content, w io.Writer) (int64, error) {
 	sink := &sinkWriter{w: w, sum: f.Sum}
+	if f.Progress != nil {
+		f.Progress(0)
+	}
 	var n int64
 	var err error
 	if r, ok := rc.Pool.take(c.ReadBufSize()); ok {
@@ -163,6 +178,12 @@ func (rc *Receiver) oneByOne(c Conn, f *Content, w io.Writer) (int64, error) {
 		if err != nil {
 			return got, fmt.Errorf("xfer: transfer interrupted after %d bytes: %w", got, err)
 		}
+		if err := checkFrame(c, f, h, len(p)); err != nil {
+			return got, err
+		}
+		if p, err = rc.content(c, f, h, p); err != nil {
+			return got, err
+		}
 		last, err := check(f, h, len(p), &got)
 		if err != nil {
 			return got, err
@@ -206,9 +227,6 @@ func (rc *Receiver) pipelined(c Conn, r *ring, f *Content, w io.Writer) (int64, 
 	}()
 	for b := range full {
 		w.Write(b.content) // a sinkWriter: never fails
-		if f.Progress != nil {
-			f.Progress(b.got)
-		}
 		if b.last {
 			break
 		}
@@ -232,12 +250,26 @@ func (rc *Receiver) readChunks(c Conn, f *Content, frameSize int, free <-chan []
 			rc.deadline(c)
 			h, p, err := c.ReadMsgInto(b.buf[used:])
 			if err != nil {
+				// What arrived whole before the link failed is written: a
+				// resumed transfer goes on from there.
+				rc.flush(full, b, used)
 				return got, fmt.Errorf("xfer: transfer interrupted after %d bytes: %w", got, err)
+			}
+			if err := checkFrame(c, f, h, len(p)); err != nil {
+				return got, err
+			}
+			if p, err = rc.content(c, f, h, p); err != nil {
+				return got, err
 			}
 			if b.last, err = check(f, h, len(p), &got); err != nil {
 				return got, err
 			}
-			used += len(p)
+			if f.Progress != nil { // per frame: on a slow line a batch takes long
+				f.Progress(got)
+			}
+			// An inflated chunk goes where its compressed form was: at most
+			// a chunk, and the room left is at least a frame.
+			used += copy(b.buf[used:], p)
 		}
 		b.content, b.got = b.buf[:used], got
 		full <- b
@@ -247,10 +279,44 @@ func (rc *Receiver) readChunks(c Conn, f *Content, frameSize int, free <-chan []
 	}
 }
 
+// flush queues the part of a batch read before an error, so that it is
+// written too.
+func (rc *Receiver) flush(full chan<- opened, b opened, used int) {
+	if used > 0 {
+		b.content = b.buf[:used]
+		full <- b
+	}
+}
+
+// content returns the chunk of frame h: p itself, or p inflated (valid
+// until the next call).
+func (rc *Receiver) content(c Conn, f *Content, h crypt.Header, p []byte) ([]byte, error) {
+	if f.Codes.ChunkZ == 0 || (h.Code != f.Codes.ChunkZ && h.Code != f.Codes.LastZ) {
+		return p, nil
+	}
+	if !rc.Compressed {
+		return nil, fmt.Errorf("%w: %v without compression negotiated", ErrProtocol, h.Code)
+	}
+	return rc.z.decompress(p, c.Chunk())
+}
+
+// checkFrame refuses a chunk of another client, or larger than negotiated
+// (a raw one; an inflated one is bounded by decompress).
+func checkFrame(c Conn, f *Content, h crypt.Header, n int) error {
+	if h.ClientID != f.ClientID {
+		return fmt.Errorf("%w: %v for client %s inside the file of %s", ErrProtocol, h.Code, h.ClientID, f.ClientID)
+	}
+	if n > c.Chunk() {
+		return fmt.Errorf("%w: chunk of %d bytes, the negotiated chunk is %d", ErrProtocol, n, c.Chunk())
+	}
+	return nil
+}
+
 // check accounts for a frame of n content bytes of which got have arrived,
 // and reports whether it is the last.
 func check(f *Content, h crypt.Header, n int, got *int64) (last bool, err error) {
-	if h.Code != f.Codes.Chunk && h.Code != f.Codes.Last {
+	z := f.Codes.ChunkZ != 0 && (h.Code == f.Codes.ChunkZ || h.Code == f.Codes.LastZ)
+	if h.Code != f.Codes.Chunk && h.Code != f.Codes.Last && !z {
 		return false, fmt.Errorf("%w: %v inside a file", ErrProtocol, h.Code)
 	}
 	*got += int64(n)
@@ -260,7 +326,7 @@ func check(f *Content, h crypt.Header, n int, got *int64) (last bool, err error)
 	case f.Size < 0 && f.Limit > 0 && *got > f.Limit:
 		return false, fmt.Errorf("%w: over %d bytes", ErrTooLarge, f.Limit)
 	}
-	last = h.Code == f.Codes.Last
+	last = h.Code == f.Codes.Last || (z && h.Code == f.Codes.LastZ)
 	if last && f.Size >= 0 && *got != f.Size && !f.Short {
 		return false, fmt.Errorf("%w: last chunk after %d of %d bytes", ErrProtocol, *got, f.Size)
 	}

@@ -33,8 +33,16 @@ type Sender struct {
 	// Timeout bounds each write: a peer that stops reading for this long
 	// fails the send. 0 means no deadline.
 	Timeout time.Duration
-	bufs    [depth][]byte
-	sum     frame.Cksum
+	// Compress, when not 0, is the flate level chunks are compressed with
+	// (the session negotiated compression; the file's Codes have ChunkZ).
+	Compress int
+	// Piece, when not 0, writes each batch in pieces of that many bytes
+	// and reports progress after each: on a slow line a batch takes
+	// seconds, and a person wants to see the bytes move.
+	Piece int
+	bufs  [depth][]byte
+	sum   frame.Cksum
+	z     compressor
 }
 
 // File describes one file to send.
@@ -46,11 +54,16 @@ type File struct {
 	Head     []byte
 	// Size is the content's length, or -1 for a stream read to its end.
 	Size int64
+	// Offset is how many bytes of the file come before the content (a
+	// resumed transfer: the receiver holds them), and Prefix their cksum:
+	// the file end gives the size and cksum of the whole file.
+	Offset int64
+	Prefix frame.Cksum
 	// End says whether a file end follows the content (the operations
 	// protocol); the first release's upload has none.
 	End bool
-	// Progress, if not nil, is called with the bytes sent so far after
-	// each batch is written.
+	// Progress, if not nil, is called with the bytes sent so far: with 0
+	// first, then after each batch (or piece, Sender.Piece) is written.
 	Progress func(sent int64)
 	// Tamper, if not nil, alters the cksum the file end carries: tests use
 	// it to make the receiver see a mismatch.
@@ -61,6 +74,7 @@ type File struct {
 type batch struct {
 	buf    []byte // the ring buffer, to give back
 	frames []byte // the sealed frames at its start
+	from   int64  // content bytes before the first of them
 	sent   int64  // content bytes up to the end of the last of them
 	last   bool   // they end the file
 }
@@ -81,9 +95,12 @@ func (s *Sender) Send(c Conn, f *File, r io.Reader) (int64, uint32, error) {
 		}
 		free <- s.bufs[i]
 	}
-	s.sum.Reset()
+	s.sum = f.Prefix
 	var srcErr error
 	var sent int64
+	if f.Progress != nil {
+		f.Progress(0)
+	}
 	go func() {
 		defer close(full) // after srcErr and sent are final: read once full is closed
 		sent, srcErr = s.fill(c, f, r, free, full, stop)
@@ -116,7 +133,7 @@ func (s *Sender) fill(c Conn, f *File, r io.Reader, free <-chan []byte, full cha
 		case <-stop:
 			return sent, nil
 		}
-		b := batch{buf: buf}
+		b := batch{buf: buf, from: sent}
 		used := 0
 		if head {
 			used += len(c.SealMsg(buf, f.HeadCode, f.Head))
@@ -129,9 +146,16 @@ func (s *Sender) fill(c Conn, f *File, r io.Reader, free <-chan []byte, full cha
 				srcErr, last = err, true
 			}
 			sent += int64(n)
-			code := f.Codes.Chunk
+			code, zcode := f.Codes.Chunk, f.Codes.ChunkZ
 			if last {
-				code, b.last = f.Codes.Last, true
+				code, zcode, b.last = f.Codes.Last, f.Codes.LastZ, true
+			}
+			if s.Compress != 0 && zcode != 0 {
+				s.z.level = s.Compress
+				var ok bool
+				if n, ok = s.z.compress(chunk[:n]); ok {
+					code = zcode
+				}
 			}
 			used += len(c.SealChunk(buf[used:], code, n))
 			if b.last {
@@ -178,7 +202,7 @@ func (s *Sender) read(r io.Reader, chunk []byte, size, sent int64) (n int, last 
 
 // end encodes the file end for the content sent.
 func (s *Sender) end(f *File, sent int64, srcErr error) []byte {
-	e := frame.FileEnd{Size: uint64(sent), Cksum: s.sum.Sum32()}
+	e := frame.FileEnd{Size: uint64(f.Offset + sent), Cksum: s.sum.Sum32()}
 	if f.Tamper != nil {
 		e.Cksum = f.Tamper(e.Cksum)
 	}
@@ -190,19 +214,36 @@ func (s *Sender) end(f *File, sent int64, srcErr error) []byte {
 	return b
 }
 
+// writeBatch writes one batch, in pieces when Piece is set, with progress
+// after each piece (the content bytes estimated from the share of the
+// batch written: frames carry about the same share of content).
+func (s *Sender) writeBatch(c Conn, b *batch, progress func(sent int64)) error {
+	piece := len(b.frames)
+	if s.Piece > 0 {
+		piece = s.Piece
+	}
+	for off := 0; off < len(b.frames); off += piece {
+		end := min(off+piece, len(b.frames))
+		if s.Timeout > 0 {
+			c.SetWriteDeadline(time.Now().Add(s.Timeout))
+		}
+		if err := c.WriteSealed(b.frames[off:end]); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(b.from + (b.sent-b.from)*int64(end)/int64(len(b.frames)))
+		}
+	}
+	return nil
+}
+
 // write is the writer: it writes the batches queued on full in order and
 // gives their buffers back, until the last one is written or a write
 // fails. It returns nil also when full closes early.
 func (s *Sender) write(c Conn, full <-chan batch, free chan<- []byte, progress func(sent int64)) error {
 	for b := range full {
-		if s.Timeout > 0 {
-			c.SetWriteDeadline(time.Now().Add(s.Timeout))
-		}
-		if err := c.WriteSealed(b.frames); err != nil {
+		if err := s.writeBatch(c, &b, progress); err != nil {
 			return err
-		}
-		if progress != nil {
-			progress(b.sent)
 		}
 		if b.last {
 			return nil

@@ -26,6 +26,7 @@ import (
 // Conn is what xfer needs of a session; *crypt.Session has it, in either
 // role, and tests substitute failing fakes.
 type Conn interface {
+	Chunk() int
 	ChunkFrameSize() int
 	ChunkPayload(buf []byte) []byte
 	SealChunk(buf []byte, code frame.Code, n int) []byte
@@ -40,16 +41,19 @@ type Conn interface {
 
 var _ Conn = (*crypt.Session)(nil)
 
-// Codes are the message codes of one direction.
+// Codes are the message codes of one direction: raw chunks, compressed
+// chunks (ChunkZ, LastZ; 0 where the direction has none), the file end.
 type Codes struct {
-	Chunk, Last, End frame.Code
+	Chunk, Last, ChunkZ, LastZ, End frame.Code
 }
 
 // The two directions. Upload is also the content of the first release's
-// send-file (1028), which has no file end (End is then not used).
+// send-file (1028), which has no file end and is never compressed.
 var (
-	Upload   = Codes{Chunk: frame.CodeChunk, Last: frame.CodeLastChunk, End: frame.CodeFileEnd}
-	Download = Codes{Chunk: frame.CodeFileChunk, Last: frame.CodeFileLast, End: frame.CodeFileEndResp}
+	Upload = Codes{Chunk: frame.CodeChunk, Last: frame.CodeLastChunk,
+		ChunkZ: frame.CodeChunkZ, LastZ: frame.CodeLastChunkZ, End: frame.CodeFileEnd}
+	Download = Codes{Chunk: frame.CodeFileChunk, Last: frame.CodeFileLast,
+		ChunkZ: frame.CodeFileChunkZ, LastZ: frame.CodeFileLastZ, End: frame.CodeFileEndResp}
 )
 
 // Sizes of the pipelines.

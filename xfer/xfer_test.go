@@ -2,12 +2,15 @@ package xfer
 
 import (
 	"bytes"
+	"compress/flate"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -282,11 +285,6 @@ type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
-// discardConn is a link that takes every write.
-type discardConn struct{ net.Conn }
-
-func (discardConn) Write(p []byte) (int, error) { return len(p), nil }
-
 // TestSendAllocs checks the steady state: a file allocates the same
 // whatever its number of chunks, so a chunk allocates nothing.
 func TestSendAllocs(t *testing.T) {
@@ -310,3 +308,90 @@ func TestSendAllocs(t *testing.T) {
 type sinkSession struct{ *crypt.Session }
 
 func (sinkSession) WriteSealed([]byte) error { return nil }
+
+// text is compressible content.
+func text(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "line %d: the quick brown fox jumps over the lazy dog\n", i%977)
+	}
+	return b.Bytes()[:n]
+}
+
+// TestCompressedRoundTrip: text and random data, each direction, with
+// compression on at both ends: the content arrives whole, text shrinks on
+// the wire, random data is sent raw.
+func TestCompressedRoundTrip(t *testing.T) {
+	for _, d := range directions {
+		for name, data := range map[string][]byte{"text": text(300000), "random": random(300000), "empty": nil} {
+			t.Run(d.name+"/"+name, func(t *testing.T) {
+				c, s := pair(t, 16384)
+				tx, rx := d.sendSide(c, s)
+				counter := &countingLink{}
+				snd := Sender{Compress: LevelSlowLink}
+				rc := Receiver{Pool: NewPool(1), Compressed: true}
+				errc := make(chan error, 1)
+				go func() {
+					_, _, err := snd.Send(sendVia{tx, counter}, &File{Codes: d.codes, Size: int64(len(data)), End: true}, bytes.NewReader(data))
+					errc <- err
+				}()
+				var got bytes.Buffer
+				res, err := rc.ReceiveFile(rx, &Content{Codes: d.codes, Size: int64(len(data))}, &got)
+				if err != nil || <-errc != nil || !res.OK() || !bytes.Equal(got.Bytes(), data) {
+					t.Fatalf("%v ok %v equal %v", err, res.OK(), bytes.Equal(got.Bytes(), data))
+				}
+				wire := counter.n.Load()
+				switch name {
+				case "text":
+					if wire > int64(len(data))/3 {
+						t.Fatalf("text: %d bytes on the wire for %d", wire, len(data))
+					}
+				case "random":
+					if wire > int64(len(data))+int64(len(data)/16384+2)*64 {
+						t.Fatalf("random: %d bytes on the wire for %d", wire, len(data))
+					}
+				}
+			})
+		}
+	}
+}
+
+// countingLink counts the bytes of sealed frames written.
+type countingLink struct {
+	n atomic.Int64
+}
+
+// sendVia writes a session's sealed frames through a counting link.
+type sendVia struct {
+	*crypt.Session
+	l *countingLink
+}
+
+func (s sendVia) WriteSealed(f []byte) error {
+	s.l.n.Add(int64(len(f)))
+	return s.Session.WriteSealed(f)
+}
+
+// TestCompressionBomb: a compressed chunk that inflates past the chunk
+// size is refused before anything is written, and compressed chunks
+// without compression negotiated are a protocol error.
+func TestCompressionBomb(t *testing.T) {
+	var z bytes.Buffer
+	w, _ := flate.NewWriter(&z, flate.BestCompression)
+	w.Write(make([]byte, 1<<20)) // 1 MiB of zeros: about 1 KiB compressed
+	w.Close()
+	c, s := pair(t, 4096)
+	go c.WriteMsg(frame.CodeLastChunkZ, z.Bytes())
+	var got bytes.Buffer
+	rc := Receiver{Compressed: true}
+	_, err := rc.Receive(s, &Content{Codes: Upload, Size: -1}, &got)
+	if !errors.Is(err, ErrBomb) || got.Len() != 0 {
+		t.Fatalf("bomb: %v, %d bytes written", err, got.Len())
+	}
+	c, s = pair(t, 4096)
+	go c.WriteMsg(frame.CodeLastChunkZ, z.Bytes())
+	rc = Receiver{}
+	if _, err := rc.Receive(s, &Content{Codes: Upload, Size: -1}, &got); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("compressed chunk without compression: %v", err)
+	}
+}

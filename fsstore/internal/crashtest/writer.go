@@ -75,13 +75,53 @@ func (w *writer) run(worker int) error {
 		w.printf("R %x %s %x\n", c.ID, name, key)
 		for v := 1; v <= versions; v++ {
 			for j := range filesPerClient {
-				if err := w.upload(rng, c.ID, fmt.Sprintf("f%d", j), v); err != nil {
+				if err := w.upload(rng, c.ID, fmt.Sprintf("d%d/f%d", j, j), v); err != nil {
 					return err
 				}
 				w.s.Touch(c.ID, time.Now())
 			}
 		}
+		if err := w.churn(rng, c.ID); err != nil {
+			return err
+		}
 	}
+}
+
+// churn makes a folder, moves a file and a folder and removes them, none
+// of it acknowledged: the Ledger checks that every verified file still has
+// its recorded bytes, and fsck after the kills that the records match the
+// disk.
+func (w *writer) churn(rng *rand.Rand, id [16]byte) error {
+	if err := w.s.Mkdir(id, "m/empty", true); err != nil {
+		return err
+	}
+	for _, p := range []string{"m/a", "m/sub/b"} {
+		if err := w.put(rng, id, p); err != nil {
+			return err
+		}
+	}
+	if err := w.s.Rename(id, "m/a", "m/sub/a2", false); err != nil {
+		return err
+	}
+	if err := w.s.Rename(id, "m", "n/m", false); err != nil {
+		return err
+	}
+	_, err := w.s.Remove(id, "n", true)
+	return err
+}
+
+// put uploads random bytes at p, unacknowledged.
+func (w *writer) put(rng *rand.Rand, id [16]byte, p string) error {
+	u, err := w.s.NewUpload(id, p)
+	if err != nil {
+		return err
+	}
+	defer u.Abort()
+	data := make([]byte, rng.IntN(maxFileSize))
+	u.Write(data)
+	u.SetMeta(0o755, time.Now().Add(-time.Hour))
+	_, _, err = u.CommitWith(fsstore.CommitOptions{NoClobber: true, Now: time.Now()})
+	return err
 }
 
 // upload sends one version of a file, sometimes with a resend first.
@@ -107,6 +147,7 @@ func (w *writer) upload(rng *rand.Rand, id [16]byte, name string, v int) error {
 		}
 	}
 	w.printf("B %x %s %d %d %d %x\n", id, name, v, u.Size(), u.Sum(), sha256.Sum256(data))
+	u.SetMeta(0o644, time.Unix(int64(v), 0))
 	if _, err := u.Commit(false, time.Now()); err != nil {
 		return err
 	}
