@@ -95,8 +95,9 @@ func TestEnvFiles(t *testing.T) {
 			if tags[0] != p.Tag() {
 				t.Errorf("TAGS=%q, want %s first", env["TAGS"], p.Tag())
 			}
+			features := featureTags(t)
 			for _, tag := range tags[1:] {
-				if !featureTags[tag] {
+				if !features[tag] {
 					t.Errorf("TAGS=%q: %q is not a feature tag of ferry", env["TAGS"], tag)
 				}
 			}
@@ -193,8 +194,23 @@ func readProfileFile(t *testing.T, name string) (tag, profile string) {
 }
 
 // featureTags are the build tags that leave a feature out, beside the
-// profile's own tag.
-var featureTags = map[string]bool{"ferry_noclassic": true}
+// profile's own tag: the second column of features.txt.
+func featureTags(t *testing.T) map[string]bool {
+	b, err := os.ReadFile("features.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && !strings.HasPrefix(f[0], "#") {
+			if !strings.HasPrefix(f[1], "ferry_no") {
+				t.Errorf("features.txt: %q: a feature's tag is ferry_no<feature>", line)
+			}
+			tags[f[1]] = true
+		}
+	}
+	return tags
+}
 
 // quotedLine is a setting whose value has spaces: INLINE_ONLY, LDEXTRA.
 var quotedLine = regexp.MustCompile(`^(INLINE_ONLY|LDEXTRA)="([^"$\x60\\]*)"$`)
