@@ -232,8 +232,11 @@ func (s *Server) acceptLoop(ctx context.Context, l link.Listener) error {
 // net package marks EMFILE, ENFILE, ECONNABORTED, ECONNRESET and timeouts
 // from accept so.
 func temporary(err error) bool {
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
+	t, ok := errors.AsType[interface {
+		error
+		Temporary() bool
+	}](err)
+	return ok && t.Temporary()
 }
 
 func outOfDescriptors(err error) bool {
