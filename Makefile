@@ -44,7 +44,8 @@ FUZZ_TARGETS := \
 	./classic:FuzzDecodeRequest ./classic:FuzzDecodeResponse ./classic:FuzzServeConn \
 	./fsstore:FuzzDecodeRecord ./fsstore:FuzzScan ./fsstore:FuzzFileRecord ./fsstore:FuzzValidatePath \
 	./link:FuzzDecoder ./safe:FuzzText \
-	./crypt:FuzzClientHello ./crypt:FuzzServerHello ./crypt:FuzzKnownHosts ./client:FuzzStateFile
+	./crypt:FuzzClientHello ./crypt:FuzzServerHello ./crypt:FuzzKnownHosts ./client:FuzzStateFile \
+	./shell:FuzzSplit
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \

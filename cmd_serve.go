@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 type serveFlags struct {
 	listen, data, cert, key string
 	publish                 string
+	logFormat               string
 	partialAge              time.Duration
 	partialTotal            int64
 	caKeyOut                string
@@ -54,6 +56,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.Var(&f.hostnames, "hostname", "a `name` or address for the server certificate made on first start (repeatable; default localhost, 127.0.0.1, ::1 and the host name)")
 	fs.StringVar(&f.cert, "cert", "", "server certificate chain `file` (PEM) to use instead of the generated one")
 	fs.StringVar(&f.key, "key", "", "private key `file` (PEM) of -cert")
+	fs.StringVar(&f.logFormat, "log", "text", "log `format`: text, or json (one JSON object a line, for machines)")
 	fs.StringVar(&f.publish, "publish", "", "offer this `folder` read-only to every authenticated client, as pub/ (ferry ls pub, ferry get pub/FILE)")
 	fs.StringVar(&f.caKeyOut, "ca-key-out", "", "on first start, write the new CA's private key to this `file`, to issue certificates later with \"ferry cert\"; keep it offline (default: the CA key is not kept, the server does not need it)")
 	fs.DurationVar(&f.partialAge, "partial-max-age", 7*24*time.Hour, "drop an interrupted upload kept for resume after this `long` without news")
@@ -131,7 +134,11 @@ func (c classicAddr) Set(s string) error {
 func (classicAddr) IsBoolFlag() bool { return true }
 
 func serve(f *serveFlags, stderr io.Writer) error {
-	logger := log.New(stderr, "ferry: ", log.LstdFlags)
+	logger, events, err := newServerLog(f.logFormat, stderr)
+	if err != nil {
+		return err
+	}
+	stderr = logger.Writer() // notices too: JSON lines with -log json
 	store, err := fsstore.Open(f.data, fsstore.Options{Logf: logger.Printf})
 	if err != nil {
 		return err
@@ -147,7 +154,7 @@ func serve(f *serveFlags, stderr io.Writer) error {
 	srv := server.New(server.Config{
 		Identity: id, Store: store, MaxChunk: f.chunk, MaxFileSize: f.maxFile,
 		IdleTimeout: f.idle, MaxSessions: f.maxSessions, MaxHandshakes: f.maxHandshakes,
-		Logf: logger.Printf, CompressLevel: f.compressLevel(),
+		Logf: logger.Printf, Event: events, CompressLevel: f.compressLevel(),
 		PartialMaxAge: f.partialAge, PartialMaxTotal: f.partialTotal,
 	})
 	if f.publish != "" {
@@ -297,4 +304,36 @@ func defaultDataDir() string {
 		return filepath.Join(h, ".local", "share", "ferry-server")
 	}
 	return "ferry-data"
+}
+
+// newServerLog makes the server's logger for -log: text lines prefixed
+// "ferry: " with the time, or one JSON object a line (free-text lines as
+// {"time", "msg"}, sessions and operations with their fields).
+func newServerLog(format string, w io.Writer) (*log.Logger, func(server.Event), error) {
+	switch format {
+	case "text":
+		return log.New(w, "ferry: ", log.LstdFlags), nil, nil
+	case "json":
+		jw := &jsonLines{w: w}
+		return log.New(jw, "", 0), func(e server.Event) { jw.line(server.FormatJSON(&e)) }, nil
+	}
+	return nil, nil, fmt.Errorf("-log %q: text or json", format)
+}
+
+// jsonLines writes log lines as JSON objects, one a line.
+type jsonLines struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (j *jsonLines) Write(p []byte) (int, error) {
+	msg := strings.TrimPrefix(strings.TrimSuffix(string(p), "\n"), "ferry: ")
+	j.line(server.JSONMessage(time.Now(), msg))
+	return len(p), nil
+}
+
+func (j *jsonLines) line(s string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	io.WriteString(j.w, s+"\n")
 }

@@ -52,6 +52,7 @@ var commands = []command{
 	{"rm", "remove files on a server", runRm},
 	{"mv", "rename a file or folder on a server", runMv},
 	{"mkdir", "make a folder on a server", runMkdir},
+	{"shell", "one session, many commands: ls, cd, get, put, ... (-b FILE: a batch)", runShell},
 	{"ca", "create a certificate authority for servers", runCA},
 	{"cert", "issue a server certificate from a CA", runCert},
 	{"fsck", "check (and repair) a server's data directory", runFsck},

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,7 +21,7 @@ import (
 // again: it goes on from what the receiver holds, sends only the rest
 // (counted from the receiver's bytes), and the result is identical.
 
-const resumeSize = 256 << 20 // large enough to catch the transfer half-way on loopback
+const resumeSize = 96 << 20 // large enough to catch the transfer half-way on loopback
 
 // bigFile writes size random-ish bytes quickly.
 func bigFile(t *testing.T, path string, size int) {
@@ -210,13 +212,13 @@ func (k *killable) kill() {
 func startKillableServer(t *testing.T, addr, data string) *killable {
 	t.Helper()
 	cmd := exec.Command(ferryBin, "serve", "-listen", addr, "-data", data)
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
+	errb := &lockedBuffer{}
+	cmd.Stderr = errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	for range 200 {
-		if bytes.Contains(errb.Bytes(), []byte("serving on")) {
+		if strings.Contains(errb.String(), "serving on") {
 			k := &killable{cmd: cmd}
 			t.Cleanup(func() { cmd.Process.Signal(syscall.SIGKILL); cmd.Wait() })
 			return k
@@ -225,4 +227,22 @@ func startKillableServer(t *testing.T, addr, data string) *killable {
 	}
 	t.Fatalf("server did not start: %s", errb.String())
 	return nil
+}
+
+// lockedBuffer is a bytes.Buffer a command writes to while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

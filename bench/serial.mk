@@ -15,3 +15,12 @@ bench-serial:
 bench: bench-serial-pty
 bench-serial-pty:
 	./bench/serial/pty.sh
+
+# bench-slowlink: compression on text against ZMODEM, its cost on random
+# data, small uploads after a banner (clean, BER 1e-5), and a resume after
+# an outage longer than -link-timeout, at 115200 over cmd/linesim; rewrites
+# its section of docs/BENCHMARKS.md. See bench/serial/slowlink.sh.
+.PHONY: bench-slowlink
+bench: bench-slowlink
+bench-slowlink:
+	./bench/serial/slowlink.sh

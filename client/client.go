@@ -108,6 +108,8 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cl := &Client{cfg: cfg, sess: sess, id: id, pool: xfer.NewPool(1)}
+	sess.WriteTimeout = cfg.Timeout
+	sess.GrowReads()
 	cl.send.Timeout = cfg.Timeout
 	if cfg.SlowLink {
 		cl.send.Piece = slowPiece

@@ -71,6 +71,9 @@ func (c *Client) Get(items []GetItem, done func(GetResult)) error {
 	var queue []*getReq
 	for i := range items {
 		it := &items[i]
+		if it.Dir != "" && it.Out == nil {
+			os.MkdirAll(it.Dir, 0o755) // like mkdir -p DIR; OpenRoot says what is wrong if it failed
+		}
 		root, err := os.OpenRoot(cmpOr(it.Dir, "."))
 		if err != nil {
 			done(GetResult{Item: it, Remote: it.Remote, Err: err})

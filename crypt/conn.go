@@ -43,7 +43,17 @@ type Conn struct {
 	hbuf   [frame.RequestHeaderSize]byte // header being read; in the struct so that it does not escape per call
 	ahead  [frame.RequestHeaderSize]byte // start of the next frame, read with the last payload
 	nahead int                           // bytes in ahead
+	// WriteTimeout, when not 0, bounds each write: a peer that stops
+	// reading cannot hold the writer (and its session) forever.
+	WriteTimeout time.Duration
+	full         bool // read buffers may grow to the largest frame at once (GrowReads)
 }
+
+// GrowReads lets the read buffer grow to the largest frame at the first
+// sealed frame, so that the steady state never allocates. Before it (a peer
+// not yet authenticated), the buffer fits each frame as it comes, so that
+// many idle sessions past the handshake hold little memory.
+func (c *Conn) GrowReads() { c.full = true }
 
 // Header is a decoded frame header of either direction. ClientID is zero in
 // responses, which carry none.
@@ -175,6 +185,9 @@ func (c *Conn) SealMsg(buf []byte, code frame.Code, payload []byte) []byte {
 // WriteSealed writes frames that SealChunk or SealMsg returned, one or
 // several back to back in sealing order, with one write.
 func (c *Conn) WriteSealed(f []byte) error {
+	if c.WriteTimeout > 0 {
+		c.rw.SetWriteDeadline(time.Now().Add(c.WriteTimeout))
+	}
 	if _, err := c.rw.Write(f); err != nil {
 		return fmt.Errorf("crypt: write: %w", err)
 	}
@@ -215,6 +228,9 @@ func (c *Conn) write(id frame.ClientID, code frame.Code, payload []byte) error {
 // wbuf, seals them if the session has keys, and writes the frame.
 func (c *Conn) writeFrame(id frame.ClientID, code frame.Code, n int) error {
 	out := c.seal1(c.wbuf, id, code, n)
+	if c.WriteTimeout > 0 {
+		c.rw.SetWriteDeadline(time.Now().Add(c.WriteTimeout))
+	}
 	if _, err := c.rw.Write(out); err != nil {
 		return fmt.Errorf("crypt: write %v: %w", code, err)
 	}
@@ -384,7 +400,7 @@ func (c *Conn) growRead(n int) {
 		c.rbuf = c.rbuf[:cap(c.rbuf)]
 		return
 	}
-	if c.open != nil {
+	if c.open != nil && c.full {
 		n = max(n, frame.RequestHeaderSize+int(c.limit))
 	}
 	c.rbuf = make([]byte, n)

@@ -2,7 +2,9 @@ package crypt
 
 import (
 	"errors"
+	"os"
 	"testing"
+	"time"
 
 	"ferry/frame"
 )
@@ -87,5 +89,49 @@ func TestFeatureDowngrade(t *testing.T) {
 		&ServerConfig{Identity: id, Features: AllFeatures}, relayFrames(nil, strip))
 	if !errors.Is(c.err, ErrBadSignature) && !errors.Is(c.err, ErrHandshake) {
 		t.Fatalf("client got %v, want the downgrade refused", c.err)
+	}
+}
+
+// TestWriteTimeout: a peer that stops reading cannot hold a writer: with
+// WriteTimeout set, a write fails once it has waited that long.
+func TestWriteTimeout(t *testing.T) {
+	c, _ := sealedPair(t, nil) // the server side never reads from now on
+	c.WriteTimeout = 200 * time.Millisecond
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for err == nil {
+			err = c.WriteMsg(frame.CodeList, make([]byte, 1000))
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("got %v, want a deadline error", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("a write to a peer that never reads is still blocked after 3 s")
+	}
+}
+
+// TestReadBufferBeforeAuthentication: until GrowReads, the read buffer
+// fits the frames that come, not the largest frame a session allows.
+func TestReadBufferBeforeAuthentication(t *testing.T) {
+	c, s := sealedPair(t, nil)
+	go c.WriteMsg(frame.CodeRegister, make([]byte, 351))
+	if _, _, err := s.ReadMsg(); err != nil {
+		t.Fatal(err)
+	}
+	if cap(s.rbuf) > 4096 {
+		t.Fatalf("read buffer of %d bytes for a 351-byte frame before authentication", cap(s.rbuf))
+	}
+	s.GrowReads() // the next frame that does not fit grows it to the largest at once
+	go c.WriteMsg(frame.CodeList, make([]byte, 1000))
+	if _, _, err := s.ReadMsg(); err != nil {
+		t.Fatal(err)
+	}
+	if cap(s.rbuf) < int(s.limit) {
+		t.Fatalf("read buffer of %d bytes after GrowReads, want the largest frame %d", cap(s.rbuf), s.limit)
 	}
 }

@@ -62,7 +62,7 @@ func (h *session) get(p []byte) error {
 		d.Count++
 		d.Size += uint64(n)
 	}
-	h.logMoved("sent", r.Path, int(d.Count), int64(d.Size), time.Since(start))
+	h.logMoved("ok", r.Path, int(d.Count), int64(d.Size), start)
 	return h.done(d)
 }
 
@@ -158,9 +158,11 @@ func (r *steadyReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// logMoved logs what an operation moved, with its rate.
-func (h *session) logMoved(verb, p string, files int, n int64, d time.Duration) {
-	h.srv.cfg.Logf("client %s %s %q: %d files, %d bytes in %v (%s)", h.who(), verb, p, files, n, d.Round(time.Millisecond), rateOf(n, d))
+// logMoved logs what a get moved.
+func (h *session) logMoved(result, p string, files int, n int64, start time.Time) {
+	h.files += files
+	h.bytes += n
+	h.op("get", p, files, n, start, result)
 }
 
 func rateOf(n int64, d time.Duration) string {

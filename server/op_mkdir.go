@@ -1,6 +1,10 @@
 package server
 
-import "ferry/frame"
+import (
+	"time"
+
+	"ferry/frame"
+)
 
 // mkdir handles 1041: make a folder (with FlagRecursive, its parents too).
 func (h *session) mkdir(p []byte) error {
@@ -14,6 +18,6 @@ func (h *session) mkdir(p []byte) error {
 	if err := h.srv.cfg.Store.Mkdir(h.client.ID, r.Path, r.Flags&frame.FlagRecursive != 0); err != nil {
 		return h.failOp("mkdir", r.Path, err)
 	}
-	h.srv.cfg.Logf("client %s made folder %q", h.who(), r.Path)
+	h.op("mkdir", r.Path, 0, 0, time.Now(), "ok")
 	return h.done(frame.Done{})
 }

@@ -45,7 +45,7 @@ func (h *session) put(p []byte) error {
 		size -= offset
 	}
 	rc := xfer.Receiver{Pool: h.srv.pool, Idle: h.srv.cfg.IdleTimeout, Compressed: h.Features.Has(crypt.FeatureCompress)}
-	res, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: offset, Limit: h.srv.cfg.MaxFileSize, WriterSum: up.Sum}, up)
+	res, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: offset, Limit: h.srv.cfg.MaxFileSize, WriterSum: up.Sum, ClientID: h.client.ID}, up)
 	if h.srv.cfg.corrupt != nil {
 		res.Sum = h.srv.cfg.corrupt(res.Sum)
 	}
@@ -68,12 +68,17 @@ func (h *session) put(p []byte) error {
 		return h.failOp("put", pr.Path, err)
 	}
 	d := frame.Done{Count: 1, Size: uint64(f.Size), Cksum: f.Cksum}
-	how := "stored"
+	result := "ok"
 	if replaced {
 		d.Flags |= frame.DoneReplaced
-		how = "replaced"
+		result = "replaced"
 	}
-	h.srv.cfg.Logf("client %s %s %q: %d bytes, cksum %d, in %v (%s)", h.who(), how, pr.Path, f.Size, f.Cksum, time.Since(start).Round(time.Millisecond), rateOf(f.Size, time.Since(start)))
+	if offset > 0 {
+		result += fmt.Sprintf(", resumed at %d", offset)
+	}
+	h.files++
+	h.bytes += f.Size - offset
+	h.op("put", pr.Path, 1, f.Size-offset, start, result)
 	return h.done(d)
 }
 
@@ -119,7 +124,7 @@ func (h *session) refusePut(pr frame.Put, size int64, why error) error {
 		size -= int64(pr.Offset)
 	}
 	rc := xfer.Receiver{Idle: h.srv.cfg.IdleTimeout, Compressed: h.Features.Has(crypt.FeatureCompress)}
-	if _, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: int64(pr.Offset)}, io.Discard); err != nil {
+	if _, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: int64(pr.Offset), ClientID: h.client.ID}, io.Discard); err != nil {
 		return err
 	}
 	return h.failOp("put", pr.Path, why)

@@ -1,6 +1,10 @@
 package server
 
-import "ferry/frame"
+import (
+	"time"
+
+	"ferry/frame"
+)
 
 // remove handles 1039: a file, an empty folder, or (FlagRecursive) a tree.
 func (h *session) remove(p []byte) error {
@@ -15,6 +19,6 @@ func (h *session) remove(p []byte) error {
 	if err != nil {
 		return h.failOp("rm", r.Path, err)
 	}
-	h.srv.cfg.Logf("client %s removed %q (%d files)", h.who(), r.Path, n)
+	h.op("rm", r.Path, n, 0, time.Now(), "ok")
 	return h.done(frame.Done{Count: uint32(n)})
 }

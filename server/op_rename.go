@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"time"
 
 	"ferry/frame"
 )
@@ -25,11 +26,11 @@ func (h *session) rename(p []byte) error {
 		return h.failOp("mv", r.Old, err)
 	}
 	d := frame.Done{}
+	result := "ok, to " + r.New
 	if replaced {
 		d.Flags |= frame.DoneReplaced
-		h.srv.cfg.Logf("client %s renamed %q to %q, replacing it", h.who(), r.Old, r.New)
-	} else {
-		h.srv.cfg.Logf("client %s renamed %q to %q", h.who(), r.Old, r.New)
+		result += ", replacing it"
 	}
+	h.op("mv", r.Old, 0, 0, time.Now(), result)
 	return h.done(d)
 }

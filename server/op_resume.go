@@ -114,7 +114,7 @@ func (h *session) getFrom(p []byte) error {
 	if err != nil {
 		return err
 	}
-	h.logMoved("sent (resumed)", g.Path, 1, n, time.Since(start))
+	h.logMoved("ok, resumed", g.Path, 1, n, start)
 	return h.done(frame.Done{Count: 1, Size: uint64(n)})
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"ferry/frame"
 	"ferry/fsstore"
@@ -77,11 +78,11 @@ func badPathWhy(err error) string {
 // failOp answers a request with a 2109 and logs it.
 func (h *session) failOp(op, p string, err error) error {
 	oe := failure(err)
+	result := "refused: " + oe.text
 	if oe.detail != nil && oe.reason == frame.FailInternal {
-		h.srv.cfg.Logf("client %s %s %q failed: %v", h.who(), op, p, oe.detail)
-	} else {
-		h.srv.cfg.Logf("client %s %s %q refused: %s", h.who(), op, p, oe.text)
+		result = "failed: " + oe.detail.Error()
 	}
+	h.op(op, p, 0, 0, time.Now(), result)
 	f := frame.Failed{Reason: oe.reason, Text: oe.text}
 	return h.WriteResponse(frame.CodeFailed, f.Marshal())
 }

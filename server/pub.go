@@ -29,8 +29,6 @@ func openPublished(dir string) (*published, error) {
 	return &published{root: r}, nil
 }
 
-func (p *published) close() error { return p.root.Close() }
-
 // name is rel's path as clients see it.
 func pubPath(rel string) string { return path.Join(pubDir, rel) }
 

@@ -66,7 +66,7 @@ func TestResumeUpload(t *testing.T) {
 	f := newFixture(t, nil)
 	state := t.TempDir()
 	src, want := randomFile(t, 1<<20)
-	c, cut, err := f.connectCut(state, 600<<10, false)
+	c, _, err := f.connectCut(state, 600<<10, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestResumeUpload(t *testing.T) {
 	if ps := f.store.Partials(); len(ps) != 1 || ps[0].Have < 400<<10 {
 		t.Fatalf("partial uploads after the cut: %+v", ps)
 	}
-	c, cut, err = f.connectCut(state, 0, false)
+	c, cut, err := f.connectCut(state, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,9 @@ type Config struct {
 	// closes: idle connections cannot lock honest clients out, who send
 	// their hello at once.
 	MaxHandshakes int
+	// Event, if not nil, receives a line per session and per operation
+	// (events.go); nil writes them as text through Logf.
+	Event func(Event)
 	// Logf reports sessions and errors; nil discards.
 	Logf func(format string, args ...any)
 	// corrupt, when set by tests, alters the checksum sent in 2103.
@@ -172,6 +175,12 @@ func (s *Server) Serve(ctx context.Context, l link.Listener) error {
 	defer func() { cancel(); <-expired }()
 	err := s.acceptLoop(ctx, l)
 	l.Close()
+	if ctx.Err() != nil {
+		s.mu.Lock()
+		n := len(s.active)
+		s.mu.Unlock()
+		s.cfg.Logf("stopping: %d sessions in progress get up to 10 s to finish; interrupted uploads are kept for resume or removed", n)
+	}
 	s.drain(10 * time.Second)
 	// A closed listener, or a serial line or stdin that reached its end,
 	// is a normal end of service.
@@ -442,14 +451,13 @@ func (s *Server) serve(w *watched) error {
 	s.mu.Unlock()
 	if err != nil {
 		if kept { // the dropped ones are counted in the overload summary
-			s.cfg.Logf("handshake failed: %v", err)
+			s.emit(Event{Kind: "session", Peer: peerOf(w), Duration: time.Since(w.since), Result: "handshake failed: " + err.Error()})
 		}
 		return err
 	}
-	h := &session{srv: s, Session: sess}
+	h := &session{srv: s, Session: sess, peer: peerOf(w)}
+	sess.WriteTimeout = s.cfg.IdleTimeout
 	err = h.run()
-	if err != nil {
-		s.cfg.Logf("session %s ended: %v", h.who(), err)
-	}
+	h.sessionEnded(w.since, err)
 	return err
 }

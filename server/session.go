@@ -26,6 +26,10 @@ type session struct {
 	authed  bool
 	send    xfer.Sender                // the chunk ring of downloads, reused
 	pending map[string]*fsstore.Upload // resumable uploads opened by a query, awaiting their put
+	denials int                        // refused authentications
+	peer    string                     // for the log
+	files   int                        // files moved in the session, for the log
+	bytes   int64
 }
 
 func (h *session) who() string {
@@ -155,9 +159,34 @@ func (h *session) register(p []byte) error {
 	if err != nil {
 		return err
 	}
-	h.client, h.authed = c, true
+	h.authenticated(c)
 	h.srv.cfg.Logf("client %s registered", h.who())
 	return h.WriteResponse(frame.CodeRegistered, c.ID[:])
+}
+
+// maxDenials is how many refused authentications a session may have: an
+// honest client retries once (it registers after a denial); a peer trying
+// names and keys is cut off.
+const maxDenials = 3
+
+// errDenials ends a session with too many refused authentications.
+var errDenials = fmt.Errorf("%w: %d refused authentications", ErrProtocol, maxDenials)
+
+// deny answers a refused reconnection with 2106, and ends the session at
+// the maxDenials-th.
+func (h *session) deny(id frame.ClientID) error {
+	if h.denials++; h.denials >= maxDenials {
+		return errDenials
+	}
+	return h.WriteResponse(frame.CodeDenied, id[:])
+}
+
+// authenticated records the client of the session; from now on its read
+// buffers may grow to the largest frame (before, a frame at a time: many
+// idle unauthenticated sessions hold little memory).
+func (h *session) authenticated(c fsstore.Client) {
+	h.client, h.authed = c, true
+	h.GrowReads()
 }
 
 // reconnect handles 1027: the client proves it holds the registered key.
@@ -171,7 +200,7 @@ func (h *session) reconnect(id frame.ClientID, p []byte) error {
 	if !ok || c.KeyKind != fsstore.KeyEd25519 || c.Name != r.Name ||
 		crypt.VerifyReconnect(ed25519.PublicKey(c.PublicKey), h.Transcript, id, r.Signature[:]) != nil {
 		h.srv.cfg.Logf("reconnection of %q as %s denied", r.Name, id)
-		return h.WriteResponse(frame.CodeDenied, id[:])
+		return h.deny(id)
 	}
 	if c.Disabled {
 		h.srv.cfg.Logf("reconnection of %q as %s refused: the client is disabled", r.Name, id)
@@ -180,7 +209,7 @@ func (h *session) reconnect(id frame.ClientID, p []byte) error {
 	if err := st.Touch(c.ID, time.Now()); err != nil {
 		return err
 	}
-	h.client, h.authed = c, true
+	h.authenticated(c)
 	h.srv.cfg.Logf("client %s reconnected", h.who())
 	return h.WriteResponse(frame.CodeReconnected, c.ID[:])
 }

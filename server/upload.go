@@ -65,7 +65,7 @@ func (h *session) receive(p []byte) error {
 // xfer; pipelined when the server's pool has a ring free).
 func (h *session) receiveContent(up *fsstore.Upload, size uint64) error {
 	rc := xfer.Receiver{Pool: h.srv.pool, Idle: h.srv.cfg.IdleTimeout}
-	_, err := rc.Receive(h.Session, &xfer.Content{Codes: xfer.Upload, Size: int64(size)}, up)
+	_, err := rc.Receive(h.Session, &xfer.Content{Codes: xfer.Upload, Size: int64(size), ClientID: h.client.ID}, up)
 	return err
 }
 
@@ -92,6 +92,9 @@ func (h *session) offerChecksum(up *fsstore.Upload, sf frame.SendFile) (frame.Co
 	default:
 		return 0, fmt.Errorf("%w: %v after 2103", ErrProtocol, req.Code)
 	}
+	if req.ClientID != h.client.ID {
+		return 0, fmt.Errorf("%w: %v for client %s in the session of %s", ErrProtocol, req.Code, req.ClientID, frame.ClientID(h.client.ID))
+	}
 	if name, err := frame.ParseName(p); err != nil || name != sf.Name {
 		return 0, fmt.Errorf("%w: verdict for %q while receiving %q", ErrProtocol, name, sf.Name)
 	}
@@ -105,7 +108,7 @@ func (h *session) expectResend(up *fsstore.Upload, sf frame.SendFile) error {
 		return err
 	}
 	again, err := frame.ParseSendFile(p)
-	if req.Code != frame.CodeSendFile || err != nil || again != sf {
+	if req.Code != frame.CodeSendFile || err != nil || again != sf || req.ClientID != h.client.ID {
 		return fmt.Errorf("%w: expected the resend of %q", ErrProtocol, sf.Name)
 	}
 	return up.Reset()

@@ -45,7 +45,7 @@ func (rc *Receiver) ReceiveFile(c Conn, f *Content, w io.Writer) (Result, error)
 	if err != nil && !isSink(err) {
 		return res, err
 	}
-	end, rerr := rc.readEnd(c, f.Codes)
+	end, rerr := rc.readEnd(c, f.Codes, f.ClientID)
 	if rerr != nil {
 		return res, rerr
 	}
@@ -65,7 +65,7 @@ func (rc *Receiver) ReceiveFile(c Conn, f *Content, w io.Writer) (Result, error)
 func isSink(err error) bool { return errors.Is(err, ErrSink) }
 
 // readEnd reads the file end that follows the last chunk.
-func (rc *Receiver) readEnd(c Conn, codes Codes) (frame.FileEnd, error) {
+func (rc *Receiver) readEnd(c Conn, codes Codes, id frame.ClientID) (frame.FileEnd, error) {
 	if len(rc.buf) < c.ReadBufSize() {
 		rc.buf = make([]byte, c.ReadBufSize())
 	}
@@ -73,6 +73,9 @@ func (rc *Receiver) readEnd(c Conn, codes Codes) (frame.FileEnd, error) {
 	h, p, err := c.ReadMsgInto(rc.buf)
 	if err != nil {
 		return frame.FileEnd{}, fmt.Errorf("xfer: waiting for the file end: %w", err)
+	}
+	if h.ClientID != id {
+		return frame.FileEnd{}, fmt.Errorf("%w: file end for client %s in the file of %s", ErrProtocol, h.ClientID, id)
 	}
 	if h.Code != codes.End {
 		return frame.FileEnd{}, fmt.Errorf("%w: %v where the file end belongs", ErrProtocol, h.Code)

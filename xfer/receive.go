@@ -103,6 +103,9 @@ type Content struct {
 	Offset int64
 	// Limit bounds a stream (Size -1); past it, ErrTooLarge. 0: no limit.
 	Limit int64
+	// ClientID is the ID every chunk must carry: the session's client on a
+	// server (zero on a client: responses carry none).
+	ClientID frame.ClientID
 	// Short lets the last chunk come before Size bytes: the sender could
 	// not read the whole file, and its file end will say so.
 	Short bool
@@ -175,6 +178,9 @@ func (rc *Receiver) oneByOne(c Conn, f *Content, w io.Writer) (int64, error) {
 		if err != nil {
 			return got, fmt.Errorf("xfer: transfer interrupted after %d bytes: %w", got, err)
 		}
+		if err := checkFrame(c, f, h, len(p)); err != nil {
+			return got, err
+		}
 		if p, err = rc.content(c, f, h, p); err != nil {
 			return got, err
 		}
@@ -246,6 +252,9 @@ func (rc *Receiver) readChunks(c Conn, f *Content, frameSize int, free <-chan []
 			if err != nil {
 				return got, fmt.Errorf("xfer: transfer interrupted after %d bytes: %w", got, err)
 			}
+			if err := checkFrame(c, f, h, len(p)); err != nil {
+				return got, err
+			}
 			if p, err = rc.content(c, f, h, p); err != nil {
 				return got, err
 			}
@@ -277,6 +286,18 @@ func (rc *Receiver) content(c Conn, f *Content, h crypt.Header, p []byte) ([]byt
 		return nil, fmt.Errorf("%w: %v without compression negotiated", ErrProtocol, h.Code)
 	}
 	return rc.z.decompress(p, c.Chunk())
+}
+
+// checkFrame refuses a chunk of another client, or larger than negotiated
+// (a raw one; an inflated one is bounded by decompress).
+func checkFrame(c Conn, f *Content, h crypt.Header, n int) error {
+	if h.ClientID != f.ClientID {
+		return fmt.Errorf("%w: %v for client %s inside the file of %s", ErrProtocol, h.Code, h.ClientID, f.ClientID)
+	}
+	if n > c.Chunk() {
+		return fmt.Errorf("%w: chunk of %d bytes, the negotiated chunk is %d", ErrProtocol, n, c.Chunk())
+	}
+	return nil
 }
 
 // check accounts for a frame of n content bytes of which got have arrived,

@@ -285,11 +285,6 @@ type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
-// discardConn is a link that takes every write.
-type discardConn struct{ net.Conn }
-
-func (discardConn) Write(p []byte) (int, error) { return len(p), nil }
-
 // TestSendAllocs checks the steady state: a file allocates the same
 // whatever its number of chunks, so a chunk allocates nothing.
 func TestSendAllocs(t *testing.T) {
