@@ -22,10 +22,12 @@ $(BOARDS:%=board-%): board-%:
 
 # size: the size of every build; fails when a mips or mipsle build is over
 # SIZE_BUDGET bytes (5.5 MiB) or, compressed with xz -9e, over XZ_BUDGET
-# bytes (1.4 MiB), and then says what costs the bytes. Then what each
-# feature of boards/features.txt costs in the ath79 build.
+# bytes (1.4 MiB), and then says what costs the bytes; also when the
+# ath79 build links a package or function kept out for size. Then what
+# each feature of boards/features.txt costs in the ath79 build.
 size: boards
 	@./boards/size.sh check dist $(SIZE_BUDGET) $(XZ_BUDGET)
+	@GO="$(GO)" ./boards/size.sh linked ath79
 	@GO="$(GO)" ./boards/size.sh features ath79
 
 # size-report: the packages that cost the most bytes in the ath79 build.

@@ -11,6 +11,9 @@
 #   size.sh features PROFILE   build PROFILE with and without each feature of
 #                              boards/features.txt (its build tag leaves it
 #                              out) and print what each feature costs
+#   size.sh linked PROFILE     exit 1 if the PROFILE build links a package or
+#                              a function that the size budget keeps out
+#                              (docs/BOARDS.md, "Size")
 #   size.sh report PROFILE     build PROFILE unstripped and sum the symbol sizes
 #                              per package, largest first
 #
@@ -85,6 +88,37 @@ features() {
 	done
 }
 
+# Packages and functions the router builds must not link, and why.
+# Packages: reflection-driven encoders and regexp are hundreds of KB each.
+# Functions: errors.As links internal/reflectlite's assignability checks
+# (errors.AsType does the same without); sort.Slice a second pdqsort and
+# reflectlite.Swapper (sort.Sort's code is linked anyway); a call of
+# reflect.Value.Method or MethodByName makes the linker keep every
+# exported method of every type.
+keepout_packages="regexp text/template html/template encoding/json encoding/xml encoding/gob log/slog net/http"
+keepout_funcs="errors.As sort.Slice sort.SliceStable reflect.Value.Method reflect.Value.MethodByName"
+
+# linked PROFILE: fails if the build links one of the above.
+linked() {
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	deps=$(load "$1"; GOFLAGS=-tags=$TAGS "$GO" list -deps .)
+	GO=$GO ./boards/build.sh "$1" "$tmp/ferry" "-w"
+	"$GO" tool nm "$tmp/ferry" | awk '{ print $NF }' > "$tmp/syms"
+	bad=
+	for p in $keepout_packages; do
+		if echo "$deps" | grep -qx "$p"; then bad="$bad package:$p"; fi
+	done
+	for f in $keepout_funcs; do
+		if grep -qxF "$f" "$tmp/syms"; then bad="$bad func:$f"; fi
+	done
+	if [ -n "$bad" ]; then
+		echo "size: the $1 build links what the size budget keeps out (boards/size.sh, docs/BOARDS.md):$bad" >&2
+		exit 1
+	fi
+	echo "size: the $1 build links none of: $keepout_packages $keepout_funcs"
+}
+
 # report PROFILE: the unstripped build's symbols summed per package. The
 # stripped binary is smaller (no symbol table, no DWARF), but its code and
 # data are split between packages in the same proportions.
@@ -116,6 +150,7 @@ report() {
 case ${1:-} in
 check) check "$2" "$3" "$4" ;;
 features) features "$2" ;;
+linked) linked "$2" ;;
 report) report "$2" ;;
-*) echo "usage: size.sh check DIST BUDGET XZBUDGET | features PROFILE | report PROFILE" >&2; exit 2 ;;
+*) echo "usage: size.sh check DIST BUDGET XZBUDGET | features PROFILE | linked PROFILE | report PROFILE" >&2; exit 2 ;;
 esac
