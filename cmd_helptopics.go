@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 )
 
@@ -161,14 +160,8 @@ its line, and exit 2.
 Keywords of a device block:
 
 `)
-	var names []string
-	for k := range keywords {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		kw := keywords[k]
-		fmt.Fprintf(&b, "\t%-25s %s\n", strings.TrimSpace(k+" "+kw.arg), kw.help)
+	for _, kw := range keywords {
+		fmt.Fprintf(&b, "\t%-25s %s\n", strings.TrimSpace(kw.name+" "+kw.arg), kw.help)
 	}
 	b.WriteString("\nThese exclude each other in one block: ")
 	for i, set := range exclusive {
