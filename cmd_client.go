@@ -122,8 +122,9 @@ func (f *clientFlags) address() string {
 // session is a connected, authenticated client and where its output goes.
 type session struct {
 	*client.Client
-	out   io.Writer // results: stdout, or stderr when stdout carries -stdio
-	meter *meter    // the progress bar on stderr; also where notices go
+	out     io.Writer // results: stdout, or stderr when stdout carries -stdio
+	meter   *meter    // the progress bar on stderr; also where notices go
+	verbose bool      // -v
 }
 
 // connect dials, authenticates the server and registers or reconnects.

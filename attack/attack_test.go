@@ -160,7 +160,7 @@ func TestDescriptorExhaustion(t *testing.T) {
 	during, err := srv.send(filepath.Join(dir, "state"), file)
 	if err != nil {
 		fl.end()
-		t.Fatalf("honest upload out of descriptors: %v", err)
+		t.Fatalf("honest upload out of descriptors: %v\nserver log:\n%s", err, srv.logText())
 	}
 	fl.end()
 	after, err := srv.send(filepath.Join(dir, "state"), file)

@@ -73,8 +73,9 @@ type Client struct {
 	cfg  Config
 	sess *crypt.Session
 	id   *Identity
-	send xfer.Sender // the chunk ring of uploads, reused
-	pool *xfer.Pool  // the ring of downloads
+	send xfer.Sender   // the chunk ring of uploads, reused
+	pool *xfer.Pool    // the ring of downloads
+	recv xfer.Receiver // downloads, reused: its buffers are the session's
 }
 
 // slowPiece is the piece a slow link's content is written in: 1 KiB is

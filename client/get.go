@@ -220,7 +220,7 @@ func (c *Client) receiveFile(r *getReq, e *Entry, local string, offset int64, re
 	if uint64(size) == frame.SizeUnknown {
 		size = -1
 	}
-	rc := xfer.Receiver{Pool: c.pool, Idle: c.cfg.Timeout, Compressed: c.Compressed()}
+	rc := c.receiver()
 	content := &xfer.Content{Codes: xfer.Download, Size: size - offset, Offset: offset}
 	if size < 0 {
 		content.Size = -1
@@ -354,4 +354,10 @@ func (t *temp) keep() {
 	t.f.Sync()
 	t.f.Close()
 	t.done = true
+}
+
+// receiver is the session's Receiver, set up for this session.
+func (c *Client) receiver() *xfer.Receiver {
+	c.recv.Pool, c.recv.Idle, c.recv.Compressed = c.pool, c.cfg.Timeout, c.Compressed()
+	return &c.recv
 }

@@ -43,7 +43,15 @@ type Upload struct {
 	part   *partial // a resumable upload (partial.go), or nil
 	closed bool     // f is closed
 	done   bool     // committed or aborted
+	again  bool     // a commit failed before it changed anything: CommitWith may be called again
 }
+
+// notStarted is a commit's failure before it changed anything (for want of
+// file descriptors, say): the upload can be committed again.
+type notStarted struct{ err error }
+
+func (e *notStarted) Error() string { return e.err.Error() }
+func (e *notStarted) Unwrap() error { return e.err }
 
 // NewUpload validates path and starts an upload for a registered client.
 // The path may hold folders ("logs/2026/x.log"); the missing ones are
@@ -223,13 +231,16 @@ func (u *Upload) Commit(classic bool, now time.Time) (File, error) {
 // After CommitWith returns, the file survives any crash. If it fails the
 // upload is still to be aborted.
 func (u *Upload) CommitWith(o CommitOptions) (f File, replaced bool, err error) {
-	if u.done || u.closed {
+	if u.done || (u.closed && !u.again) {
 		return File{}, false, ErrUploadDone
 	}
-	u.closed = true
-	if err := u.finishTemp(); err != nil {
-		return File{}, false, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
+	if !u.closed {
+		u.closed = true
+		if err := u.finishTemp(); err != nil {
+			return File{}, false, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
+		}
 	}
+	u.again = false
 	rec := fileRec{client: u.client, name: u.name, fileVer: fileVer{
 		size: u.ck.Size(), time: toNanos(o.Now), cksum: u.ck.Sum32(), flags: flagVerified,
 		mode: u.mode, mtime: toNanos(u.mtime),
@@ -241,6 +252,8 @@ func (u *Upload) CommitWith(o CommitOptions) (f File, replaced bool, err error) 
 	defer u.cf.mu.Unlock()
 	replaced, err = u.s.commit(&rec, u.rel, o.NoClobber)
 	if err != nil {
+		var ns *notStarted
+		u.again = errors.As(err, &ns) // nothing changed: the commit may be tried again
 		return File{}, false, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
 	}
 	u.done = true
@@ -292,12 +305,12 @@ func (s *Store) commit(rec *fileRec, tmp string, noClobber bool) (replaced bool,
 	defer s.commits.Done()
 	r, err := s.clientRoot(rec.client)
 	if err != nil {
-		return false, err
+		return false, &notStarted{err}
 	}
 	defer r.Close()
 	exists, listed, err := s.checkTarget(r, rec.client, rec.name)
 	if err != nil {
-		return false, err
+		return false, &notStarted{err}
 	}
 	if noClobber && (exists || listed) {
 		return false, fmt.Errorf("%w: %s", ErrExists, rec.name)

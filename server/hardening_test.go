@@ -111,19 +111,19 @@ func TestChunkOfAnotherClient(t *testing.T) {
 // deadline too.
 func TestPeerThatNeverReads(t *testing.T) {
 	rec := &logRecorder{t: t}
-	f := newFixture(t, func(c *Config) { c.IdleTimeout = 500 * time.Millisecond; c.Logf = rec.logf })
+	p, _ := randomFile(t, 16<<20) // more than the socket buffers hold
+	f := newFixture(t, func(c *Config) { c.IdleTimeout = time.Second; c.Logf = rec.logf })
 	c, err := f.connect(t.TempDir(), "stalls")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _ := randomFile(t, 16<<20)
 	putAll(t, c, []client.PutItem{{Local: p, Remote: "big"}})
 	req := frame.PathReq{Path: "big"}
 	c.Session().WriteRequest(c.ID(), frame.CodeGet, req.Marshal())
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(6 * time.Second)
 	for !rec.has(`session client "stalls"`) {
 		if time.Now().After(deadline) {
-			t.Fatal("the session of a peer that never reads is still there after 5 s (idle timeout 0.5 s)")
+			t.Fatal("the session of a peer that never reads is still there after 5 s (idle timeout 1 s)")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

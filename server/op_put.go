@@ -33,7 +33,8 @@ func (h *session) put(p []byte) error {
 	if err := writable(pr.Path); err != nil {
 		return h.refusePut(pr, size, err)
 	}
-	up, err := h.newUpload(pr)
+	var up *fsstore.Upload
+	err = h.withRoom(func() (err error) { up, err = h.newUpload(pr); return err })
 	if err != nil {
 		return h.refusePut(pr, size, err)
 	}
@@ -44,7 +45,7 @@ func (h *session) put(p []byte) error {
 	if size >= 0 {
 		size -= offset
 	}
-	rc := xfer.Receiver{Pool: h.srv.pool, Idle: h.srv.cfg.IdleTimeout, Compressed: h.Features.Has(crypt.FeatureCompress)}
+	rc := h.receiver(h.srv.pool)
 	res, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: offset, Limit: h.srv.cfg.MaxFileSize, WriterSum: up.Sum, ClientID: h.client.ID}, up)
 	if h.srv.cfg.corrupt != nil {
 		res.Sum = h.srv.cfg.corrupt(res.Sum)
@@ -63,7 +64,12 @@ func (h *session) put(p []byte) error {
 		h.srv.cfg.Logf("client %s put %q: checksum mismatch (%d bytes, cksum %d; client says %d, %d)", h.who(), pr.Path, res.N, res.Sum, res.End.Size, res.End.Cksum)
 		return h.failOp("put", pr.Path, &opError{reason: frame.FailChecksum, text: "checksum mismatch; send it again"})
 	}
-	f, replaced, err := up.CommitWith(fsstore.CommitOptions{NoClobber: pr.Flags&frame.FlagNoClobber != 0, Now: time.Now()})
+	var f fsstore.File
+	var replaced bool
+	err = h.withRoom(func() (err error) {
+		f, replaced, err = up.CommitWith(fsstore.CommitOptions{NoClobber: pr.Flags&frame.FlagNoClobber != 0, Now: time.Now()})
+		return err
+	})
 	if err != nil {
 		return h.failOp("put", pr.Path, err)
 	}
@@ -123,7 +129,7 @@ func (h *session) refusePut(pr frame.Put, size int64, why error) error {
 	if size >= 0 {
 		size -= int64(pr.Offset)
 	}
-	rc := xfer.Receiver{Idle: h.srv.cfg.IdleTimeout, Compressed: h.Features.Has(crypt.FeatureCompress)}
+	rc := h.receiver(nil)
 	if _, err := rc.ReceiveFile(h.Session, &xfer.Content{Codes: xfer.Upload, Size: size, Offset: int64(pr.Offset), ClientID: h.client.ID}, io.Discard); err != nil {
 		return err
 	}
@@ -135,4 +141,11 @@ func timeOf(ns int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns)
+}
+
+// receiver is the session's Receiver, pipelined with a ring of pool (nil:
+// a frame at a time).
+func (h *session) receiver(pool *xfer.Pool) *xfer.Receiver {
+	h.recv.Pool, h.recv.Idle, h.recv.Compressed = pool, h.srv.cfg.IdleTimeout, h.Features.Has(crypt.FeatureCompress)
+	return &h.recv
 }

@@ -128,3 +128,23 @@ func parsePathReq(p []byte) (frame.PathReq, error) {
 
 // protocolError marks a malformed payload: the session ends.
 func protocolError(err error) error { return fmt.Errorf("%w: %v", ErrProtocol, err) }
+
+// withRoom runs fn, and when it fails for want of file descriptors (a
+// flood of connections at the descriptor limit), drops handshakes to free
+// some and runs it again, a few times: an authenticated client's work goes
+// before idle connections.
+func (h *session) withRoom(fn func() error) error {
+	if h.pressed {
+		// descriptors were short a moment ago: make room first, since a
+		// step that fails half-way (a commit) cannot always be tried again
+		for range 3 {
+			h.srv.makeRoom()
+		}
+	}
+	err := fn()
+	for i := 0; i < 4 && outOfDescriptors(err) && h.srv.makeRoom(); i++ {
+		h.pressed = true
+		err = fn()
+	}
+	return err
+}

@@ -25,8 +25,10 @@ type session struct {
 	client  fsstore.Client
 	authed  bool
 	send    xfer.Sender                // the chunk ring of downloads, reused
+	recv    xfer.Receiver              // uploads, reused: one frame buffer per session, not per file
 	pending map[string]*fsstore.Upload // resumable uploads opened by a query, awaiting their put
 	denials int                        // refused authentications
+	pressed bool                       // the server ran out of file descriptors during an operation
 	peer    string                     // for the log
 	files   int                        // files moved in the session, for the log
 	bytes   int64

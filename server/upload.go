@@ -64,7 +64,7 @@ func (h *session) receive(p []byte) error {
 // receiveContent writes the chunks of one transmission into up (package
 // xfer; pipelined when the server's pool has a ring free).
 func (h *session) receiveContent(up *fsstore.Upload, size uint64) error {
-	rc := xfer.Receiver{Pool: h.srv.pool, Idle: h.srv.cfg.IdleTimeout}
+	rc := h.receiver(h.srv.pool)
 	_, err := rc.Receive(h.Session, &xfer.Content{Codes: xfer.Upload, Size: int64(size), ClientID: h.client.ID}, up)
 	return err
 }

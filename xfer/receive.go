@@ -250,6 +250,9 @@ func (rc *Receiver) readChunks(c Conn, f *Content, frameSize int, free <-chan []
 			rc.deadline(c)
 			h, p, err := c.ReadMsgInto(b.buf[used:])
 			if err != nil {
+				// What arrived whole before the link failed is written: a
+				// resumed transfer goes on from there.
+				rc.flush(full, b, used)
 				return got, fmt.Errorf("xfer: transfer interrupted after %d bytes: %w", got, err)
 			}
 			if err := checkFrame(c, f, h, len(p)); err != nil {
@@ -273,6 +276,15 @@ func (rc *Receiver) readChunks(c Conn, f *Content, frameSize int, free <-chan []
 		if b.last {
 			return got, nil
 		}
+	}
+}
+
+// flush queues the part of a batch read before an error, so that it is
+// written too.
+func (rc *Receiver) flush(full chan<- opened, b opened, used int) {
+	if used > 0 {
+		b.content = b.buf[:used]
+		full <- b
 	}
 }
 

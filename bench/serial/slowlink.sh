@@ -96,8 +96,8 @@ t_256_ber=$(run_case 256-ber "$TMP/random256" -- -ber 1e-5)
 echo "resume: a 256 KiB upload cut at half by an outage longer than -link-timeout" >&2
 fresh
 cut=$(awk -v b="$BAUD" 'BEGIN { printf "%.1fs", 131072 / (b / 10) }')
-t_r1=$(ferry_send "$TMP/random256" "$TMP/srv" "$TMP/st" -link-timeout 2s -- -pause-at "$cut" -pause 4s || true)
-t_r2=$(ferry_send "$TMP/random256" "$TMP/srv" "$TMP/st" -link-timeout 2s || echo fail)
+t_r1=$(ferry_send "$TMP/random256" "$TMP/srv" "$TMP/st" -link-timeout 1s -- -pause-at "$cut" -pause 3s || true)
+t_r2=$(ferry_send "$TMP/random256" "$TMP/srv" "$TMP/st" -link-timeout 1s || echo fail)
 stored "$TMP/random256" || echo "resume: stored copy differs" >&2
 resumed=$(grep -o 'resumed at [0-9]*' "$TMP/log" | head -1 || true)
 t_r=$(awk -v a="$t_r1" -v b="$t_r2" 'BEGIN { printf "%.3f", a + b }')
@@ -119,7 +119,7 @@ table="$TMP/table"
 	echo "| 128 KiB random, BER 1e-5 | $t_128_ber | $(eff "$TMP/random128" "$t_128_ber") |"
 	echo "| 256 KiB random, clean | $t_rnd | $(eff "$TMP/random256" "$t_rnd") |"
 	echo "| 256 KiB random, BER 1e-5 | $t_256_ber | $(eff "$TMP/random256" "$t_256_ber") |"
-	echo "| 256 KiB cut at half by a 4 s outage (-link-timeout 2s), then run again | $t_r1 + $t_r2 = $t_r | $(awk -v a="$t_r" -v b="$t_rnd" 'BEGIN { printf "%.2fx", a / b }') one uninterrupted run; second run $resumed bytes |"
+	echo "| 256 KiB cut at half by a 3 s outage (-link-timeout 1s), then run again | $t_r1 + $t_r2 = $t_r | $(awk -v a="$t_r" -v b="$t_rnd" 'BEGIN { printf "%.2fx", a / b }') one uninterrupted run; second run $resumed bytes |"
 } >"$table"
 cat "$table"
 [ "$WRITE" = 1 ] || exit 0
