@@ -15,9 +15,9 @@ boards: $(BOARDS:%=board-%)
 # board-<profile>: one of them; the .env file sets GOOS, GOARCH, GOARM,
 # GOMIPS and TAGS, and for the routers INLINE_ONLY and LDEXTRA (boards/build.sh).
 $(BOARDS:%=board-%): board-%:
-	@unset GOOS GOARCH GOARM GOMIPS TAGS INLINE_ONLY LDEXTRA; set -a; . ./boards/$*.env; set +a; \
+	@unset GOOS GOARCH GOARM GOMIPS GOEXPERIMENT TAGS INLINE_ONLY LDEXTRA; set -a; . ./boards/$*.env; set +a; \
 	ext=; if [ "$$GOOS" = windows ]; then ext=.exe; fi; \
-	echo "dist/ferry-$*$$ext: $$GOOS/$$GOARCH $${GOARM:+GOARM=$$GOARM }$${GOMIPS:+GOMIPS=$$GOMIPS }-tags $$TAGS$${INLINE_ONLY:+ (inlining only in the hot paths)}$${LDEXTRA:+ $$LDEXTRA}"; \
+	echo "dist/ferry-$*$$ext: $$GOOS/$$GOARCH $${GOARM:+GOARM=$$GOARM }$${GOMIPS:+GOMIPS=$$GOMIPS }-tags $$TAGS$${INLINE_ONLY:+ (inlining only in the hot paths)}$${LDEXTRA:+ $$LDEXTRA}$${GOEXPERIMENT:+ GOEXPERIMENT=$$GOEXPERIMENT}"; \
 	GO="$(GO)" ./boards/build.sh $* dist/ferry-$*$$ext "$(LDFLAGS)"
 
 # size: the size of every build; fails when a mips or mipsle build is over

@@ -120,6 +120,11 @@ func checkVariant(t *testing.T, env map[string]string) {
 	if v, ok := env["GOMIPS"]; ok != mips || (mips && v != "softfloat") {
 		t.Errorf("GOARCH=%s GOMIPS=%q: GOMIPS=softfloat goes with mips and only with it", env["GOARCH"], v)
 	}
+	// The one Go experiment a profile may set: the routers' size budget
+	// (docs/BOARDS.md, "Size").
+	if v, ok := env["GOEXPERIMENT"]; ok && v != "nogreenteagc" {
+		t.Errorf("GOEXPERIMENT=%q: only nogreenteagc (the routers' size budget)", v)
+	}
 }
 
 // TestSelection checks, the way the go tool will decide it, that a build for
@@ -233,8 +238,8 @@ func readEnv(t *testing.T, name string) map[string]string {
 		line, _, _ := strings.Cut(sc.Text(), "#")
 		for _, kv := range strings.Fields(line) {
 			k, v, ok := strings.Cut(kv, "=")
-			if !ok || !map[string]bool{"GOOS": true, "GOARCH": true, "GOARM": true, "GOMIPS": true, "TAGS": true}[k] {
-				t.Errorf("%s: %q: want GOOS, GOARCH, GOARM, GOMIPS or TAGS=value, or INLINE_ONLY or LDEXTRA=\"value\" alone on a line", name, kv)
+			if !ok || !map[string]bool{"GOOS": true, "GOARCH": true, "GOARM": true, "GOMIPS": true, "GOEXPERIMENT": true, "TAGS": true}[k] {
+				t.Errorf("%s: %q: want GOOS, GOARCH, GOARM, GOMIPS, GOEXPERIMENT or TAGS=value, or INLINE_ONLY or LDEXTRA=\"value\" alone on a line", name, kv)
 			}
 			env[k] = v
 		}

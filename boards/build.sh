@@ -13,7 +13,7 @@
 set -eu
 [ $# -ge 2 ] || { echo "usage: build.sh PROFILE OUT [LDFLAGS [TAGS]]" >&2; exit 2; }
 profile=$1 out=$2 ldflags=${3:-} tags=${4:-}
-unset GOOS GOARCH GOARM GOMIPS TAGS INLINE_ONLY LDEXTRA
+unset GOOS GOARCH GOARM GOMIPS GOEXPERIMENT TAGS INLINE_ONLY LDEXTRA
 set -a
 # shellcheck source=/dev/null
 . "./boards/$profile.env"

@@ -23,7 +23,7 @@ GO=${GO:-go}
 
 # load PROFILE: set GOOS, GOARCH, GOARM, GOMIPS and TAGS from boards/PROFILE.env.
 load() {
-	unset GOOS GOARCH GOARM GOMIPS TAGS INLINE_ONLY LDEXTRA
+	unset GOOS GOARCH GOARM GOMIPS GOEXPERIMENT TAGS INLINE_ONLY LDEXTRA
 	set -a
 	# shellcheck source=/dev/null
 	. "./boards/$1.env"
