@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"ferry/link"
 )
@@ -40,4 +41,25 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printColumns prints rows with each column padded to its widest cell.
+func printColumns(w io.Writer, rows [][]string) {
+	width := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, cell := range r {
+			width[i] = max(width[i], len([]rune(cell)))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		for i, cell := range r {
+			if i == len(r)-1 {
+				b.WriteString(cell)
+				break
+			}
+			b.WriteString(cell + strings.Repeat(" ", width[i]-len([]rune(cell))+2))
+		}
+		fmt.Fprintln(w, b.String())
+	}
 }

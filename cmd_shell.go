@@ -1,3 +1,5 @@
+//go:build !ferry_noshell
+
 package main
 
 import (

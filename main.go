@@ -136,6 +136,10 @@ func run(args []string, stderr io.Writer) int {
 	return exitUsage
 }
 
+// errFsckProblems means fsck found problems it did not (or was not asked
+// to) repair.
+var errFsckProblems = errors.New("fsck found problems; run with -repair to fix them (stop the server first)")
+
 // errUsage marks command-line errors; the message has been printed.
 var errUsage = errors.New("usage")
 
