@@ -441,6 +441,9 @@ func (s *Server) serve(w *watched) error {
 	}()
 	w.SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	features := crypt.AllFeatures
+	if !xfer.Codec {
+		features &^= crypt.FeatureCompress
+	}
 	if s.cfg.FirstRelease {
 		features = 0
 	}
