@@ -47,6 +47,11 @@ type Config struct {
 	// uploads, oldest dropped first; default 4 GiB.
 	PartialMaxAge   time.Duration
 	PartialMaxTotal int64
+	// SlowLink says the server serves a serial line (or stdio at a line
+	// rate): uploads are written a chunk at a time as they arrive, not in
+	// batches, so that a server killed in the middle keeps all but the
+	// last chunk for resume (on a slow line the CPU has time to spare).
+	SlowLink bool
 	// CompressLevel is the flate level of the downloads it compresses for
 	// clients that asked (feature compress); default xfer.LevelFast.
 	CompressLevel int
