@@ -1,3 +1,5 @@
+//go:build !ferry_noadmin
+
 package main
 
 import (
@@ -10,7 +12,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"ferry/fsstore"
@@ -75,27 +76,6 @@ func listClients(data string, w io.Writer) error {
 	}
 	printColumns(w, rows)
 	return nil
-}
-
-// printColumns prints rows with each column padded to its widest cell.
-func printColumns(w io.Writer, rows [][]string) {
-	width := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, cell := range r {
-			width[i] = max(width[i], len([]rune(cell)))
-		}
-	}
-	for _, r := range rows {
-		var b strings.Builder
-		for i, cell := range r {
-			if i == len(r)-1 {
-				b.WriteString(cell)
-				break
-			}
-			b.WriteString(cell + strings.Repeat(" ", width[i]-len([]rune(cell))+2))
-		}
-		fmt.Fprintln(w, b.String())
-	}
 }
 
 func when(t time.Time) string {

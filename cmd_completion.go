@@ -1,3 +1,5 @@
+//go:build !ferry_nocompletion
+
 package main
 
 import (

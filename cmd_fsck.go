@@ -1,17 +1,14 @@
+//go:build !ferry_noadmin
+
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"ferry/fsstore"
 )
-
-// errFsckProblems means fsck found problems it did not (or was not asked
-// to) repair.
-var errFsckProblems = errors.New("fsck found problems; run with -repair to fix them (stop the server first)")
 
 func runFsck(args []string, stderr io.Writer) error {
 	fs := newFlags("fsck", "-data DIR [-repair]", stderr)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
+	"strings"
 
 	"ferry/link"
 )
@@ -22,16 +22,18 @@ func runPorts(args []string, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "ferry: no serial ports found; a device path given to -serial (/dev/ttyS1, /dev/ttyATH0) works even when it is not listed")
 		return nil
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "PORT\tUSB VID:PID\tSERIAL\tDESCRIPTION")
+	// Columns as ferry clients prints them (text/tabwriter's layout with
+	// padding 2, without its code in the router builds).
+	rows := [][]string{{"PORT", "USB VID:PID", "SERIAL", "DESCRIPTION"}}
 	for _, p := range ports {
 		id := "-"
 		if p.IsUSB {
 			id = p.VID + ":" + p.PID
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.Name, id, dash(p.SerialNumber), dash(p.Product))
+		rows = append(rows, []string{p.Name, id, dash(p.SerialNumber), dash(p.Product)})
 	}
-	return w.Flush()
+	printColumns(os.Stdout, rows)
+	return nil
 }
 
 func dash(s string) string {
@@ -39,4 +41,25 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printColumns prints rows with each column padded to its widest cell.
+func printColumns(w io.Writer, rows [][]string) {
+	width := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, cell := range r {
+			width[i] = max(width[i], len([]rune(cell)))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		for i, cell := range r {
+			if i == len(r)-1 {
+				b.WriteString(cell)
+				break
+			}
+			b.WriteString(cell + strings.Repeat(" ", width[i]-len([]rune(cell))+2))
+		}
+		fmt.Fprintln(w, b.String())
+	}
 }

@@ -155,7 +155,7 @@ func serve(f *serveFlags, stderr io.Writer) error {
 		Identity: id, Store: store, MaxChunk: f.chunk, MaxFileSize: f.maxFile,
 		IdleTimeout: f.idle, MaxSessions: f.maxSessions, MaxHandshakes: f.maxHandshakes,
 		Logf: logger.Printf, Event: events, CompressLevel: f.compressLevel(),
-		PartialMaxAge: f.partialAge, PartialMaxTotal: f.partialTotal,
+		PartialMaxAge: f.partialAge, PartialMaxTotal: f.partialTotal, SlowLink: f.transport.slow(),
 	})
 	if f.publish != "" {
 		if err := srv.Publish(f.publish); err != nil {

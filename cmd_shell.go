@@ -1,3 +1,5 @@
+//go:build !ferry_noshell
+
 package main
 
 import (
@@ -64,8 +66,7 @@ func runShell(args []string, stderr io.Writer) error {
 		return sh.Interactive(in, tty)
 	}
 	err = sh.Batch(in)
-	var le *shell.LineError
-	if errors.As(err, &le) {
+	if le, ok := errors.AsType[*shell.LineError](err); ok {
 		// told with its line, as the shell explains it; exit 1 whatever
 		// the cause, as sftp -b
 		return errors.New(le.Error())

@@ -77,15 +77,14 @@ func (s *summary) err() error {
 }
 
 func isOpError(err error) bool {
-	var oe *client.OpError
-	return errors.As(err, &oe)
+	_, ok := errors.AsType[*client.OpError](err)
+	return ok
 }
 
 // errText is a local error without Go's "op path:" prefix when it is a
 // path error, which the caller already names.
 func errText(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
 		return pe.Err.Error()
 	}
 	return err.Error()

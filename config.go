@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -57,36 +56,48 @@ type config struct {
 
 // keyword is what a keyword of a device block means.
 type keyword struct {
+	name  string
 	flag  string             // the client flag it sets; "" for pin
 	arg   string             // what its value is, for help; "" if it takes none
 	value func(string) error // checks the value; nil: the keyword takes none
 	help  string
 }
 
-// keywords are the keywords of a device block, by name.
-var keywords = map[string]keyword{
-	"server":       {"server", "HOST[:PORT]", checkText, "TCP (port 7417 if none); without server, serial or stdio the device's name is the host"},
-	"serial":       {"serial", "DEVICE", checkText, "the serial line's device, e.g. /dev/ttyUSB0"},
-	"stdio":        {"stdio", "", nil, "the protocol on stdin/stdout (ssh, a pipe)"},
-	"baud":         {"baud", "RATE", checkCount, "the serial line's rate"},
-	"rtscts":       {"rtscts", "", nil, "RTS/CTS hardware flow control"},
-	"link-timeout": {"link-timeout", "DURATION", checkDuration, "end a serial or stdio session when the other side is silent this long"},
-	"ca":           {"ca", "FILE", checkText, "trust the server through this CA certificate file (PEM)"},
-	"server-name":  {"server-name", "NAME", checkText, "the name the server's certificate must carry"},
-	"pin":          {"", "", nil, "trust the server by its pinned key (the default without ca)"},
-	"trust-new":    {"trust-new", "", nil, "pin a new key without asking (compare its fingerprint first!)"},
-	"alias":        {"alias", "NAME", checkAlias, "pin the key under this name instead of the device's name"},
-	"name":         {"name", "NAME", checkText, "the client's name, registered on first use"},
-	"timeout":      {"timeout", "DURATION", checkDuration, "give up when the server is silent this long (2m, 90s)"},
-	"chunk":        {"chunk", "BYTES", checkCount, "chunk size to ask for"},
-	"compress":     {"compress", "", nil, "compress file content (the default on serial and stdio)"},
-	"no-compress":  {"no-compress", "", nil, "do not compress file content"},
-	"no-resume":    {"no-resume", "", nil, "start every transfer from zero"},
+// keywords are the keywords of a device block, sorted by name: a slice of
+// constants is data, where a map literal would be code run at start.
+var keywords = []keyword{
+	{"alias", "alias", "NAME", checkAlias, "pin the key under this name instead of the device's name"},
+	{"baud", "baud", "RATE", checkCount, "the serial line's rate"},
+	{"ca", "ca", "FILE", checkText, "trust the server through this CA certificate file (PEM)"},
+	{"chunk", "chunk", "BYTES", checkCount, "chunk size to ask for"},
+	{"compress", "compress", "", nil, "compress file content (the default on serial and stdio)"},
+	{"link-timeout", "link-timeout", "DURATION", checkDuration, "end a serial or stdio session when the other side is silent this long"},
+	{"name", "name", "NAME", checkText, "the client's name, registered on first use"},
+	{"no-compress", "no-compress", "", nil, "do not compress file content"},
+	{"no-resume", "no-resume", "", nil, "start every transfer from zero"},
+	{"pin", "", "", nil, "trust the server by its pinned key (the default without ca)"},
+	{"rtscts", "rtscts", "", nil, "RTS/CTS hardware flow control"},
+	{"serial", "serial", "DEVICE", checkText, "the serial line's device, e.g. /dev/ttyUSB0"},
+	{"server", "server", "HOST[:PORT]", checkText, "TCP (port 7417 if none); without server, serial or stdio the device's name is the host"},
+	{"server-name", "server-name", "NAME", checkText, "the name the server's certificate must carry"},
+	{"stdio", "stdio", "", nil, "the protocol on stdin/stdout (ssh, a pipe)"},
+	{"timeout", "timeout", "DURATION", checkDuration, "give up when the server is silent this long (2m, 90s)"},
+	{"trust-new", "trust-new", "", nil, "pin a new key without asking (compare its fingerprint first!)"},
 }
 
-// paths are the keywords whose value is a file, resolved against the
-// config file's folder.
-var paths = map[string]bool{"serial": true, "ca": true}
+// findKeyword returns the keyword named key.
+func findKeyword(key string) (keyword, bool) {
+	for _, kw := range keywords {
+		if kw.name == key {
+			return kw, true
+		}
+	}
+	return keyword{}, false
+}
+
+// isPath reports whether the value of keyword key is a file, resolved
+// against the config file's folder.
+func isPath(key string) bool { return key == "serial" || key == "ca" }
 
 // exclusive lists keywords that cannot share a block.
 var exclusive = [][]string{{"server", "serial", "stdio"}, {"ca", "pin"}, {"ca", "trust-new"}, {"compress", "no-compress"}}
@@ -180,7 +191,7 @@ func (c *config) begin(name string, line int) (*device, error) {
 
 // set records keyword key with its value in d.
 func (c *config) set(d *device, key, value string, line int) error {
-	kw, ok := keywords[key]
+	kw, ok := findKeyword(key)
 	switch {
 	case !ok:
 		return fmt.Errorf("unknown keyword %q (known: %s)", key, strings.Join(keywordNames(), ", "))
@@ -197,7 +208,7 @@ func (c *config) set(d *device, key, value string, line int) error {
 			return fmt.Errorf("%s %s: %v", key, value, err)
 		}
 	}
-	if paths[key] {
+	if isPath(key) {
 		value = c.resolve(value)
 	}
 	d.settings[key], d.lines[key] = value, line
@@ -240,10 +251,9 @@ func (c *config) errorf(line int, format string, args ...any) error {
 
 func keywordNames() []string {
 	var out []string
-	for k := range keywords {
-		out = append(out, k)
+	for _, kw := range keywords {
+		out = append(out, kw.name)
 	}
-	sort.Strings(out)
 	return out
 }
 
@@ -274,7 +284,7 @@ func (d *device) apply(fs *flag.FlagSet) error {
 	linkGiven := given["serial"] || given["stdio"]
 	given["server"] = false
 	for key, value := range d.settings {
-		kw := keywords[key]
+		kw, _ := findKeyword(key)
 		switch {
 		case kw.flag == "", given[kw.flag]:
 			continue

@@ -163,7 +163,7 @@ func FuzzParseConfig(f *testing.F) {
 				t.Fatalf("device name %q accepted", name)
 			}
 			for k, v := range d.settings {
-				if kw, ok := keywords[k]; !ok || v == "" || kw.value != nil && kw.value(v) != nil && !paths[k] {
+				if kw, ok := findKeyword(k); !ok || v == "" || kw.value != nil && kw.value(v) != nil && !isPath(k) {
 					t.Fatalf("device %s: %s %q accepted", name, k, v)
 				}
 			}

@@ -54,9 +54,12 @@ func TestConfigHelpExample(t *testing.T) {
 	if err != nil || c.devices["router"] == nil || c.devices["pi"] == nil || c.devices["pi"].settings["server"] != "pi.local" {
 		t.Fatalf("the example does not parse as shown: %v\n%s", err, example)
 	}
-	for k := range keywords {
-		if !strings.Contains(page, "\t"+k+" ") {
-			t.Errorf("keyword %s not listed", k)
+	for i, kw := range keywords {
+		if !strings.Contains(page, "\t"+kw.name+" ") {
+			t.Errorf("keyword %s not listed", kw.name)
+		}
+		if i > 0 && keywords[i-1].name >= kw.name {
+			t.Errorf("keywords not sorted: %s before %s", keywords[i-1].name, kw.name)
 		}
 	}
 }

@@ -137,6 +137,10 @@ func run(args []string, stderr io.Writer) int {
 	return exitUsage
 }
 
+// errFsckProblems means fsck found problems it did not (or was not asked
+// to) repair.
+var errFsckProblems = errors.New("fsck found problems; run with -repair to fix them (stop the server first)")
+
 // errUsage marks command-line errors; the message has been printed.
 var errUsage = errors.New("usage")
 
@@ -215,14 +219,13 @@ func userMessage(err error) (string, int) {
 
 // netMessage says what a failed dial means, or "".
 func netMessage(err error) string {
-	var dns *net.DNSError
-	var op *net.OpError
 	addr := "the server"
-	if errors.As(err, &op) && op.Addr != nil {
+	if op, ok := errors.AsType[*net.OpError](err); ok && op.Addr != nil {
 		addr = op.Addr.String()
 	}
+	dns, isDNS := errors.AsType[*net.DNSError](err)
 	switch {
-	case errors.As(err, &dns):
+	case isDNS:
 		return fmt.Sprintf("cannot find the host %s: check -server, or name a device in the config file (ferry help config)", dns.Name)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Sprintf("nothing listens at %s (connection refused): start the server (ferry serve), or check -server and the port", addr)

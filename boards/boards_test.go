@@ -95,8 +95,9 @@ func TestEnvFiles(t *testing.T) {
 			if tags[0] != p.Tag() {
 				t.Errorf("TAGS=%q, want %s first", env["TAGS"], p.Tag())
 			}
+			features := featureTags(t)
 			for _, tag := range tags[1:] {
-				if !featureTags[tag] {
+				if !features[tag] {
 					t.Errorf("TAGS=%q: %q is not a feature tag of ferry", env["TAGS"], tag)
 				}
 			}
@@ -118,6 +119,11 @@ func checkVariant(t *testing.T, env map[string]string) {
 	// floating-point instruction into the kernel's slow emulator.
 	if v, ok := env["GOMIPS"]; ok != mips || (mips && v != "softfloat") {
 		t.Errorf("GOARCH=%s GOMIPS=%q: GOMIPS=softfloat goes with mips and only with it", env["GOARCH"], v)
+	}
+	// The one Go experiment a profile may set: the routers' size budget
+	// (docs/BOARDS.md, "Size").
+	if v, ok := env["GOEXPERIMENT"]; ok && v != "nogreenteagc" {
+		t.Errorf("GOEXPERIMENT=%q: only nogreenteagc (the routers' size budget)", v)
 	}
 }
 
@@ -193,8 +199,23 @@ func readProfileFile(t *testing.T, name string) (tag, profile string) {
 }
 
 // featureTags are the build tags that leave a feature out, beside the
-// profile's own tag.
-var featureTags = map[string]bool{"ferry_noclassic": true}
+// profile's own tag: the second column of features.txt.
+func featureTags(t *testing.T) map[string]bool {
+	b, err := os.ReadFile("features.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && !strings.HasPrefix(f[0], "#") {
+			if !strings.HasPrefix(f[1], "ferry_no") {
+				t.Errorf("features.txt: %q: a feature's tag is ferry_no<feature>", line)
+			}
+			tags[f[1]] = true
+		}
+	}
+	return tags
+}
 
 // quotedLine is a setting whose value has spaces: INLINE_ONLY, LDEXTRA.
 var quotedLine = regexp.MustCompile(`^(INLINE_ONLY|LDEXTRA)="([^"$\x60\\]*)"$`)
@@ -217,8 +238,8 @@ func readEnv(t *testing.T, name string) map[string]string {
 		line, _, _ := strings.Cut(sc.Text(), "#")
 		for _, kv := range strings.Fields(line) {
 			k, v, ok := strings.Cut(kv, "=")
-			if !ok || !map[string]bool{"GOOS": true, "GOARCH": true, "GOARM": true, "GOMIPS": true, "TAGS": true}[k] {
-				t.Errorf("%s: %q: want GOOS, GOARCH, GOARM, GOMIPS or TAGS=value, or INLINE_ONLY or LDEXTRA=\"value\" alone on a line", name, kv)
+			if !ok || !map[string]bool{"GOOS": true, "GOARCH": true, "GOARM": true, "GOMIPS": true, "GOEXPERIMENT": true, "TAGS": true}[k] {
+				t.Errorf("%s: %q: want GOOS, GOARCH, GOARM, GOMIPS, GOEXPERIMENT or TAGS=value, or INLINE_ONLY or LDEXTRA=\"value\" alone on a line", name, kv)
 			}
 			env[k] = v
 		}

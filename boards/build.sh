@@ -1,5 +1,7 @@
 #!/bin/sh
-# build.sh PROFILE OUT [LDFLAGS]: build ferry for boards/PROFILE.env into OUT.
+# build.sh PROFILE OUT [LDFLAGS [TAGS]]: build ferry for boards/PROFILE.env
+# into OUT; TAGS, if given, instead of the profile's (boards/size.sh
+# measures features so).
 #
 # A profile sets GOOS, GOARCH, GOARM, GOMIPS and TAGS, and may set
 #   INLINE_ONLY  packages (go list patterns) that keep inlining; every other
@@ -9,14 +11,14 @@
 # environment cannot leak in. Run from the repository root; GO from the
 # environment.
 set -eu
-[ $# -ge 2 ] || { echo "usage: build.sh PROFILE OUT [LDFLAGS]" >&2; exit 2; }
-profile=$1 out=$2 ldflags=${3:-}
-unset GOOS GOARCH GOARM GOMIPS TAGS INLINE_ONLY LDEXTRA
+[ $# -ge 2 ] || { echo "usage: build.sh PROFILE OUT [LDFLAGS [TAGS]]" >&2; exit 2; }
+profile=$1 out=$2 ldflags=${3:-} tags=${4:-}
+unset GOOS GOARCH GOARM GOMIPS GOEXPERIMENT TAGS INLINE_ONLY LDEXTRA
 set -a
 # shellcheck source=/dev/null
 . "./boards/$profile.env"
 set +a
-set -- -trimpath -tags "$TAGS"
+set -- -trimpath -tags "${tags:-$TAGS}"
 if [ -n "${INLINE_ONLY:-}" ]; then
 	set -- "$@" -gcflags=all=-l
 	for p in $INLINE_ONLY; do set -- "$@" "-gcflags=$p="; done

@@ -90,7 +90,7 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 	}
 	c.SetReadDeadline(time.Now().Add(cfg.Timeout))
 	features := crypt.FeatureOps | crypt.FeatureKeepalive | crypt.FeatureResume
-	if cfg.Compress != 0 {
+	if cfg.Compress != 0 && xfer.Codec {
 		features |= crypt.FeatureCompress
 	}
 	if cfg.FirstRelease {

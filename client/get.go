@@ -135,8 +135,7 @@ func (c *Client) receiveGet(r *getReq, done func(GetResult)) ([]*getReq, error) 
 		}
 		if h.Code != frame.CodeFile {
 			_, err := c.final("get", r.remote, h.Code, b)
-			var oe *OpError
-			if errors.As(err, &oe) {
+			if _, ok := errors.AsType[*OpError](err); ok {
 				done(GetResult{Item: r.item, Remote: r.remote, Err: err})
 				return again, nil
 			}

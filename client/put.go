@@ -228,18 +228,18 @@ func (c *Client) settle(fl *inflight, a answer) (again bool) {
 		fl.res.Err = err
 		return false
 	}
-	var oe *OpError
+	oe, isOp := errors.AsType[*OpError](err)
 	switch {
-	case errors.As(err, &oe) && oe.Reason == frame.FailResume && fl.from != nil:
+	case isOp && oe.Reason == frame.FailResume && fl.from != nil:
 		fl.from = nil // the server no longer holds the start: send it whole, not as a resend
 		fl.res.Resends--
 		return true
 	case fl.srcErr != nil:
 		fl.res.Err = fmt.Errorf("client: %s: %w", fl.item.Local, fl.srcErr)
-	case errors.As(err, &oe) && oe.Reason == frame.FailChecksum && fl.item.Reader == nil && fl.res.Resends < maxResends:
+	case isOp && oe.Reason == frame.FailChecksum && fl.item.Reader == nil && fl.res.Resends < maxResends:
 		fl.from = nil // a resend is of the whole file
 		return true
-	case errors.As(err, &oe) && oe.Reason == frame.FailChecksum:
+	case isOp && oe.Reason == frame.FailChecksum:
 		fl.res.Err = fmt.Errorf("%w: %s", ErrChecksum, fl.item.Remote)
 	default:
 		fl.res.Err = err

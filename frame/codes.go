@@ -36,19 +36,39 @@ const (
 	CodeError        Code = 2107 // general error (v4: with a UTF-8 reason)
 )
 
-var codeNames = map[Code]string{
-	CodeHello: "hello", CodeRegister: "register", CodePublicKey: "public-key",
-	CodeReconnect: "reconnect", CodeSendFile: "send-file", CodeChecksumOK: "checksum-ok",
-	CodeChecksumBad: "checksum-bad", CodeGiveUp: "give-up", CodeChunk: "chunk",
-	CodeLastChunk: "last-chunk", CodeBye: "bye",
-	CodeServerHello: "server-hello", CodeServerVerify: "server-verify", CodeRegistered: "registered", CodeNameTaken: "name-taken",
-	CodeKeyAccepted: "key-accepted", CodeFileReceived: "file-received", CodeThanks: "thanks",
-	CodeReconnected: "reconnected", CodeDenied: "denied", CodeError: "error",
+// codeNames names the codes of both protocol versions; opCodeNames
+// (ops.go) those of the features. Slices rather than a map: a map literal
+// is code run at start, a slice of constants is data.
+var codeNames = []codeName{
+	{CodeHello, "hello"}, {CodeRegister, "register"}, {CodePublicKey, "public-key"},
+	{CodeReconnect, "reconnect"}, {CodeSendFile, "send-file"}, {CodeChecksumOK, "checksum-ok"},
+	{CodeChecksumBad, "checksum-bad"}, {CodeGiveUp, "give-up"}, {CodeChunk, "chunk"},
+	{CodeLastChunk, "last-chunk"}, {CodeBye, "bye"},
+	{CodeServerHello, "server-hello"}, {CodeServerVerify, "server-verify"}, {CodeRegistered, "registered"}, {CodeNameTaken, "name-taken"},
+	{CodeKeyAccepted, "key-accepted"}, {CodeFileReceived, "file-received"}, {CodeThanks, "thanks"},
+	{CodeReconnected, "reconnected"}, {CodeDenied, "denied"}, {CodeError, "error"},
+}
+
+type codeName struct {
+	code Code
+	name string
+}
+
+// name returns the name of c, if it has one.
+func (c Code) name() (string, bool) {
+	for _, names := range [2][]codeName{codeNames, opCodeNames} {
+		for _, n := range names {
+			if n.code == c {
+				return n.name, true
+			}
+		}
+	}
+	return "", false
 }
 
 // String names the code, for logs and error messages.
 func (c Code) String() string {
-	if n, ok := codeNames[c]; ok {
+	if n, ok := c.name(); ok {
 		return n + "(" + strconv.Itoa(int(c)) + ")"
 	}
 	return "unknown(" + strconv.Itoa(int(c)) + ")"
@@ -56,6 +76,6 @@ func (c Code) String() string {
 
 // Known reports whether c is a code of either protocol version.
 func (c Code) Known() bool {
-	_, ok := codeNames[c]
+	_, ok := c.name()
 	return ok
 }

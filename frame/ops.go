@@ -53,17 +53,14 @@ const (
 	CodeResumeOffer Code = 2118 // resume: what the server holds of a file (answers 1046)
 )
 
-func init() {
-	for c, n := range map[Code]string{
-		CodePut: "put", CodeFileEnd: "file-end", CodeGet: "get", CodeList: "list",
-		CodeRemove: "remove", CodeRename: "rename", CodeMkdir: "mkdir",
-		CodeDone: "done", CodeFailed: "failed", CodeFile: "file", CodeFileChunk: "file-chunk",
-		CodeFileLast: "file-last-chunk", CodeFileEndResp: "file-end", CodeListEntries: "entries",
-		CodeKeepalive: "keepalive", CodeUsage: "usage", CodeUsageResp: "usage-answer",
-		CodeResumeQuery: "resume-query", CodeGetFrom: "get-from", CodeResumeOffer: "resume-offer", CodeChunkZ: "chunk-z", CodeLastChunkZ: "last-chunk-z", CodeFileChunkZ: "file-chunk-z", CodeFileLastZ: "file-last-chunk-z",
-	} {
-		codeNames[c] = n
-	}
+// opCodeNames name the codes of the features, for Code.String.
+var opCodeNames = []codeName{
+	{CodePut, "put"}, {CodeFileEnd, "file-end"}, {CodeGet, "get"}, {CodeList, "list"},
+	{CodeRemove, "remove"}, {CodeRename, "rename"}, {CodeMkdir, "mkdir"},
+	{CodeDone, "done"}, {CodeFailed, "failed"}, {CodeFile, "file"}, {CodeFileChunk, "file-chunk"},
+	{CodeFileLast, "file-last-chunk"}, {CodeFileEndResp, "file-end"}, {CodeListEntries, "entries"},
+	{CodeKeepalive, "keepalive"}, {CodeUsage, "usage"}, {CodeUsageResp, "usage-answer"},
+	{CodeResumeQuery, "resume-query"}, {CodeGetFrom, "get-from"}, {CodeResumeOffer, "resume-offer"}, {CodeChunkZ, "chunk-z"}, {CodeLastChunkZ, "last-chunk-z"}, {CodeFileChunkZ, "file-chunk-z"}, {CodeFileLastZ, "file-last-chunk-z"},
 }
 
 // Operation flags (the flags byte of 1035 and of the path requests).

@@ -196,11 +196,9 @@ func (l *log) failed(buf []byte, start, off int64, fsyncFailed bool, err error) 
 // *os.LinkError of the file, which carries its absolute path, is left out.
 // A full disk wraps ErrDiskFull.
 func (l *log) errorf(what string, err error) error {
-	var pe *os.PathError
-	var le *os.LinkError
-	if errors.As(err, &pe) {
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
 		err = pe.Err
-	} else if errors.As(err, &le) {
+	} else if le, ok := errors.AsType[*os.LinkError](err); ok {
 		err = le.Err
 	}
 	if diskFull(err) {

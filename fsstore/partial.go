@@ -241,9 +241,18 @@ func (s *Store) Partials() []Partial {
 			out = append(out, p)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Touched.Before(out[j].Touched) })
+	sort.Sort(byTouched(out))
 	return out
 }
+
+// byTouched orders partial uploads oldest first. sort.Sort's code is in
+// every build already (compress/flate sorts with it); sort.Slice would add
+// a second copy and reflection to swap.
+type byTouched []Partial
+
+func (p byTouched) Len() int           { return len(p) }
+func (p byTouched) Less(i, j int) bool { return p[i].Touched.Before(p[j].Touched) }
+func (p byTouched) Swap(i, j int)      { p[i], p[j] = p[j], p[i] }
 
 // ExpirePartials drops partial uploads not written for maxAge, then the
 // oldest until they hold at most maxTotal bytes, and files of the folder

@@ -252,8 +252,7 @@ func (u *Upload) CommitWith(o CommitOptions) (f File, replaced bool, err error) 
 	defer u.cf.mu.Unlock()
 	replaced, err = u.s.commit(&rec, u.rel, o.NoClobber)
 	if err != nil {
-		var ns *notStarted
-		u.again = errors.As(err, &ns) // nothing changed: the commit may be tried again
+		_, u.again = errors.AsType[*notStarted](err) // nothing changed: the commit may be tried again
 		return File{}, false, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
 	}
 	u.done = true

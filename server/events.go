@@ -97,8 +97,11 @@ func endReason(err error) string {
 }
 
 func isTimeout(err error) bool {
-	var ne interface{ Timeout() bool }
-	return errors.As(err, &ne) && ne.Timeout()
+	ne, ok := errors.AsType[interface {
+		error
+		Timeout() bool
+	}](err)
+	return ok && ne.Timeout()
 }
 
 // FormatText is an event as a line of text:

@@ -146,6 +146,9 @@ func timeOf(ns int64) time.Time {
 // receiver is the session's Receiver, pipelined with a ring of pool (nil:
 // a frame at a time).
 func (h *session) receiver(pool *xfer.Pool) *xfer.Receiver {
+	if h.srv.cfg.SlowLink {
+		pool = nil
+	}
 	h.recv.Pool, h.recv.Idle, h.recv.Compressed = pool, h.srv.cfg.IdleTimeout, h.Features.Has(crypt.FeatureCompress)
 	return &h.recv
 }

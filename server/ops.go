@@ -33,8 +33,7 @@ func (e *opError) Error() string { return e.text }
 
 // failure maps an error of an operation to what the client is told.
 func failure(err error) *opError {
-	var oe *opError
-	if errors.As(err, &oe) {
+	if oe, ok := errors.AsType[*opError](err); ok {
 		return oe
 	}
 	for _, m := range failures {

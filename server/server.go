@@ -47,6 +47,11 @@ type Config struct {
 	// uploads, oldest dropped first; default 4 GiB.
 	PartialMaxAge   time.Duration
 	PartialMaxTotal int64
+	// SlowLink says the server serves a serial line (or stdio at a line
+	// rate): uploads are written a chunk at a time as they arrive, not in
+	// batches, so that a server killed in the middle keeps all but the
+	// last chunk for resume (on a slow line the CPU has time to spare).
+	SlowLink bool
 	// CompressLevel is the flate level of the downloads it compresses for
 	// clients that asked (feature compress); default xfer.LevelFast.
 	CompressLevel int
@@ -241,8 +246,11 @@ func (s *Server) acceptLoop(ctx context.Context, l link.Listener) error {
 // net package marks EMFILE, ENFILE, ECONNABORTED, ECONNRESET and timeouts
 // from accept so.
 func temporary(err error) bool {
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
+	t, ok := errors.AsType[interface {
+		error
+		Temporary() bool
+	}](err)
+	return ok && t.Temporary()
 }
 
 func outOfDescriptors(err error) bool {
@@ -438,6 +446,9 @@ func (s *Server) serve(w *watched) error {
 	}()
 	w.SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	features := crypt.AllFeatures
+	if !xfer.Codec {
+		features &^= crypt.FeatureCompress
+	}
 	if s.cfg.FirstRelease {
 		features = 0
 	}

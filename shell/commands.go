@@ -25,32 +25,35 @@ type command struct {
 	run    func(s *Shell, c *call) error
 }
 
-// commands is the table, in the order help lists it.
+// commands is the table, in the order help lists it. It is set from
+// table by init: help reads the table, which holds help, and Go refuses
+// that cycle in a variable's initialisation; table itself is static data,
+// where building it in init would be code run at start.
 var commands []*command
 
-func init() {
-	commands = []*command{
-		{name: "ls", args: "[-l] [-r] [PATH]", summary: "list a remote folder (-l long, -r the tree)", flags: "lr", max: 1, kinds: "r", remote: true, run: (*Shell).ls,
-			more: "PATH is relative to the remote folder, or from the top when it starts with /; a file lists itself. -l shows the mode, size, mtime, cksum and whether the server verified it."},
-		{name: "cd", args: "[PATH]", summary: "change the remote folder (none: the top)", max: 1, kinds: "r", remote: true, run: (*Shell).cd},
-		{name: "pwd", summary: "print the remote folder", run: (*Shell).pwd},
-		{name: "get", args: "[-r] [-n] REMOTE [LOCAL]", summary: "download (-r folders, -n never replace a file)", flags: "rn", min: 1, max: 2, kinds: "rl", remote: true, run: (*Shell).get,
-			more: "The file goes into the local folder under its name, or into LOCAL when it is a folder, or else to the name LOCAL; with -r a folder and everything in it. Every file is checked end to end and appears only once complete."},
-		{name: "put", args: "[-r] [-n] LOCAL [REMOTE]", summary: "upload (-r folders, -n never replace a file)", flags: "rn", min: 1, max: 2, kinds: "lr", remote: true, run: (*Shell).put,
-			more: "The file goes into the remote folder under its name, or into REMOTE when it is a folder (or ends in /), or else to the name REMOTE; with -r a folder and everything in it, empty folders included."},
-		{name: "rm", args: "[-r] PATH...", summary: "remove files, empty folders (-r full ones)", flags: "r", min: 1, max: -1, kinds: "r", remote: true, run: (*Shell).rm},
-		{name: "mv", args: "[-n] OLD NEW", summary: "rename (-n never replace a file)", flags: "n", min: 2, max: 2, kinds: "r", remote: true, run: (*Shell).mv,
-			more: "A NEW that ends in / is a folder to move OLD into, under its name."},
-		{name: "mkdir", args: "[-p] PATH...", summary: "make folders (-p with parents, if not there)", flags: "p", min: 1, max: -1, kinds: "r", remote: true, run: (*Shell).mkdir},
-		{name: "df", summary: "your files and bytes, the server's room", remote: true, run: (*Shell).df,
-			more: "What you store on the server (files, bytes), the free space on its disk and the largest file it takes."},
-		{name: "lcd", args: "[PATH]", summary: "change the local folder (none: your home)", max: 1, kinds: "l", run: (*Shell).lcd},
-		{name: "lls", args: "[-l] [PATH]", summary: "list a local folder (-l long)", flags: "l", max: 1, kinds: "l", run: (*Shell).lls},
-		{name: "lpwd", summary: "print the local folder", run: (*Shell).lpwd},
-		{name: "help", args: "[COMMAND]", summary: "list the commands, or say more of one", max: 1, kinds: "c", run: (*Shell).help},
-		{name: "exit", summary: "end the session (also quit, or Ctrl-D)", run: (*Shell).exit},
-		{name: "quit", summary: "end the session", run: (*Shell).exit},
-	}
+func init() { commands = table }
+
+var table = []*command{
+	{name: "ls", args: "[-l] [-r] [PATH]", summary: "list a remote folder (-l long, -r the tree)", flags: "lr", max: 1, kinds: "r", remote: true, run: (*Shell).ls,
+		more: "PATH is relative to the remote folder, or from the top when it starts with /; a file lists itself. -l shows the mode, size, mtime, cksum and whether the server verified it."},
+	{name: "cd", args: "[PATH]", summary: "change the remote folder (none: the top)", max: 1, kinds: "r", remote: true, run: (*Shell).cd},
+	{name: "pwd", summary: "print the remote folder", run: (*Shell).pwd},
+	{name: "get", args: "[-r] [-n] REMOTE [LOCAL]", summary: "download (-r folders, -n never replace a file)", flags: "rn", min: 1, max: 2, kinds: "rl", remote: true, run: (*Shell).get,
+		more: "The file goes into the local folder under its name, or into LOCAL when it is a folder, or else to the name LOCAL; with -r a folder and everything in it. Every file is checked end to end and appears only once complete."},
+	{name: "put", args: "[-r] [-n] LOCAL [REMOTE]", summary: "upload (-r folders, -n never replace a file)", flags: "rn", min: 1, max: 2, kinds: "lr", remote: true, run: (*Shell).put,
+		more: "The file goes into the remote folder under its name, or into REMOTE when it is a folder (or ends in /), or else to the name REMOTE; with -r a folder and everything in it, empty folders included."},
+	{name: "rm", args: "[-r] PATH...", summary: "remove files, empty folders (-r full ones)", flags: "r", min: 1, max: -1, kinds: "r", remote: true, run: (*Shell).rm},
+	{name: "mv", args: "[-n] OLD NEW", summary: "rename (-n never replace a file)", flags: "n", min: 2, max: 2, kinds: "r", remote: true, run: (*Shell).mv,
+		more: "A NEW that ends in / is a folder to move OLD into, under its name."},
+	{name: "mkdir", args: "[-p] PATH...", summary: "make folders (-p with parents, if not there)", flags: "p", min: 1, max: -1, kinds: "r", remote: true, run: (*Shell).mkdir},
+	{name: "df", summary: "your files and bytes, the server's room", remote: true, run: (*Shell).df,
+		more: "What you store on the server (files, bytes), the free space on its disk and the largest file it takes."},
+	{name: "lcd", args: "[PATH]", summary: "change the local folder (none: your home)", max: 1, kinds: "l", run: (*Shell).lcd},
+	{name: "lls", args: "[-l] [PATH]", summary: "list a local folder (-l long)", flags: "l", max: 1, kinds: "l", run: (*Shell).lls},
+	{name: "lpwd", summary: "print the local folder", run: (*Shell).lpwd},
+	{name: "help", args: "[COMMAND]", summary: "list the commands, or say more of one", max: 1, kinds: "c", run: (*Shell).help},
+	{name: "exit", summary: "end the session (also quit, or Ctrl-D)", run: (*Shell).exit},
+	{name: "quit", summary: "end the session", run: (*Shell).exit},
 }
 
 // lookup finds a command by name.

@@ -140,8 +140,7 @@ func (s *Shell) remoteEntries(folder string) []client.Entry {
 		return nil
 	}
 	ents, err := s.listDir(folder)
-	var le *LostError
-	if errors.As(err, &le) {
+	if le, ok := errors.AsType[*LostError](err); ok {
 		s.lost = le.Err
 	}
 	return ents

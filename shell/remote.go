@@ -52,13 +52,14 @@ func (s *Shell) isFolder(p string) (bool, error) {
 		return true, nil
 	}
 	_, err := s.listDir(p)
-	var oe *client.OpError
+	oe, isOp := errors.AsType[*client.OpError](err)
+	_, isLost := errors.AsType[*LostError](err)
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.As(err, &oe) && (oe.Reason == frame.FailNotFound || oe.Reason == frame.FailNotDir):
+	case isOp && (oe.Reason == frame.FailNotFound || oe.Reason == frame.FailNotDir):
 		return false, nil
-	case errors.As(err, &oe), errors.As(err, new(*LostError)):
+	case isOp, isLost:
 		return false, err
 	}
 	return false, nil // a file
@@ -154,8 +155,7 @@ func (s *Shell) cd(c *call) error {
 
 // prefix names the command in an error that does not name it already.
 func prefix(cmd string, err error) error {
-	var oe *client.OpError
-	if errors.As(err, &oe) || needsSession(err) {
+	if isOpError(err) || needsSession(err) {
 		return err
 	}
 	return fmt.Errorf("%s: %w", cmd, err)

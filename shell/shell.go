@@ -159,18 +159,23 @@ func (e *LostError) Unwrap() error { return e.Err }
 // lost marks the error of a client method as the session's, unless it is
 // an operation the server refused or one it does not speak.
 func lost(err error) error {
-	var oe *client.OpError
-	if err == nil || errors.As(err, &oe) || errors.Is(err, client.ErrNoOps) {
+	if err == nil || isOpError(err) || errors.Is(err, client.ErrNoOps) {
 		return err
 	}
 	return &LostError{err}
 }
 
+// isOpError reports whether err is an operation the server refused.
+func isOpError(err error) bool {
+	_, ok := errors.AsType[*client.OpError](err)
+	return ok
+}
+
 // needsSession reports whether err left the shell without a usable
 // session.
 func needsSession(err error) bool {
-	var le *LostError
-	return errors.Is(err, ErrInterrupted) || errors.As(err, &le)
+	_, isLost := errors.AsType[*LostError](err)
+	return errors.Is(err, ErrInterrupted) || isLost
 }
 
 // Exec runs one command line. A remote command holds the session, and
@@ -265,8 +270,7 @@ func (s *Shell) Reconnect() error {
 	}
 	s.cl = c
 	if _, err := s.listDir(s.cwd); err != nil {
-		var le *LostError
-		if errors.As(err, &le) {
+		if _, ok := errors.AsType[*LostError](err); ok {
 			return err
 		}
 		fmt.Fprintf(s.err, "ferry: %s; back at the top\n", s.tell(err))

@@ -145,8 +145,7 @@ const guessBelow = 16 << 10
 // a folder is not a failure: it reports that the file should go into it.
 func (s *Shell) putItems(t *tally, items []client.PutItem, folderOK bool) (into bool, err error) {
 	err = s.cl.Put(items, func(r client.PutResult) {
-		var oe *client.OpError
-		if folderOK && errors.As(r.Err, &oe) && oe.Reason == frame.FailIsDir {
+		if oe, ok := errors.AsType[*client.OpError](r.Err); folderOK && ok && oe.Reason == frame.FailIsDir {
 			into = true
 			return
 		}
@@ -244,8 +243,7 @@ func (t *tally) note(format string, a ...any) {
 // fail records a file that failed; name is the file, for an error that
 // does not say (the server's refusals do).
 func (t *tally) fail(name string, err error) {
-	var oe *client.OpError
-	if !errors.As(err, &oe) {
+	if !isOpError(err) {
 		err = fmt.Errorf("%s %s: %v", t.cmd, name, errText(err))
 	}
 	t.failed = append(t.failed, err)
@@ -326,8 +324,7 @@ func rate(n int64, d time.Duration) string {
 // errText is a local error without Go's "op path:" prefix when it is a
 // path error, which the message names already.
 func errText(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
 		return pe.Err.Error()
 	}
 	return err.Error()

@@ -1,3 +1,5 @@
+//go:build !ferry_nocompress
+
 package xfer
 
 import (
@@ -20,6 +22,11 @@ import (
 // level, 300 KiB at level 1) and a chunk of output; a decompressor one
 // flate reader (about 45 KiB) and a chunk of output. Each Sender and
 // Receiver that compresses has one, made on first use and reused.
+
+// Codec reports whether this build compresses chunks: a build with the
+// ferry_nocompress tag (compress_off.go) neither offers nor accepts the
+// feature, and so speaks with every other build uncompressed.
+const Codec = true
 
 // ErrBomb means a compressed chunk inflates past the negotiated chunk size.
 var ErrBomb = errors.New("xfer: compressed chunk larger than the chunk size (compression bomb)")
