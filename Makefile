@@ -76,6 +76,16 @@ test-attacks: build
 test-interop:
 	$(GO) test -tags interop -count=1 ./classic
 
+# test-install: ferry install against a real busybox ash (Debian's busybox
+# package) on a pseudo-terminal behind the simulated line, with only stock
+# OpenWrt's applets in its PATH: login, noise, damaged pieces, a resumed
+# install, the errors, the real binary then ferry send over the same cable,
+# and the router build (dist/ferry-ath79) pushed at 115200 baud (about four
+# minutes). Not in "make test": it needs busybox.
+.PHONY: test-install
+test-install: board-ath79
+	$(GO) test -tags busybox -count=1 -timeout 20m -v ./install | grep -E '^(=== RUN|--- |PASS|FAIL|ok|    [a-z_]+_test.go)'
+
 clean:
 	rm -rf bin dist
 

@@ -58,6 +58,7 @@ var commands = []command{
 	{"fsck", "check (and repair) a server's data directory", runFsck},
 	{"clients", "list a server's clients; disable or remove one", runClients},
 	{"completion", "print a bash or zsh completion script", runCompletion},
+	{"install", "put ferry onto a device through its console", runInstall},
 	{"ports", "list serial ports", runPorts},
 	{"version", "print the version", runVersion},
 }

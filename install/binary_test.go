@@ -1,0 +1,158 @@
+//go:build busybox && linux && !ferry_ath79 && !ferry_ramips_mt7621
+
+package install
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"ferry/link/linktest"
+)
+
+// The tests of the real ferry binary: "ferry install" as a user runs it,
+// over a pseudo-terminal of its own (as a USB-serial adapter), the device's
+// busybox ash at the other end of the simulated line.
+
+// buildFerry builds the ferry command for this machine.
+func buildFerry(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ferry")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=install-test", "-o", bin, "..")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// laptopDevice returns a serial device for the laptop's side of d's line:
+// a pseudo-terminal in raw mode, as linktest makes them.
+func (d *device) laptopDevice(t *testing.T) string {
+	t.Helper()
+	p, err := linktest.OpenPTY()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	p.Attach(d.line.Replug(0))
+	return p.SlavePath
+}
+
+func runCmd(t *testing.T, timeout time.Duration, bin string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// "ferry install" puts this machine's ferry build on the device (921600
+// baud: the 5 MB build in about half a minute), the device's sha256 and
+// "ferry version" check it, and with -then serve "ferry send -serial"
+// stores a file over the same cable right after.
+func TestInstallBinaryThenServe(t *testing.T) {
+	t.Parallel()
+	const baud = 921600
+	ferry := buildFerry(t)
+	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: baud}})
+	dev := d.laptopDevice(t)
+	dest := filepath.Join(d.dir, "tmp", "ferry")
+	data := filepath.Join(d.dir, "srv")
+	trace := filepath.Join(t.TempDir(), "trace")
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(trace)
+			t.Logf("ferry install -trace (last 4000 bytes):\n%s", tail(b, 4000))
+			os.WriteFile("/tmp/e2e-trace.txt", b, 0o644)
+		}
+	})
+	out, err := runCmd(t, 3*time.Minute, ferry, "install", "-serial", dev, "-baud", strconv.Itoa(baud),
+		"-bin", ferry, "-dest", dest, "-then", "serve", "-data", data, "-q", "-trace", trace)
+	t.Logf("ferry install:\n%s", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameFile(t, ferry, dest)
+	for _, want := range []string{"sha256 checked", "version: ferry install-test", "server key fingerprint", "ferry send -serial " + dev} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report does not say %q", want)
+		}
+	}
+
+	file := filepath.Join(t.TempDir(), "hello.txt")
+	os.WriteFile(file, []byte("hello over the console\n"), 0o644)
+	dev = d.laptopDevice(t)
+	out, err = runCmd(t, time.Minute, ferry, "send", "-serial", dev, "-baud", strconv.Itoa(baud), "-trust-new", "-q",
+		"-state", t.TempDir(), file)
+	t.Logf("ferry send:\n%s", out)
+	if err != nil {
+		log, _ := os.ReadFile(dest + ".log")
+		t.Fatalf("%v; the device's ferry serve log:\n%s", err, log)
+	}
+	stored, _ := filepath.Glob(filepath.Join(data, "files", "*", "hello.txt"))
+	if len(stored) != 1 {
+		t.Fatalf("stored: %v", stored)
+	}
+	sameFile(t, file, stored[0])
+}
+
+// The big-endian router build (dist/ferry-ath79, "make board-ath79") at
+// 115200 baud on a device that says it is a big-endian mips: the build is
+// picked, pushed and verified by sha256 there; it runs where qemu-mips is
+// registered with binfmt_misc (else the device cannot run it: the install
+// says so after the check). The time and the bytes typed are measured.
+func TestInstallRouterBuild(t *testing.T) {
+	dist, _ := filepath.Abs("../dist")
+	build := filepath.Join(dist, "ferry-ath79")
+	if _, err := os.Stat(build); err != nil {
+		t.Skipf("no %s: make board-ath79 first", build)
+	}
+	baud := 115200
+	if s := os.Getenv("INSTALL_ROUTER_BAUD"); s != "" {
+		baud, _ = strconv.Atoi(s)
+	}
+	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: baud},
+		fakes: map[string]string{"uname": `[ "$1" = -m ] && echo mips || "$BB" uname "$@"` + "\n"}})
+	opt := d.options()
+	opt.Baud, opt.Dist, opt.Timeout = baud, dist, 30*time.Second
+	opt.elfProbe = []string{elfHeader(t, d.dir, "be32")}
+	start := time.Now()
+	res, err := Run(context.Background(), d.laptop(), opt)
+	total := time.Since(start)
+	_, registered := os.Stat("/proc/sys/fs/binfmt_misc/qemu-mips")
+	switch {
+	case err == nil:
+	case registered != nil && errors.Is(err, ErrDevice) && strings.Contains(err.Error(), "version exited"):
+		t.Logf("no qemu-mips in binfmt_misc: the device cannot run the build (%v)", err)
+	default:
+		t.Fatal(err)
+	}
+	if res.Board != "ath79" {
+		t.Errorf("picked %q", res.Board)
+	}
+	sameFile(t, build, opt.Dest)
+	if r := float64(res.Typed) / float64(res.Compressed); r > 1.3 {
+		t.Errorf("%.3f bytes typed a gzipped byte", r)
+	}
+	if q, err := exec.LookPath("qemu-mips-static"); err == nil && registered != nil {
+		out, err := exec.Command(q, opt.Dest, "version").CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(out), "ferry ") {
+			t.Errorf("the installed build under %s: %v %q", q, err, out)
+		}
+		t.Logf("the installed build under qemu-mips: %s", bytes.TrimSpace(out))
+	}
+	t.Logf("ath79 build at %d baud: %d bytes, %d gzipped, transfer %.1f s, whole install %.1f s; typed %d bytes: %.3f a byte of binary, %.3f a gzipped byte; %d pieces, %d resent; version %q",
+		baud, res.Size, res.Compressed, res.Elapsed.Seconds(), total.Seconds(), res.Typed,
+		float64(res.Typed)/float64(res.Size), float64(res.Typed)/float64(res.Compressed), res.Pieces, res.Resent, res.Version)
+}
