@@ -1,3 +1,5 @@
+//go:build !ferry_noinstall
+
 package main
 
 import (
