@@ -1,4 +1,4 @@
-//go:build busybox && linux && !ferry_ath79 && !ferry_ramips_mt7621
+//go:build busybox && linux
 
 package install
 
@@ -372,7 +372,7 @@ func TestInstallDiskFull(t *testing.T) {
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", tmp).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a small tmpfs (needs root): %v %s", err, out)
 	}
-	t.Cleanup(func() { exec.Command("umount", tmp).Run() })
+	t.Cleanup(func() { exec.Command("umount", "-l", tmp).Run() })
 	opt := d.options()
 	opt.Bin = smallFerry(t, t.TempDir(), 160<<10, 8)
 	_, err := Run(context.Background(), d.laptop(), opt)

@@ -1,5 +1,3 @@
-//go:build !ferry_ath79 && !ferry_ramips_mt7621
-
 package install
 
 import (

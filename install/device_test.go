@@ -1,4 +1,4 @@
-//go:build busybox && linux && !ferry_ath79 && !ferry_ramips_mt7621
+//go:build busybox && linux
 
 package install
 

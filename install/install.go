@@ -88,9 +88,6 @@ var (
 	ErrDevice = errors.New("install: on the device")
 	// ErrVerify: the binary on the device is not the one sent.
 	ErrVerify = errors.New("install: verification failed")
-	// ErrNotBuilt: this build of ferry leaves install out (the routers'
-	// builds, for their size budget).
-	ErrNotBuilt = errors.New("install: not in this build of ferry (the router builds leave it out); run it from a laptop's build")
 )
 
 // Run installs ferry on the device at the other end of port.

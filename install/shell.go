@@ -1,5 +1,3 @@
-//go:build !ferry_ath79 && !ferry_ramips_mt7621
-
 package install
 
 import (
@@ -15,11 +13,12 @@ import (
 // (sed still waiting for its end line), a half-typed command. findShell
 // types a "kick", waits for the output to settle, answers a login or
 // password prompt, and otherwise types a probe whose answer only a shell
-// prints: "echo F”Y=$((0+N)) up" answers "FY=N up", while its echo shows
-// the quotes. The kicks grow stronger: Enter; the end line of a capture;
-// ^C (a foreground program, a half-typed line); ^Q (output stopped by
-// noise that looked like ^S). Each ends with CR LF: Enter for a terminal
-// (two empty lines), a line end for a shell that reads a pipe.
+// prints (probe below): the command prints "FY=N up", while its echo
+// shows two single quotes between F and Y. The kicks grow stronger:
+// Enter; the end line of a capture; ^C (a foreground program, a
+// half-typed line); ^Q (output stopped by noise that looked like ^S). Each
+// ends with CR LF: Enter for a terminal (two empty lines), a line end for
+// a shell that reads a pipe.
 var kicks = []string{"\r\n", ending + "\r\n", "\x03\r\n", "\x11\x03\r\n"}
 
 // findShell gets to a shell that answers probes, or fails at deadline.
