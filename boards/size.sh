@@ -67,7 +67,7 @@ features() {
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	ptags=$(load "$1"; echo "$TAGS")
-	GO=$GO ./boards/build.sh "$1" "$tmp/base" "-s -w"
+	GO=$GO ./boards/build.sh "$1" "$tmp/base" "-s -w -buildid="
 	base=$(wc -c < "$tmp/base") basez=$(xzsize "$tmp/base")
 	echo "what each feature costs in the $1 build ($base bytes, $basez xz):"
 	printf '%-12s %-20s %-9s %9s %9s\n' feature tag "in $1" bytes xz
@@ -81,7 +81,7 @@ features() {
 		*",$tag,"*) in=no other=$(echo ",$ptags," | sed "s/,$tag,/,/; s/^,//; s/,$//") ;;
 		*) in=yes other=$ptags,$tag ;;
 		esac
-		GO=$GO ./boards/build.sh "$1" "$tmp/other" "-s -w" "$other"
+		GO=$GO ./boards/build.sh "$1" "$tmp/other" "-s -w -buildid=" "$other"
 		n=$(wc -c < "$tmp/other") z=$(xzsize "$tmp/other")
 		if [ $in = yes ]; then n=$((base - n)) z=$((basez - z)); else n=$((n - base)) z=$((z - basez)); fi
 		printf '%-12s %-20s %-9s %9d %9d\n' "$name" "$tag" "$in" "$n" "$z"
