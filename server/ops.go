@@ -116,12 +116,12 @@ func writable(p string) error {
 	return fsstore.ValidatePath(p)
 }
 
-// parseOp decodes a path request, answering a malformed one as a protocol
-// error (the session ends).
+// parsePathReq decodes a path request (frame.ParsePathReq, fuzzed by
+// frame's FuzzOps); a malformed one is a protocol error: the session ends.
 func parsePathReq(p []byte) (frame.PathReq, error) {
 	r, err := frame.ParsePathReq(p)
 	if err != nil {
-		return r, fmt.Errorf("%w: %v", ErrProtocol, err)
+		return r, protocolError(err)
 	}
 	return r, nil
 }
