@@ -170,9 +170,11 @@ func (m *mux) wait(c, dead chan struct{}, deadline time.Time) {
 func (m *mux) close() {
 	m.once.Do(func() {
 		m.mu.Lock()
+		// done before the sessions fail, under the lock: an Accept woken by
+		// failAll must see the listener closed, not the sessions' error.
+		close(m.done)
 		m.failAll(errClosed)
 		m.mu.Unlock()
-		close(m.done)
 		m.port.Close()
 	})
 }
