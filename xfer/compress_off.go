@@ -27,9 +27,13 @@ const (
 
 type compressor struct{ level int }
 
+func (z *compressor) reset()                        {}
 func (z *compressor) compress(p []byte) (int, bool) { return len(p), false }
 
 type decompressor struct{}
+
+func (z *decompressor) reset()     {}
+func (z *decompressor) raw([]byte) {}
 
 func (z *decompressor) decompress(p []byte, limit int) ([]byte, error) {
 	return nil, fmt.Errorf("%w: compressed chunk, but this build has no codec", ErrProtocol)

@@ -130,6 +130,7 @@ func (rc *Receiver) Receive(c Conn, f *Content, w io.Writer) (int64, error) {
 	if f.Progress != nil {
 		f.Progress(0)
 	}
+	rc.z.reset()
 	var n int64
 	var err error
 	if r, ok := rc.Pool.take(c.ReadBufSize()); ok {
@@ -291,7 +292,13 @@ func (rc *Receiver) flush(full chan<- opened, b opened, used int) {
 // content returns the chunk of frame h: p itself, or p inflated (valid
 // until the next call).
 func (rc *Receiver) content(c Conn, f *Content, h crypt.Header, p []byte) ([]byte, error) {
-	if f.Codes.ChunkZ == 0 || (h.Code != f.Codes.ChunkZ && h.Code != f.Codes.LastZ) {
+	if f.Codes.ChunkZ == 0 {
+		return p, nil
+	}
+	if h.Code != f.Codes.ChunkZ && h.Code != f.Codes.LastZ {
+		if rc.Compressed {
+			rc.z.raw(p) // a later compressed chunk may refer to it
+		}
 		return p, nil
 	}
 	if !rc.Compressed {

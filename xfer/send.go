@@ -96,6 +96,7 @@ func (s *Sender) Send(c Conn, f *File, r io.Reader) (int64, uint32, error) {
 		free <- s.bufs[i]
 	}
 	s.sum = f.Prefix
+	s.z.reset()
 	var srcErr error
 	var sent int64
 	if f.Progress != nil {
