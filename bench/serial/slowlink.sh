@@ -24,6 +24,9 @@ command -v sz >/dev/null 2>&1 || { [ "$(id -u)" = 0 ] && apt-get install -y lrzs
 
 # 1 MiB of text logs: the Go tree's sources, as people pull text off a device
 find "$(go env GOROOT)/src" -name '*.go' | sort | head -2000 | xargs cat | head -c 1048576 >"$TMP/text.log"
+# the other text the issue names, and the machine's own logs (what is there)
+find /usr/share/doc -type f ! -name '*.gz' | sort | xargs cat 2>/dev/null | head -c 1048576 >"$TMP/doc.txt" || true
+zcat -f /var/log/dpkg.log* /var/log/apt/history.log* /var/log/apt/term.log* /var/log/alternatives.log* 2>/dev/null | head -c 1048576 >"$TMP/system.log" || true
 head -c 262144 /dev/urandom >"$TMP/random256"
 head -c 131072 /dev/urandom >"$TMP/random128"
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
@@ -33,6 +36,9 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print ""; else print
 size() { wc -c <"$1" | tr -d ' '; }
 # rate FILE SECONDS: file bytes per second over the line's bytes per second
 times_line() { awk -v n="$(size "$1")" -v t="$2" -v b="$BAUD" 'BEGIN { printf "%.2fx", n / t / (b / 10) }'; }
+# bound FILE: deflate's own limit, the file over its gzip -9 size: what
+# the line could carry at best with this codec, every overhead left out
+bound() { awk -v n="$(size "$1")" -v z="$(gzip -9c "$1" | wc -c)" 'BEGIN { printf "%.2fx", n / z }'; }
 eff() { awk -v n="$(size "$1")" -v t="$2" -v b="$BAUD" 'BEGIN { printf "%.1f%%", 100 * n / (t * b / 10) }'; }
 
 # ferry_send FILE DATA STATE [ferry send flags] -- [linesim flags]: one
@@ -85,6 +91,8 @@ echo "1 MiB of text" >&2
 t_text=$(run_case text "$TMP/text.log")
 t_text_raw=$(run_case text-raw "$TMP/text.log" -no-compress)
 t_text_z=$(zmodem "$TMP/text.log")
+t_doc=$(run_case doc "$TMP/doc.txt")
+t_sys=$(run_case system "$TMP/system.log")
 echo "256 KiB random, with and without compression" >&2
 t_rnd=$(run_case random "$TMP/random256")
 t_rnd_raw=$(run_case random-raw "$TMP/random256" -no-compress)
@@ -113,6 +121,9 @@ table="$TMP/table"
 	echo "| 1 MiB of Go source, ferry (compression on, the default on a line) | $t_text | $(times_line "$TMP/text.log" "$t_text") the line rate |"
 	echo "| the same, ferry -no-compress | $t_text_raw | $(times_line "$TMP/text.log" "$t_text_raw") |"
 	echo "| the same, ZMODEM (sz -b / rz) | $t_text_z | $(times_line "$TMP/text.log" "$t_text_z") |"
+	echo "| the same, deflate's bound (file over its gzip -9 size) | | $(bound "$TMP/text.log") |"
+	echo "| $(size "$TMP/doc.txt") bytes of /usr/share/doc's text, ferry | $t_doc | $(times_line "$TMP/doc.txt" "$t_doc") (deflate's bound $(bound "$TMP/doc.txt")) |"
+	echo "| $(size "$TMP/system.log") bytes of this machine's logs (dpkg, apt), ferry | $t_sys | $(times_line "$TMP/system.log" "$t_sys") (deflate's bound $(bound "$TMP/system.log")) |"
 	echo "| 256 KiB random, compression on | $t_rnd | $(eff "$TMP/random256" "$t_rnd") of line rate |"
 	echo "| 256 KiB random, -no-compress | $t_rnd_raw | $(eff "$TMP/random256" "$t_rnd_raw"); on/off $(awk -v a="$t_rnd" -v b="$t_rnd_raw" 'BEGIN { printf "%+.2f%%", 100 * (a - b) / b }') time |"
 	echo "| 128 KiB random, clean | $t_128 | $(eff "$TMP/random128" "$t_128") |"
