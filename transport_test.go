@@ -90,3 +90,31 @@ func TestClassicFlag(t *testing.T) {
 		}
 	}
 }
+
+// The chunk a client asks for: 16 KiB on a serial line and on stdio at a
+// line rate, the board's default elsewhere, -chunk over both.
+func TestAskChunk(t *testing.T) {
+	tests := []struct {
+		args []string
+		want int
+	}{
+		{[]string{"-server", "h"}, boards.Current.ChunkSize},
+		{[]string{"-stdio"}, boards.Current.ChunkSize},
+		{[]string{"-stdio", "-baud", "115200"}, slowChunk},
+		{[]string{"-serial", "/dev/ttyS1"}, slowChunk},
+		{[]string{"-serial", "/dev/ttyS1", "-chunk", "65536"}, 65536},
+		{[]string{"-server", "h", "-chunk", "4096"}, 4096},
+	}
+	for _, tt := range tests {
+		var f clientFlags
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		f.register(fs)
+		if err := fs.Parse(tt.args); err != nil {
+			t.Fatalf("%q: %v", tt.args, err)
+		}
+		if got := f.askChunk(); got != tt.want {
+			t.Errorf("%q: asks for %d, want %d", tt.args, got, tt.want)
+		}
+	}
+}
