@@ -125,7 +125,9 @@ func TestInstallRouterBuild(t *testing.T) {
 	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: baud},
 		fakes: map[string]string{"uname": `[ "$1" = -m ] && echo mips || "$BB" uname "$@"` + "\n"}})
 	opt := d.options()
-	opt.Baud, opt.Dist, opt.Timeout = baud, dist, 30*time.Second
+	// At 921600 the device decodes behind the line: on a loaded machine a
+	// piece's check can come late, so the wait beyond line time is long.
+	opt.Baud, opt.Dist, opt.Timeout = baud, dist, 2*time.Minute
 	opt.elfProbe = []string{elfHeader(t, d.dir, "be32")}
 	start := time.Now()
 	res, err := Run(context.Background(), d.laptop(), opt)
