@@ -88,7 +88,7 @@ func (s *Sender) Send(c Conn, f *File, r io.Reader) (int64, uint32, error) {
 	free := make(chan []byte, depth)
 	full := make(chan batch, depth)
 	stop := make(chan struct{})
-	size := batchFrames*c.ChunkFrameSize() + c.MsgFrameSize(len(f.Head)) + c.MsgFrameSize(frame.FileEndSize)
+	size := batchFrames(c.Chunk())*c.ChunkFrameSize() + c.MsgFrameSize(len(f.Head)) + c.MsgFrameSize(frame.FileEndSize)
 	for i := range s.bufs {
 		if len(s.bufs[i]) < size {
 			s.bufs[i] = make([]byte, size)
@@ -139,7 +139,7 @@ func (s *Sender) fill(c Conn, f *File, r io.Reader, free <-chan []byte, full cha
 			used += len(c.SealMsg(buf, f.HeadCode, f.Head))
 			head = false
 		}
-		for range batchFrames {
+		for range batchFrames(c.Chunk()) {
 			chunk := c.ChunkPayload(buf[used:])
 			n, last, err := s.read(r, chunk, f.Size, sent)
 			if err != nil {

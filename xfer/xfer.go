@@ -56,8 +56,18 @@ var (
 		ChunkZ: frame.CodeFileChunkZ, LastZ: frame.CodeFileLastZ, End: frame.CodeFileEndResp}
 )
 
-// Sizes of the pipelines.
+// Sizes of the batches.
 const (
-	depth       = 3 // batches in flight: one being filled, one being written, one spare
-	batchFrames = 4 // chunk frames per batch, written (or read) together
+	depth          = 3         // batches in flight: one being filled, one being written, one spare
+	batchContent   = 256 << 10 // content per batch, written (or read) together
+	maxBatchFrames = 4         // frames per batch at most: small chunks are packed four at a time
 )
+
+// batchFrames is the number of chunk frames in a batch for a session with
+// the given chunk size: as many as make 256 KiB of content, at least one
+// and at most four. From 64 to 256 KiB chunks a batch stays 256 KiB (a
+// larger chunk makes fewer frames, not larger batches), and so does the
+// memory of a pipeline; smaller chunks (slow links) go four at a time.
+func batchFrames(chunk int) int {
+	return max(1, min(maxBatchFrames, batchContent/max(chunk, 1)))
+}

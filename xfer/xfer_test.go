@@ -84,7 +84,7 @@ var directions = []direction{
 // progress and that the session is in step for the next message.
 func TestRoundTrip(t *testing.T) {
 	const chunk = 4096
-	sizes := []int{0, 1, 100, chunk - 1, chunk, chunk + 1, 3*chunk*batchFrames + 5, 40 * chunk}
+	sizes := []int{0, 1, 100, chunk - 1, chunk, chunk + 1, 3*chunk*batchFrames(chunk) + 5, 40 * chunk}
 	for _, d := range directions {
 		for _, pipelined := range []bool{true, false} {
 			t.Run(d.name, func(t *testing.T) {
