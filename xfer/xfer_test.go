@@ -255,9 +255,9 @@ func TestProtocolViolations(t *testing.T) {
 	}
 }
 
-// TestWriteFailsStopsFiller checks that a failed link write ends Send with
+// TestWriteFailsEndsSend checks that a failed link write ends Send with
 // that error and leaks no goroutine.
-func TestWriteFailsStopsFiller(t *testing.T) {
+func TestWriteFailsEndsSend(t *testing.T) {
 	before := runtime.NumGoroutine()
 	c, s := pair(t, 4096)
 	go func() { // read a little, then close
