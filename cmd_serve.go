@@ -14,11 +14,23 @@ import (
 	"syscall"
 	"time"
 
+	"ferry/boards"
 	"ferry/crypt"
 	"ferry/fsstore"
 	"ferry/server"
 	"ferry/xfer"
 )
+
+// serveChunk is the default of serve -chunk: 256 KiB, or the board's chunk
+// size when it is smaller, so that a router keeps its small frames when a
+// laptop asks for 1 MiB. A 512 MiB get over loopback took a fifth less CPU
+// with 256 KiB frames than with 64 KiB ones (a quarter as many reads,
+// frames and seals), and 1 MiB frames took as much as 64 KiB ones (a frame
+// no longer stays in the core's cache between the steps). The cost is
+// memory: a session receiving a file outside the pipelined rings holds one
+// frame. The protocol allows up to 1 MiB; a client gets min(what it asks,
+// this).
+var serveChunk = min(boards.Current.ChunkSize, 256<<10)
 
 type serveFlags struct {
 	listen, data, cert, key string
@@ -61,7 +73,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.caKeyOut, "ca-key-out", "", "on first start, write the new CA's private key to this `file`, to issue certificates later with \"ferry cert\"; keep it offline (default: the CA key is not kept, the server does not need it)")
 	fs.DurationVar(&f.partialAge, "partial-max-age", 7*24*time.Hour, "drop an interrupted upload kept for resume after this `long` without news")
 	fs.Int64Var(&f.partialTotal, "partial-max-total", 4<<30, "keep at most this many `bytes` of interrupted uploads for resume, the oldest dropped first")
-	fs.IntVar(&f.chunk, "chunk", crypt.DefaultChunk, "largest chunk in `bytes` a client may send")
+	fs.IntVar(&f.chunk, "chunk", serveChunk, "largest chunk in `bytes` a client may send or get")
 	fs.Int64Var(&f.maxFile, "max-file", 1<<40, "largest file in `bytes` accepted")
 	fs.DurationVar(&f.idle, "idle-timeout", 2*time.Minute, "drop a client silent for this `long`")
 	fs.IntVar(&f.maxSessions, "max-sessions", server.DefaultMaxSessions, "serve at most this many `sessions` at once (each holds 1-2 file descriptors); a connection over it is closed at once")

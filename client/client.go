@@ -2,9 +2,8 @@
 // it runs the handshake over a link.Conn, registers or reconnects with the
 // identity kept in a State directory, and uploads files in chunks, checking
 // the server's checksum and resending up to three times. Memory use is a
-// fixed ring of chunk frames (3 batches of 4, about 0.8 MiB with 64 KiB
-// chunks) whatever the file size. The classic protocol is in package
-// classic.
+// batch of chunk frames to send (256 KiB over TCP) and one frame received,
+// whatever the file size. The classic protocol is in package classic.
 package client
 
 import (
@@ -73,9 +72,8 @@ type Client struct {
 	cfg  Config
 	sess *crypt.Session
 	id   *Identity
-	send xfer.Sender   // the chunk ring of uploads, reused
-	pool *xfer.Pool    // the ring of downloads
-	recv xfer.Receiver // downloads, reused: its buffers are the session's
+	send xfer.Sender   // uploads, reused: a batch of chunk frames
+	recv xfer.Receiver // downloads, a frame at a time, reused: one frame
 }
 
 // slowPiece is the piece a slow link's content is written in: 1 KiB is
@@ -108,7 +106,7 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 		c.Close()
 		return nil, err
 	}
-	cl := &Client{cfg: cfg, sess: sess, id: id, pool: xfer.NewPool(1)}
+	cl := &Client{cfg: cfg, sess: sess, id: id}
 	sess.WriteTimeout = cfg.Timeout
 	sess.GrowReads()
 	cl.send.Timeout = cfg.Timeout

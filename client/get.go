@@ -356,8 +356,12 @@ func (t *temp) keep() {
 	t.done = true
 }
 
-// receiver is the session's Receiver, set up for this session.
+// receiver is the session's Receiver, set up for this session. It reads,
+// opens and writes a frame at a time on this goroutine: with a reader
+// goroutine handing batches on (a Pool), 512 MiB over loopback took 9-17%
+// more CPU time on the 2 cores shared with other work, and more wall time
+// in the median.
 func (c *Client) receiver() *xfer.Receiver {
-	c.recv.Pool, c.recv.Idle, c.recv.Compressed = c.pool, c.cfg.Timeout, c.Compressed()
+	c.recv.Idle, c.recv.Compressed = c.cfg.Timeout, c.Compressed()
 	return &c.recv
 }

@@ -49,10 +49,10 @@ type Conn struct {
 	full         bool // read buffers may grow to the largest frame at once (GrowReads)
 }
 
-// GrowReads lets the read buffer grow to the largest frame at the first
-// sealed frame, so that the steady state never allocates. Before it (a peer
-// not yet authenticated), the buffer fits each frame as it comes, so that
-// many idle sessions past the handshake hold little memory.
+// GrowReads lets the read buffer grow by doubling, up to the largest
+// frame, so that the steady state never allocates. Before it (a peer not
+// yet authenticated), the buffer fits each frame as it comes, so that many
+// idle sessions past the handshake hold little memory.
 func (c *Conn) GrowReads() { c.full = true }
 
 // Header is a decoded frame header of either direction. ClientID is zero in
@@ -393,15 +393,19 @@ func (c *Conn) readPayload(buf, hb []byte, size uint32) ([]byte, error) {
 	return c.open.Open(buf[:0], buf[:end], hb)
 }
 
-// growRead makes rbuf hold at least n bytes; after the handshake it grows
-// straight to the largest frame, so that the steady state never allocates.
+// growRead makes rbuf hold at least n bytes. Before GrowReads it fits each
+// frame as it comes; after, it at least doubles, up to the largest frame,
+// so that the steady state never allocates (a session's largest message
+// costs a few allocations, then none) while a session that exchanges only
+// small messages holds little whatever the chunk size: file content is
+// read into the Receiver's buffers (ReadMsgInto), not here.
 func (c *Conn) growRead(n int) {
 	if cap(c.rbuf) >= n {
 		c.rbuf = c.rbuf[:cap(c.rbuf)]
 		return
 	}
 	if c.open != nil && c.full {
-		n = max(n, frame.RequestHeaderSize+int(c.limit))
+		n = min(max(n, 2*cap(c.rbuf)), frame.RequestHeaderSize+int(c.limit))
 	}
 	c.rbuf = make([]byte, n)
 }

@@ -116,7 +116,8 @@ func TestWriteTimeout(t *testing.T) {
 }
 
 // TestReadBufferBeforeAuthentication: until GrowReads, the read buffer
-// fits the frames that come, not the largest frame a session allows.
+// fits the frames that come, not the largest frame a session allows; after
+// it, it grows by doubling up to the largest frame, and stays.
 func TestReadBufferBeforeAuthentication(t *testing.T) {
 	c, s := sealedPair(t, nil)
 	go c.WriteMsg(frame.CodeRegister, make([]byte, 351))
@@ -126,12 +127,23 @@ func TestReadBufferBeforeAuthentication(t *testing.T) {
 	if cap(s.rbuf) > 4096 {
 		t.Fatalf("read buffer of %d bytes for a 351-byte frame before authentication", cap(s.rbuf))
 	}
-	s.GrowReads() // the next frame that does not fit grows it to the largest at once
+	s.GrowReads() // from now on it grows by doubling, up to the largest frame
+	for _, n := range []int{1000, 5000, int(s.limit) - TagSize} {
+		go c.WriteMsg(frame.CodeList, make([]byte, n))
+		if _, _, err := s.ReadMsg(); err != nil {
+			t.Fatal(err)
+		}
+		if want := 2 * (n + TagSize + frame.RequestHeaderSize); cap(s.rbuf) > max(want, 8192) || cap(s.rbuf) > frame.RequestHeaderSize+int(s.limit) {
+			t.Fatalf("read buffer of %d bytes after GrowReads and a frame of %d, want at most twice the frame and the largest frame", cap(s.rbuf), n)
+		}
+	}
+	// then a frame of any size is read into the same buffer
+	before := &s.rbuf[:1][0]
 	go c.WriteMsg(frame.CodeList, make([]byte, 1000))
 	if _, _, err := s.ReadMsg(); err != nil {
 		t.Fatal(err)
 	}
-	if cap(s.rbuf) < int(s.limit) {
-		t.Fatalf("read buffer of %d bytes after GrowReads, want the largest frame %d", cap(s.rbuf), s.limit)
+	if &s.rbuf[:1][0] != before {
+		t.Fatal("the read buffer was allocated again for a frame that fits")
 	}
 }

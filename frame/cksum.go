@@ -28,7 +28,7 @@ func NewCksum() *Cksum { return new(Cksum) }
 // Write adds p to the checksum. It never fails and never allocates.
 func (c *Cksum) Write(p []byte) (int, error) {
 	if cksumHardware && len(p) >= cksumReflectMin {
-		c.crc = cksumReflected(c.crc, p, &c.blk)
+		c.crc = cksumWide(c.crc, p, &c.blk)
 	} else {
 		c.crc = cksumSliced(c.crc, p)
 	}

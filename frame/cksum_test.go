@@ -126,18 +126,28 @@ func BenchmarkCksum64K(b *testing.B) {
 	}
 }
 
-// TestCksumPaths checks that the sliced and the bit-reversal paths agree
-// for every length around their block boundaries, from any running state.
+// TestCksumPaths checks that the sliced, the bit-reversal and the
+// carry-less multiplication (cksumWide on amd64) paths agree for every
+// length around their block boundaries, from any running state.
 func TestCksumPaths(t *testing.T) {
 	data := make([]byte, 3*4096+100)
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range data {
 		data[i] = byte(r.Uint32())
 	}
-	for _, n := range []int{0, 1, 15, 16, 17, 63, 64, 65, 4095, 4096, 4097, 8192, len(data)} {
+	lengths := []int{0, 1, 15, 16, 17, 63, 4095, 4096, 4097, 8192, len(data)}
+	for n := 64; n <= 400; n++ { // every tail and fold count of the carry-less path
+		lengths = append(lengths, n)
+	}
+	for _, n := range lengths {
 		for _, crc := range []uint32{0, 0xFFFFFFFF, 0x12345678} {
 			if a, b := cksumSliced(crc, data[:n]), cksumReflected(crc, data[:n], new([cksumBlock]byte)); a != b {
 				t.Errorf("len %d from %08x: sliced %08x, reflected %08x", n, crc, a, b)
+			}
+			if n >= cksumReflectMin {
+				if a, b := cksumSliced(crc, data[:n]), cksumWide(crc, data[:n], new([cksumBlock]byte)); a != b {
+					t.Errorf("len %d from %08x: sliced %08x, wide %08x", n, crc, a, b)
+				}
 			}
 		}
 	}

@@ -24,7 +24,7 @@ type session struct {
 	*crypt.Session
 	client  fsstore.Client
 	authed  bool
-	send    xfer.Sender                // the chunk ring of downloads, reused
+	send    xfer.Sender                // the batch buffer of downloads, reused
 	recv    xfer.Receiver              // uploads, reused: one frame buffer per session, not per file
 	pending map[string]*fsstore.Upload // resumable uploads opened by a query, awaiting their put
 	denials int                        // refused authentications

@@ -14,12 +14,13 @@ import (
 // the reader reads up to batchFrames chunk frames into a batch buffer, each
 // payload right after the one before (ReadMsgInto leaves the header out
 // and the tag is not needed once the frame is open), opening and checking
-// each; the caller's goroutine writes the batch's content with one write.
+// each and adding it to the cksum while it is still in the core's cache;
+// the caller's goroutine writes the batch's content with one write.
 // The reader stops after the last chunk, so nothing it reads belongs to
 // the next message; the caller reads the file end after both have stopped.
 //
-//	reader: <-free, (read + open, check) × batchFrames, full<-  ──┐
-//	caller: <-full, one write (+ cksum), free<-              <────┘
+//	reader: <-free, (read + open, check, cksum) × batchFrames, full<-  ──┐
+//	caller: <-full, one write, free<-                               <────┘
 //
 // Pipelining pays only while cores are idle, so a Pool lends rings to at
 // most as many receptions at once as it was made for; the others read one
@@ -54,9 +55,9 @@ type ring struct {
 	bufs [depth][]byte
 }
 
-// take returns a ring for frames that need size bytes each, or false when
-// every slot is in use.
-func (p *Pool) take(size int) (*ring, bool) {
+// take returns a ring for batches of frames frames that need size bytes
+// each, or false when every slot is in use.
+func (p *Pool) take(frames, size int) (*ring, bool) {
 	if p == nil {
 		return nil, false
 	}
@@ -66,10 +67,10 @@ func (p *Pool) take(size int) (*ring, bool) {
 			r = new(ring)
 		}
 		for i := range r.bufs {
-			if cap(r.bufs[i]) < batchFrames*size {
-				r.bufs[i] = make([]byte, batchFrames*size)
+			if cap(r.bufs[i]) < frames*size {
+				r.bufs[i] = make([]byte, frames*size)
 			}
-			r.bufs[i] = r.bufs[i][:batchFrames*size]
+			r.bufs[i] = r.bufs[i][:frames*size]
 		}
 		return r, true
 	default:
@@ -126,14 +127,14 @@ type Content struct {
 // and must end, except a write error of w: then the rest of the content
 // has been read and dropped, and the error wraps ErrSink.
 func (rc *Receiver) Receive(c Conn, f *Content, w io.Writer) (int64, error) {
-	sink := &sinkWriter{w: w, sum: f.Sum}
+	sink := &sinkWriter{w: w}
 	if f.Progress != nil {
 		f.Progress(0)
 	}
 	rc.z.reset()
 	var n int64
 	var err error
-	if r, ok := rc.Pool.take(c.ReadBufSize()); ok {
+	if r, ok := rc.Pool.take(batchFrames(c.Chunk()), c.ReadBufSize()); ok {
 		n, err = rc.pipelined(c, r, f, sink)
 		rc.Pool.put(r)
 	} else {
@@ -153,14 +154,10 @@ var ErrSink = errors.New("xfer: storing the content failed")
 // that the stream is read to its end and the session stays in step.
 type sinkWriter struct {
 	w   io.Writer
-	sum *frame.Cksum
 	err error
 }
 
 func (s *sinkWriter) Write(p []byte) (int, error) {
-	if s.sum != nil {
-		s.sum.Write(p)
-	}
 	if s.err == nil {
 		_, s.err = s.w.Write(p)
 	}
@@ -189,6 +186,7 @@ func (rc *Receiver) oneByOne(c Conn, f *Content, w io.Writer) (int64, error) {
 		if err != nil {
 			return got, err
 		}
+		f.sum(p)
 		w.Write(p)
 		if f.Progress != nil {
 			f.Progress(got)
@@ -224,7 +222,7 @@ func (rc *Receiver) pipelined(c Conn, r *ring, f *Content, w io.Writer) (int64, 
 	var got int64
 	go func() {
 		defer close(full) // after rerr and got are final: read once full is closed
-		got, rerr = rc.readChunks(c, f, len(r.bufs[0])/batchFrames, free, full)
+		got, rerr = rc.readChunks(c, f, c.ReadBufSize(), free, full)
 	}()
 	for b := range full {
 		w.Write(b.content) // a sinkWriter: never fails
@@ -265,6 +263,7 @@ func (rc *Receiver) readChunks(c Conn, f *Content, frameSize int, free <-chan []
 			if b.last, err = check(f, h, len(p), &got); err != nil {
 				return got, err
 			}
+			f.sum(p)
 			if f.Progress != nil { // per frame: on a slow line a batch takes long
 				f.Progress(got)
 			}
@@ -305,6 +304,13 @@ func (rc *Receiver) content(c Conn, f *Content, h crypt.Header, p []byte) ([]byt
 		return nil, fmt.Errorf("%w: %v without compression negotiated", ErrProtocol, h.Code)
 	}
 	return rc.z.decompress(p, c.Chunk())
+}
+
+// sum adds content to f.Sum, if it has one.
+func (f *Content) sum(p []byte) {
+	if f.Sum != nil {
+		f.Sum.Write(p)
+	}
 }
 
 // checkFrame refuses a chunk of another client, or larger than negotiated

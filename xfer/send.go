@@ -9,25 +9,27 @@ import (
 	"ferry/frame"
 )
 
-// A file is sent on two goroutines joined by a ring of depth batches: the
-// filler reads the source straight into chunk frames, adds each chunk to
-// the cksum and seals it in place, packing up to batchFrames frames back
-// to back (with the file message before the first and the file end after
-// the last, so a small file is one write); the caller's goroutine writes
-// each batch with one write and reports progress. Batches rather than
-// frames go round because on a machine where waking a goroutine and a
-// write syscall cost tens of microseconds, doing both per 64 KiB frame left
-// both cores half idle. The steady state allocates nothing.
+// A file is sent on the caller's goroutine, a batch at a time: the source
+// is read straight into chunk frames, each chunk added to the cksum and
+// sealed in place, up to batchFrames frames back to back (with the file
+// message before the first and the file end after the last, so a small
+// file is one write); the batch goes with one write, then progress. The
+// steady state allocates nothing.
 //
-//	filler:  <-free, (read, cksum, seal) × batchFrames, full<-  ──┐
-//	caller:  <-full, write, progress, free<-                <─────┘
+//	(read, cksum, seal) × batchFrames, write, progress
+//
+// There is no second goroutine to read and seal the next batch while this
+// one is written: on a 2-core machine the hand-off between the two cost
+// more CPU time than the overlap saved (docs/BENCHMARKS.md, bench/ops),
+// and the overlap that matters remains: while the peer reads what the
+// socket buffer holds, the next batch is read and sealed.
 
 // ErrSource wraps a failure to read the source while sending: the content
 // was ended early (a last chunk after what was read), so the session is
 // still in step, and with a file end the receiver was told to discard it.
 var ErrSource = errors.New("xfer: reading the source failed")
 
-// Sender sends files. The zero value is ready to use; its batches are
+// Sender sends files. The zero value is ready to use; its batch buffer is
 // allocated by the first Send and reused. Not safe for concurrent use.
 type Sender struct {
 	// Timeout bounds each write: a peer that stops reading for this long
@@ -40,7 +42,7 @@ type Sender struct {
 	// and reports progress after each: on a slow line a batch takes
 	// seconds, and a person wants to see the bytes move.
 	Piece int
-	bufs  [depth][]byte
+	buf   []byte // the batch being filled and written
 	sum   frame.Cksum
 	z     compressor
 }
@@ -70,10 +72,9 @@ type File struct {
 	Tamper func(sum uint32) uint32
 }
 
-// batch is sealed frames on their way from the filler to the writer.
+// batch is sealed frames ready to be written.
 type batch struct {
-	buf    []byte // the ring buffer, to give back
-	frames []byte // the sealed frames at its start
+	frames []byte // the sealed frames at the start of the buffer
 	from   int64  // content bytes before the first of them
 	sent   int64  // content bytes up to the end of the last of them
 	last   bool   // they end the file
@@ -82,100 +83,83 @@ type batch struct {
 // Send streams r as the content of f and returns the bytes sent and their
 // cksum. A read error of r ends the content early and is returned wrapped
 // in ErrSource (with f.End, the file end says the file changed): the
-// session stays usable. Any other error is the session's: both goroutines
-// have stopped, and the session must end.
+// session stays usable. Any other error is the session's: it must end.
 func (s *Sender) Send(c Conn, f *File, r io.Reader) (int64, uint32, error) {
-	free := make(chan []byte, depth)
-	full := make(chan batch, depth)
-	stop := make(chan struct{})
-	size := batchFrames*c.ChunkFrameSize() + c.MsgFrameSize(len(f.Head)) + c.MsgFrameSize(frame.FileEndSize)
-	for i := range s.bufs {
-		if len(s.bufs[i]) < size {
-			s.bufs[i] = make([]byte, size)
-		}
-		free <- s.bufs[i]
+	size := batchFrames(c.Chunk())*c.ChunkFrameSize() + c.MsgFrameSize(len(f.Head)) + c.MsgFrameSize(frame.FileEndSize)
+	if len(s.buf) < size {
+		s.buf = make([]byte, size)
 	}
 	s.sum = f.Prefix
 	s.z.reset()
-	var srcErr error
-	var sent int64
 	if f.Progress != nil {
 		f.Progress(0)
 	}
-	go func() {
-		defer close(full) // after srcErr and sent are final: read once full is closed
-		sent, srcErr = s.fill(c, f, r, free, full, stop)
-	}()
-	werr := s.write(c, full, free, f.Progress)
-	if werr != nil {
-		close(stop)
-	}
-	for range full { // wait for the filler
-	}
-	if werr != nil {
-		return sent, 0, werr
-	}
-	if srcErr != nil {
-		return sent, s.sum.Sum32(), fmt.Errorf("%w: %w", ErrSource, srcErr)
-	}
-	return sent, s.sum.Sum32(), nil
-}
-
-// fill is the filler goroutine: it fills free batches with sealed frames
-// and queues them on full, until the last chunk or stop. A read error ends
-// the content where it is: the batch gets a last chunk (and file end) so
-// that every sealed frame is written and the peer stays in step.
-func (s *Sender) fill(c Conn, f *File, r io.Reader, free <-chan []byte, full chan<- batch, stop <-chan struct{}) (sent int64, srcErr error) {
-	head := f.Head != nil
+	st := sending{f: f, r: r, head: f.Head != nil}
 	for {
-		var buf []byte
-		select {
-		case buf = <-free:
-		case <-stop:
-			return sent, nil
-		}
-		b := batch{buf: buf, from: sent}
-		used := 0
-		if head {
-			used += len(c.SealMsg(buf, f.HeadCode, f.Head))
-			head = false
-		}
-		for range batchFrames {
-			chunk := c.ChunkPayload(buf[used:])
-			n, last, err := s.read(r, chunk, f.Size, sent)
-			if err != nil {
-				srcErr, last = err, true
-			}
-			sent += int64(n)
-			code, zcode := f.Codes.Chunk, f.Codes.ChunkZ
-			if last {
-				code, zcode, b.last = f.Codes.Last, f.Codes.LastZ, true
-			}
-			if s.Compress != 0 && zcode != 0 {
-				s.z.level = s.Compress
-				var ok bool
-				if n, ok = s.z.compress(chunk[:n]); ok {
-					code = zcode
-				}
-			}
-			used += len(c.SealChunk(buf[used:], code, n))
-			if b.last {
-				break
-			}
-		}
-		if b.last && f.End {
-			used += len(c.SealMsg(buf[used:], f.Codes.End, s.end(f, sent, srcErr)))
-		}
-		b.frames, b.sent = buf[:used], sent
-		select {
-		case full <- b:
-		case <-stop:
-			return sent, srcErr
+		b := s.fillBatch(c, &st, s.buf)
+		if err := s.writeBatch(c, &b, f.Progress); err != nil {
+			return st.sent, 0, err
 		}
 		if b.last {
-			return sent, srcErr
+			break
 		}
 	}
+	if st.srcErr != nil {
+		return st.sent, s.sum.Sum32(), fmt.Errorf("%w: %w", ErrSource, st.srcErr)
+	}
+	return st.sent, s.sum.Sum32(), nil
+}
+
+// sending is the state of one file being sent.
+type sending struct {
+	f      *File
+	r      io.Reader
+	head   bool  // the file message is still to go
+	sent   int64 // content bytes sealed so far
+	srcErr error // the read error that ended the content early
+}
+
+// fillBatch fills buf with the sealed frames of one batch: the file
+// message first if it is still to go, then up to batchFrames chunks, then
+// the file end after the last one. A read error ends the content where it
+// is: the batch gets a last chunk (and file end) so that the peer stays in
+// step.
+func (s *Sender) fillBatch(c Conn, st *sending, buf []byte) batch {
+	f := st.f
+	b := batch{from: st.sent}
+	used := 0
+	if st.head {
+		used += len(c.SealMsg(buf, f.HeadCode, f.Head))
+		st.head = false
+	}
+	for range batchFrames(c.Chunk()) {
+		chunk := c.ChunkPayload(buf[used:])
+		n, last, err := s.read(st.r, chunk, f.Size, st.sent)
+		if err != nil {
+			st.srcErr, last = err, true
+		}
+		st.sent += int64(n)
+		code, zcode := f.Codes.Chunk, f.Codes.ChunkZ
+		if last {
+			code, zcode, b.last = f.Codes.Last, f.Codes.LastZ, true
+		}
+		if s.Compress != 0 && zcode != 0 {
+			s.z.level = s.Compress
+			var ok bool
+			if n, ok = s.z.compress(chunk[:n]); ok {
+				code = zcode
+			}
+		}
+		used += len(c.SealChunk(buf[used:], code, n))
+		if b.last {
+			break
+		}
+	}
+	if b.last && f.End {
+		used += len(c.SealMsg(buf[used:], f.Codes.End, s.end(f, st.sent, st.srcErr)))
+	}
+	b.frames, b.sent = buf[:used], st.sent
+	return b
 }
 
 // read fills chunk from r, of a content of size bytes (-1: to the end of
@@ -234,22 +218,6 @@ func (s *Sender) writeBatch(c Conn, b *batch, progress func(sent int64)) error {
 		if progress != nil {
 			progress(b.from + (b.sent-b.from)*int64(end)/int64(len(b.frames)))
 		}
-	}
-	return nil
-}
-
-// write is the writer: it writes the batches queued on full in order and
-// gives their buffers back, until the last one is written or a write
-// fails. It returns nil also when full closes early.
-func (s *Sender) write(c Conn, full <-chan batch, free chan<- []byte, progress func(sent int64)) error {
-	for b := range full {
-		if err := s.writeBatch(c, &b, progress); err != nil {
-			return err
-		}
-		if b.last {
-			return nil
-		}
-		free <- b.buf // never blocks: the ring has depth batches and free as many slots
 	}
 	return nil
 }

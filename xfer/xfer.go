@@ -1,10 +1,12 @@
 // Package xfer moves file content over a sealed session, the same way for
 // both roles and both directions: a client uploading and a server serving
 // a download call the same Sender, a server storing an upload and a client
-// storing a download the same Receiver. It streams chunks with both cores
-// working (one goroutine reads and seals, or reads and opens, while the
-// other writes), in memory bounded by a few batches of chunks whatever the
-// file size, and runs the end-to-end check of the operations protocol: the
+// storing a download the same Receiver. It streams chunks in batches of
+// up to four frames (256 KiB of content over TCP), one write each, in
+// memory bounded by a few batches whatever the file size: the Sender on
+// the caller's goroutine, the Receiver so too or, with a ring from a Pool,
+// pipelined (one goroutine reads and opens while the other writes). It
+// runs the end-to-end check of the operations protocol: the
 // sender ends a file with its size and POSIX cksum (a file end), the
 // receiver compares them with what it got.
 //
@@ -56,8 +58,18 @@ var (
 		ChunkZ: frame.CodeFileChunkZ, LastZ: frame.CodeFileLastZ, End: frame.CodeFileEndResp}
 )
 
-// Sizes of the pipelines.
+// Sizes of the batches.
 const (
-	depth       = 3 // batches in flight: one being filled, one being written, one spare
-	batchFrames = 4 // chunk frames per batch, written (or read) together
+	depth          = 3         // batches of a pipelined reception: one being filled, one being written, one spare
+	batchContent   = 256 << 10 // content per batch, written (or read) together
+	maxBatchFrames = 4         // frames per batch at most: small chunks are packed four at a time
 )
+
+// batchFrames is the number of chunk frames in a batch for a session with
+// the given chunk size: as many as make 256 KiB of content, at least one
+// and at most four. From 64 to 256 KiB chunks a batch stays 256 KiB (a
+// larger chunk makes fewer frames, not larger batches), and so does the
+// memory of a pipeline; smaller chunks (slow links) go four at a time.
+func batchFrames(chunk int) int {
+	return max(1, min(maxBatchFrames, batchContent/max(chunk, 1)))
+}

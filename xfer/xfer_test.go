@@ -84,7 +84,7 @@ var directions = []direction{
 // progress and that the session is in step for the next message.
 func TestRoundTrip(t *testing.T) {
 	const chunk = 4096
-	sizes := []int{0, 1, 100, chunk - 1, chunk, chunk + 1, 3*chunk*batchFrames + 5, 40 * chunk}
+	sizes := []int{0, 1, 100, chunk - 1, chunk, chunk + 1, 3*chunk*batchFrames(chunk) + 5, 40 * chunk}
 	for _, d := range directions {
 		for _, pipelined := range []bool{true, false} {
 			t.Run(d.name, func(t *testing.T) {
@@ -255,9 +255,9 @@ func TestProtocolViolations(t *testing.T) {
 	}
 }
 
-// TestWriteFailsStopsFiller checks that a failed link write ends Send with
+// TestWriteFailsEndsSend checks that a failed link write ends Send with
 // that error and leaks no goroutine.
-func TestWriteFailsStopsFiller(t *testing.T) {
+func TestWriteFailsEndsSend(t *testing.T) {
 	before := runtime.NumGoroutine()
 	c, s := pair(t, 4096)
 	go func() { // read a little, then close
