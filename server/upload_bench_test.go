@@ -149,7 +149,7 @@ func BenchmarkUploadChunk(b *testing.B) {
 
 func waitGoroutines(t *testing.T, want int) {
 	t.Helper()
-	for range 100 {
+	for range 1000 { // 10 s: a loaded machine is slow to end the server's session
 		if runtime.NumGoroutine() <= want {
 			return
 		}
