@@ -86,6 +86,7 @@ func (s *session) deliver() {
 		moved = true
 	}
 	if moved {
+		s.progress = time.Now()
 		s.ackOwed = true
 		signal(s.readSig)
 	}
@@ -96,7 +97,11 @@ func (s *session) deliver() {
 func (s *session) onAck(cum uint8, bitmap []byte, now time.Time) {
 	inflight := s.next - s.base
 	if cum-s.base > inflight {
-		return // stale or corrupted beyond the CRCs' reach
+		// The line does not reorder and the peer's cumulative ack never
+		// goes back: it acknowledges frames never sent, or no longer
+		// holds frames it acknowledged (a forged ack).
+		s.fail(ErrStalled)
+		return
 	}
 	progress := cum != s.base
 	for s.base != cum {
@@ -110,7 +115,7 @@ func (s *session) onAck(cum uint8, bitmap []byte, now time.Time) {
 		}
 		sl := &s.tx[cum+uint8(i)]
 		if !sl.sacked {
-			sl.sacked = true
+			sl.sacked, progress = true, true
 			s.received(sl, now)
 		}
 		if sl.lost {
@@ -119,6 +124,7 @@ func (s *session) onAck(cum uint8, bitmap []byte, now time.Time) {
 		}
 	}
 	if progress {
+		s.progress = now
 		signal(s.writeSig)
 	}
 	s.inferLosses()
@@ -225,9 +231,14 @@ func (s *session) checkTimers(now time.Time) time.Time {
 	// the probe).
 	probing := now.Sub(s.lastHeard) > 2*cfg.maxRTO
 	fired, allHeld := false, true
+	waiting := s.held > 0 && !s.rx[s.rnext].have // a gap in what arrived
 	for seq := s.base; seq != s.next; seq++ {
 		sl := &s.tx[seq]
-		if sl.sacked || sl.lost {
+		if sl.sacked {
+			continue
+		}
+		waiting = true
+		if sl.lost {
 			continue
 		}
 		allHeld = false
@@ -263,7 +274,25 @@ func (s *session) checkTimers(now time.Time) time.Time {
 	if fired && s.backoff < 8 {
 		s.backoff++
 	}
-	return wake
+	return s.checkProgress(now, waiting, wake)
+}
+
+// checkProgress fails a session that makes no progress for
+// PeerTimeout + 2*maxRTO while it awaits something: the ack of a frame,
+// or a frame missing from what arrived. A very bad line does that, and so
+// does an attacker who drops a frame and forges its ack: it can cut the
+// session but not hold it open. The 2*maxRTO let a session resume after
+// an outage just shorter than PeerTimeout.
+func (s *session) checkProgress(now time.Time, waiting bool, wake time.Time) time.Time {
+	if !waiting {
+		s.progress = now
+		return wake
+	}
+	at := s.progress.Add(s.m.cfg.PeerTimeout + 2*s.m.cfg.maxRTO)
+	if !now.Before(at) {
+		s.fail(ErrStalled)
+	}
+	return earlier(wake, at)
 }
 
 // nextFrame encodes into b the frame to send now, if any, and returns
