@@ -104,6 +104,15 @@ func (f *clientFlags) compressLevel() int {
 // KiB is 1.4 s at 115200 baud, for 0.24% of overhead.
 const slowChunk = 16 << 10
 
+// chunkSize is the chunk to ask for: -chunk, else slowChunk on a slow
+// link, else the board's.
+func (f *clientFlags) chunkSize() int {
+	if f.transport.slow() && !f.chunkSet {
+		return slowChunk
+	}
+	return f.chunk
+}
+
 // defaultPort is the secure protocol's TCP port.
 const defaultPort = "7417"
 
@@ -155,7 +164,7 @@ func (f *clientFlags) connect(stderr io.Writer) (*session, error) {
 	}
 	c, err := client.Connect(conn, client.Config{
 		State: tr.state, Name: f.name, Verify: tr.verifier(link), Identify: tr.identifier(link),
-		Chunk: f.chunk, Timeout: f.timeout, Progress: s.meter.update,
+		Chunk: f.chunkSize(), Timeout: f.timeout, Progress: s.meter.update,
 		Compress: f.compressLevel(), NoResume: f.noResume, Resumed: s.meter.resumed,
 		SlowLink: f.transport.slow(),
 	})

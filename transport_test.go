@@ -90,3 +90,29 @@ func TestClassicFlag(t *testing.T) {
 		}
 	}
 }
+
+// A slow link asks for 16 KiB chunks unless -chunk says: the chunk is what
+// a cut loses (issue 13: 64 KiB chunks lost half of what crossed the line).
+func TestChunkSize(t *testing.T) {
+	tests := []struct {
+		args []string
+		want int
+	}{
+		{nil, boards.Current.ChunkSize},
+		{[]string{"-stdio"}, boards.Current.ChunkSize}, // a fast pipe
+		{[]string{"-stdio", "-baud", "115200"}, slowChunk},
+		{[]string{"-serial", "/dev/ttyS1"}, slowChunk},
+		{[]string{"-serial", "/dev/ttyS1", "-chunk", "65536"}, 65536},
+	}
+	for _, tc := range tests {
+		var f clientFlags
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		f.register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.chunkSize(); got != tc.want {
+			t.Errorf("%q: chunk %d, want %d", tc.args, got, tc.want)
+		}
+	}
+}
