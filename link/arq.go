@@ -104,6 +104,9 @@ func (s *session) onAck(cum uint8, bitmap []byte, now time.Time) {
 		return
 	}
 	progress := cum != s.base
+	if progress {
+		s.ackedAt = now
+	}
 	for s.base != cum {
 		s.release(&s.tx[s.base], now)
 		s.base++
@@ -224,12 +227,6 @@ func (s *session) checkTimers(now time.Time) time.Time {
 		}
 		wake = dead
 	}
-	// A peer silent for longer than two maximal timeouts is cut off (a
-	// pulled cable) or gone: only the oldest frame goes again, as a
-	// probe, instead of the whole window at every timeout. The rest are
-	// resent as soon as the peer is heard (its keepalive or its ack of
-	// the probe).
-	probing := now.Sub(s.lastHeard) > 2*cfg.maxRTO
 	fired, allHeld := false, true
 	waiting := s.held > 0 && !s.rx[s.rnext].have // a gap in what arrived
 	for seq := s.base; seq != s.next; seq++ {
@@ -237,18 +234,28 @@ func (s *session) checkTimers(now time.Time) time.Time {
 		if sl.sacked {
 			continue
 		}
+		oldest := !waiting
 		waiting = true
 		if sl.lost {
 			continue
 		}
 		allHeld = false
-		at := sl.sentAt.Add(s.rto(sl.n))
+		// As TCP's one timer (RFC 6298 5.3), the oldest frame's restarts
+		// when the cumulative ack advances: frames queued behind a
+		// stalled line would time out one after the other as they drain.
+		at := later(sl.sentAt, s.ackedAt).Add(s.rto(sl.n))
 		if now.Before(at) {
 			wake = earlier(wake, at)
 			continue
 		}
-		if probing && seq != s.base {
-			continue // base's timer, or the peer's next frame, wakes us
+		if !oldest {
+			// Only the oldest frame not known to have arrived goes
+			// again at its timeout. On a line that stopped without
+			// losing bytes (a held CTS, a stalled pty) every copy waits
+			// in OS buffers and costs its airtime later; on a cut one
+			// it is a probe. The ack of the oldest wakes us for the
+			// next, and new frames' acks find the others lost.
+			continue
 		}
 		sl.lost = true
 		s.nlost++

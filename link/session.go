@@ -74,6 +74,7 @@ type session struct {
 	srtt, rttvar  time.Duration
 	backoff       uint
 	pollOwed      bool
+	ackedAt       time.Time // the latest ack of new data (checkTimers)
 	size          sizer
 	cwnd          int           // congestion window when the rate is unknown (vegas.go)
 	minRTT        time.Duration // smallest RTT sample
