@@ -86,6 +86,7 @@ func (s *session) deliver() {
 		moved = true
 	}
 	if moved {
+		s.progress = time.Now()
 		s.ackOwed = true
 		signal(s.readSig)
 	}
@@ -96,9 +97,16 @@ func (s *session) deliver() {
 func (s *session) onAck(cum uint8, bitmap []byte, now time.Time) {
 	inflight := s.next - s.base
 	if cum-s.base > inflight {
-		return // stale or corrupted beyond the CRCs' reach
+		// The line does not reorder and the peer's cumulative ack never
+		// goes back: it acknowledges frames never sent, or no longer
+		// holds frames it acknowledged (a forged ack).
+		s.fail(ErrStalled)
+		return
 	}
 	progress := cum != s.base
+	if progress {
+		s.ackedAt = now
+	}
 	for s.base != cum {
 		s.release(&s.tx[s.base], now)
 		s.base++
@@ -110,7 +118,7 @@ func (s *session) onAck(cum uint8, bitmap []byte, now time.Time) {
 		}
 		sl := &s.tx[cum+uint8(i)]
 		if !sl.sacked {
-			sl.sacked = true
+			sl.sacked, progress = true, true
 			s.received(sl, now)
 		}
 		if sl.lost {
@@ -119,6 +127,7 @@ func (s *session) onAck(cum uint8, bitmap []byte, now time.Time) {
 		}
 	}
 	if progress {
+		s.progress = now
 		signal(s.writeSig)
 	}
 	s.inferLosses()
@@ -218,26 +227,35 @@ func (s *session) checkTimers(now time.Time) time.Time {
 		}
 		wake = dead
 	}
-	// A peer silent for longer than two maximal timeouts is cut off (a
-	// pulled cable) or gone: only the oldest frame goes again, as a
-	// probe, instead of the whole window at every timeout. The rest are
-	// resent as soon as the peer is heard (its keepalive or its ack of
-	// the probe).
-	probing := now.Sub(s.lastHeard) > 2*cfg.maxRTO
 	fired, allHeld := false, true
+	waiting := s.held > 0 && !s.rx[s.rnext].have // a gap in what arrived
 	for seq := s.base; seq != s.next; seq++ {
 		sl := &s.tx[seq]
-		if sl.sacked || sl.lost {
+		if sl.sacked {
+			continue
+		}
+		oldest := !waiting
+		waiting = true
+		if sl.lost {
 			continue
 		}
 		allHeld = false
-		at := sl.sentAt.Add(s.rto(sl.n))
+		// As TCP's one timer (RFC 6298 5.3), the oldest frame's restarts
+		// when the cumulative ack advances: frames queued behind a
+		// stalled line would time out one after the other as they drain.
+		at := later(sl.sentAt, s.ackedAt).Add(s.rto(sl.n))
 		if now.Before(at) {
 			wake = earlier(wake, at)
 			continue
 		}
-		if probing && seq != s.base {
-			continue // base's timer, or the peer's next frame, wakes us
+		if !oldest {
+			// Only the oldest frame not known to have arrived goes
+			// again at its timeout. On a line that stopped without
+			// losing bytes (a held CTS, a stalled pty) every copy waits
+			// in OS buffers and costs its airtime later; on a cut one
+			// it is a probe. The ack of the oldest wakes us for the
+			// next, and new frames' acks find the others lost.
+			continue
 		}
 		sl.lost = true
 		s.nlost++
@@ -263,7 +281,25 @@ func (s *session) checkTimers(now time.Time) time.Time {
 	if fired && s.backoff < 8 {
 		s.backoff++
 	}
-	return wake
+	return s.checkProgress(now, waiting, wake)
+}
+
+// checkProgress fails a session that makes no progress for
+// PeerTimeout + 2*maxRTO while it awaits something: the ack of a frame,
+// or a frame missing from what arrived. A very bad line does that, and so
+// does an attacker who drops a frame and forges its ack: it can cut the
+// session but not hold it open. The 2*maxRTO let a session resume after
+// an outage just shorter than PeerTimeout.
+func (s *session) checkProgress(now time.Time, waiting bool, wake time.Time) time.Time {
+	if !waiting {
+		s.progress = now
+		return wake
+	}
+	at := s.progress.Add(s.m.cfg.PeerTimeout + 2*s.m.cfg.maxRTO)
+	if !now.Before(at) {
+		s.fail(ErrStalled)
+	}
+	return earlier(wake, at)
 }
 
 // nextFrame encodes into b the frame to send now, if any, and returns

@@ -18,6 +18,11 @@ var (
 	// ErrReset means the peer ended the session abruptly, started a new
 	// one or no longer knows it (it restarted); start again.
 	ErrReset = errors.New("link: session reset by peer; start again")
+	// ErrStalled means the peer is heard but the data does not get
+	// through: a frame the peer never acknowledges, a gap it never fills,
+	// or an ack for data it did not get. A very bad line does that, and so
+	// does someone dropping or forging frames on it (the CRCs are no MAC).
+	ErrStalled = errors.New("link: no progress although the other side answers (a bad line, or frames dropped or forged on it); start again")
 	// ErrBadSetup means a session setup frame had an unknown version.
 	ErrBadSetup = errors.New("link: peer speaks another link protocol version")
 )
@@ -69,6 +74,7 @@ type session struct {
 	srtt, rttvar  time.Duration
 	backoff       uint
 	pollOwed      bool
+	ackedAt       time.Time // the latest ack of new data (checkTimers)
 	size          sizer
 	cwnd          int           // congestion window when the rate is unknown (vegas.go)
 	minRTT        time.Duration // smallest RTT sample
@@ -84,6 +90,7 @@ type session struct {
 	ackOwed bool
 
 	lastHeard time.Time
+	progress  time.Time // last progress, or last time nothing was awaited (checkProgress)
 	lastSent  time.Time
 	nextSyn   time.Time
 	lastSyn   time.Time
@@ -113,7 +120,7 @@ func newSession(m *mux, sid uint32, client bool) *session {
 		recvQ:    newRing(m.cfg.Window),
 		size:     newSizer(m.cfg.MaxPayload),
 		cwnd:     vegasStart,
-		state:    stOpen, lastHeard: now, lastSent: now,
+		state:    stOpen, lastHeard: now, lastSent: now, progress: now,
 	}
 }
 

@@ -91,8 +91,8 @@ func TestPauseProbes(t *testing.T) {
 	const outage = 16 * time.Second
 	el, lost := transferThroughPause(t, 30*time.Second, 48<<10, outage)
 	t.Logf("%v with a %v outage; %d bytes sent into the outage", el, outage, lost)
-	// The line carries 11.5 KB/s: 184 KB during the outage. The first
-	// 2*maxRTO (4 s) may fill it; after that, one frame every maxRTO.
+	// The line carries 11.5 KB/s: 184 KB during the outage. The window
+	// may go into it, then one frame every maxRTO.
 	if limit := int64(46_000 + 12*(MaxPayload+Overhead)); lost > limit {
 		t.Errorf("%d bytes sent into the outage, want at most %d", lost, limit)
 	}
@@ -280,5 +280,31 @@ func TestListenerClose(t *testing.T) {
 	}()
 	if _, err := l.Accept(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("accept: %v, want ErrClosed", err)
+	}
+}
+
+// A line that stops for a while without losing bytes (a peer holding CTS,
+// a pseudo-terminal's simulator not scheduled) must not get the window
+// again at every timeout: every copy waits in the OS buffers and costs its
+// airtime once the line moves: the likely cause of the 3-8 s stalls seen
+// over pseudo-terminals on a loaded machine.
+func TestStallNoDuplicates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing over seconds")
+	}
+	line := linktest.NewLine(linktest.Config{Baud: 115200, FIFO: 64 << 10})
+	defer line.Close()
+	data := random(64 << 10)
+	go func() {
+		time.Sleep(time.Second)
+		line.Stall(3 * time.Second)
+	}()
+	got, _, st := transfer(t, line.End(0), line.End(1), PortConfig{Baud: 115200}, data)
+	if !bytes.Equal(got, data) {
+		t.Fatalf("received %d bytes, not the %d sent", len(got), len(data))
+	}
+	// One probe per timeout during the stall: at most a few frames again.
+	if extra := st.BytesSent - int64(len(data)); extra > 3*(MaxPayload+Overhead) {
+		t.Errorf("%d frame bytes sent for %d of data: %d again into a 3 s stall", st.BytesSent, len(data), extra)
 	}
 }

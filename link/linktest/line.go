@@ -33,6 +33,7 @@ type Line struct {
 	mu    sync.Mutex
 	ends  [2]*End
 	pause time.Time // bytes sent before this time are lost
+	stall time.Time // the line carries nothing before this time
 	start time.Time
 }
 
@@ -93,6 +94,22 @@ func (l *Line) Pause(d time.Duration) {
 	l.mu.Lock()
 	l.pause = time.Now().Add(d)
 	l.mu.Unlock()
+}
+
+// Stall stops the line for d from now without losing a byte: what is
+// written waits in the FIFO, and writers block once it is full. So does a
+// UART whose peer holds CTS, or a pseudo-terminal whose simulator is not
+// scheduled (a pty buffers some 64 KiB: set FIFO).
+func (l *Line) Stall(d time.Duration) {
+	l.mu.Lock()
+	l.stall = time.Now().Add(d)
+	l.mu.Unlock()
+}
+
+func (l *Line) stalled() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Until(l.stall)
 }
 
 func (l *Line) paused(t time.Time) bool {
@@ -291,6 +308,12 @@ func (d *direction) pump() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
+		if w := d.line.stalled(); w > 0 {
+			timer.Reset(w)
+			<-timer.C
+			t = time.Time{} // the line starts again now
+			continue
+		}
 		d.mu.Lock()
 		for len(d.fifo) == 0 && !d.closed {
 			d.cond.Wait()
