@@ -446,7 +446,17 @@ func TestInstallInterrupted(t *testing.T) {
 			t.Errorf("left on the device: %s", f)
 		}
 	}
-	if out := string(d.output()); strings.LastIndex(out, "home # ") < strings.LastIndex(out, "fy> ") {
+	// The shell prints its own prompt after fyX's end line (and any job
+	// notices): give it a moment.
+	promptBack := func() (string, bool) {
+		out := string(d.output())
+		return out, strings.LastIndex(out, "home # ") > strings.LastIndex(out, "fy> ")
+	}
+	out, back := promptBack()
+	for deadline := time.Now().Add(5 * time.Second); !back && time.Now().Before(deadline); out, back = promptBack() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !back {
 		t.Errorf("the prompt is not back: %q", tail([]byte(out), 200))
 	}
 	opt.Progress = nil
