@@ -63,13 +63,7 @@ func TestStdioForgedAck(t *testing.T) {
 		t.Errorf("client took %v, past its -timeout 15s", el)
 	}
 	t.Logf("client failed after %v: %s", el.Round(100*time.Millisecond), strings.TrimSpace(cliErr.String()))
-	go func() { done <- srv.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		srv.Process.Kill()
-		t.Errorf("server did not end with its input\n%s", srvErr.String())
-	}
+	waitServer(t, srv, 20*time.Second, "server did not end with its input", &srvErr)
 	if got := storedCopy(t, data, "big.bin"); got != nil {
 		t.Errorf("a broken upload stored %d bytes", len(got))
 	}

@@ -37,14 +37,7 @@ func stdioFerry(t *testing.T, data string, args ...string) (string, int, string)
 	}
 	err := cli.Run()
 	c2s.Close()
-	done := make(chan error, 1)
-	go func() { done <- srv.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		srv.Process.Kill()
-		t.Errorf("stdio server did not end with its stdin\n%s", srvErr.String())
-	}
+	waitServer(t, srv, 10*time.Second, "stdio server did not end with its stdin", &srvErr)
 	return cliErr.String(), exitOf(t, err), srvErr.String()
 }
 

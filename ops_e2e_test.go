@@ -85,19 +85,26 @@ func (s *stdioServer) run(t *testing.T, in []byte, cmd string, args ...string) (
 	}
 	err := cli.Run()
 	c2s.Close()
-	done := make(chan error, 1)
-	go func() { done <- srv.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		srv.Process.Kill()
-		t.Errorf("stdio server did not end with its stdin\n%s", srvErr.String())
-	}
+	waitServer(t, srv, 10*time.Second, "stdio server did not end with its stdin", &srvErr)
 	code := exitOf(t, err)
 	if code != 0 {
 		t.Log("server: ", srvErr.String())
 	}
 	return "", cliErr.String(), code
+}
+
+// waitServer waits up to d for a stdio server to end (its input closed),
+// else kills it and reports what with its stderr.
+func waitServer(t *testing.T, srv *exec.Cmd, d time.Duration, what string, stderr *bytes.Buffer) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- srv.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		srv.Process.Kill()
+		t.Errorf("%s\n%s", what, stderr.String())
+	}
 }
 
 func exitOf(t *testing.T, err error) int {
