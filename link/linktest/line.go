@@ -316,6 +316,10 @@ func (d *direction) pump() {
 		}
 		d.mu.Lock()
 		for len(d.fifo) == 0 && !d.closed {
+			// The line is idle: the bytes that come next start on it
+			// when they come, with no credit for the time it was idle
+			// (else a message after a wait arrived at once).
+			t = time.Time{}
 			d.cond.Wait()
 		}
 		if len(d.fifo) == 0 && d.closed {
@@ -328,7 +332,7 @@ func (d *direction) pump() {
 		k := len(d.fifo)
 		if byteTime > 0 {
 			if t.IsZero() {
-				t = now.Add(-byteTime)
+				t = now // the first byte is on the line byteTime from now
 			}
 			k = min(k, int(now.Sub(t)/byteTime))
 		}
@@ -341,9 +345,6 @@ func (d *direction) pump() {
 		buf = append(buf[:0], d.fifo[:k]...)
 		d.fifo = d.fifo[:copy(d.fifo, d.fifo[k:])]
 		t = t.Add(time.Duration(k) * byteTime)
-		if len(d.fifo) == 0 {
-			t = now // the line goes idle now
-		}
 		d.cond.Broadcast()
 		d.mu.Unlock()
 
