@@ -74,6 +74,9 @@ type Client struct {
 	id   *Identity
 	send xfer.Sender   // uploads, reused: a batch of chunk frames
 	recv xfer.Receiver // downloads, a frame at a time, reused: one frame
+	// noPartials: the server said it keeps no partial upload of ours
+	// (feature short), so no resume question is asked.
+	noPartials bool
 }
 
 // slowPiece is the piece a slow link's content is written in: 1 KiB is
@@ -87,7 +90,7 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 		cfg.Timeout = 2 * time.Minute
 	}
 	c.SetReadDeadline(time.Now().Add(cfg.Timeout))
-	features := crypt.FeatureOps | crypt.FeatureKeepalive | crypt.FeatureResume
+	features := crypt.FeatureOps | crypt.FeatureKeepalive | crypt.FeatureResume | crypt.FeatureShort
 	if cfg.Compress != 0 && xfer.Codec {
 		features |= crypt.FeatureCompress
 	}
@@ -160,7 +163,7 @@ func (c *Client) register() error {
 	r := frame.Register{Name: c.id.Name}
 	copy(r.PublicKey[:], c.id.Key.Public().(ed25519.PublicKey))
 	copy(r.Signature[:], crypt.SignRegister(c.id.Key, c.sess.Transcript))
-	p, err := r.Marshal()
+	p, err := r.Marshal(c.sess.Features.Has(crypt.FeatureShort))
 	if err != nil {
 		return fmt.Errorf("client: name %q: %w", c.id.Name, err)
 	}
@@ -177,7 +180,7 @@ func (c *Client) register() error {
 		return fmt.Errorf("%w (name %q)", ErrNameTaken, c.id.Name)
 	case h.Code == frame.CodeDenied:
 		return fmt.Errorf("%w: the server's operator disabled the client named %q; ask them to enable it (ferry clients -enable)", ErrDenied, c.id.Name)
-	case h.Code != frame.CodeRegistered || len(p) != frame.IDSize:
+	case h.Code != frame.CodeRegistered || !c.authAnswer(p):
 		return fmt.Errorf("client: unexpected %v to registration", h.Code)
 	}
 	copy(c.id.ID[:], p)
@@ -189,25 +192,39 @@ func (c *Client) register() error {
 func (c *Client) reconnect() error {
 	r := frame.Reconnect{Name: c.id.Name}
 	copy(r.Signature[:], crypt.SignReconnect(c.id.Key, c.sess.Transcript, c.id.ID))
-	p, err := r.Marshal()
+	p, err := r.Marshal(c.sess.Features.Has(crypt.FeatureShort))
 	if err != nil {
 		return err
 	}
 	if err := c.sess.WriteRequest(c.id.ID, frame.CodeReconnect, p); err != nil {
 		return err
 	}
-	h, _, err := c.read()
+	h, p, err := c.read()
 	if err != nil {
 		return err
 	}
-	switch h.Code {
-	case frame.CodeReconnected:
+	switch {
+	case h.Code == frame.CodeReconnected && c.authAnswer(p):
 		return nil
-	case frame.CodeDenied:
+	case h.Code == frame.CodeDenied:
 		return fmt.Errorf("%w: it does not know client %s named %q with this key, or its operator disabled it; if its data was reset, delete %s to register anew",
 			ErrDenied, c.id.ID, c.id.Name, c.cfg.State.path(c.cfg.Server))
 	}
 	return fmt.Errorf("client: unexpected %v to reconnection", h.Code)
+}
+
+// authAnswer checks the payload of 2100 or 2105: the ID, and with feature
+// short a flags byte, which says whether the server keeps partial uploads
+// of ours.
+func (c *Client) authAnswer(p []byte) bool {
+	if !c.sess.Features.Has(crypt.FeatureShort) {
+		return len(p) == frame.IDSize
+	}
+	if len(p) != frame.IDSize+1 {
+		return false
+	}
+	c.noPartials = p[frame.IDSize]&frame.AuthPartials == 0
+	return true
 }
 
 // read waits for the next response; a 2107 becomes an ErrServer error

@@ -147,9 +147,10 @@ func writeRootFile(root *os.Root, name string, b []byte) error {
 
 // queryResume asks the server what it holds of each large item and, where
 // the start of the local file is the same, records where to put from. The
-// queries go out in groups, each group one round trip.
+// queries go out in groups, each group one round trip; none when the
+// server said at authentication that it keeps no partial upload of ours.
 func (c *Client) queryResume(items []PutItem) (map[*PutItem]*heldStart, error) {
-	if !c.resumeOn() {
+	if !c.resumeOn() || c.noPartials {
 		return nil, nil
 	}
 	var big []*PutItem

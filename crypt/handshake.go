@@ -72,10 +72,11 @@ const (
 	FeatureCompress                       // chunks deflated on their own (1042-1043, 2115-2116)
 	FeatureKeepalive                      // keepalive (1044): a client idle at a prompt stays connected
 	FeatureResume                         // resume interrupted puts and gets (1046, 1047, 2118)
+	FeatureShort                          // register (1025) and reconnect (1027) carry the name last, unpadded
 )
 
 // AllFeatures is every feature this build speaks.
-const AllFeatures = FeatureOps | FeatureCompress | FeatureKeepalive | FeatureResume
+const AllFeatures = FeatureOps | FeatureCompress | FeatureKeepalive | FeatureResume | FeatureShort
 
 // featureID is the suite-list ID that offers feature bit i.
 const featureID = 0x80

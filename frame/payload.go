@@ -19,6 +19,10 @@ const (
 	MaxReasonSize    = 1024                                     // 2107: UTF-8 reason, at most
 )
 
+// AuthPartials is bit 0 of the flags that follow the ID in 2100 and 2105
+// with feature short: the server keeps partial uploads of the client.
+const AuthPartials = 1
+
 // ErrName means a name field is empty, not NUL-terminated, or not printable
 // UTF-8.
 var ErrName = errors.New("frame: bad name field")
@@ -69,8 +73,15 @@ type Register struct {
 	Signature [SignatureSize]byte
 }
 
-// Marshal encodes r.
-func (r *Register) Marshal() ([]byte, error) {
+// Marshal encodes r: name field, key, signature; short (feature short):
+// key, signature, then the name's bytes alone.
+func (r *Register) Marshal(short bool) ([]byte, error) {
+	if short {
+		if err := checkName(r.Name); err != nil {
+			return nil, err
+		}
+		return append(append(r.PublicKey[:], r.Signature[:]...), r.Name...), nil
+	}
 	b := make([]byte, RegisterSize)
 	if err := PutName(b, r.Name); err != nil {
 		return nil, err
@@ -80,13 +91,19 @@ func (r *Register) Marshal() ([]byte, error) {
 	return b, nil
 }
 
-// ParseRegister decodes a 1025 payload.
-func ParseRegister(p []byte) (Register, error) {
+// ParseRegister decodes a 1025 payload, in its short form if short.
+func ParseRegister(p []byte, short bool) (Register, error) {
 	var r Register
+	var err error
+	if short {
+		r.Name, err = parseShortName(p, "register", PublicKeySize+SignatureSize)
+		copy(r.PublicKey[:], p)
+		copy(r.Signature[:], p[min(len(p), PublicKeySize):])
+		return r, err
+	}
 	if len(p) != RegisterSize {
 		return r, fmt.Errorf("frame: register payload of %d bytes, want %d", len(p), RegisterSize)
 	}
-	var err error
 	r.Name, err = ParseName(p)
 	copy(r.PublicKey[:], p[NameSize:])
 	copy(r.Signature[:], p[NameSize+PublicKeySize:])
@@ -99,8 +116,15 @@ type Reconnect struct {
 	Signature [SignatureSize]byte
 }
 
-// Marshal encodes r.
-func (r *Reconnect) Marshal() ([]byte, error) {
+// Marshal encodes r: name field, signature; short (feature short): the
+// signature, then the name's bytes alone.
+func (r *Reconnect) Marshal(short bool) ([]byte, error) {
+	if short {
+		if err := checkName(r.Name); err != nil {
+			return nil, err
+		}
+		return append(r.Signature[:], r.Name...), nil
+	}
 	b := make([]byte, ReconnectSize)
 	if err := PutName(b, r.Name); err != nil {
 		return nil, err
@@ -109,16 +133,32 @@ func (r *Reconnect) Marshal() ([]byte, error) {
 	return b, nil
 }
 
-// ParseReconnect decodes a 1027 payload.
-func ParseReconnect(p []byte) (Reconnect, error) {
+// ParseReconnect decodes a 1027 payload, in its short form if short.
+func ParseReconnect(p []byte, short bool) (Reconnect, error) {
 	var r Reconnect
+	var err error
+	if short {
+		r.Name, err = parseShortName(p, "reconnect", SignatureSize)
+		copy(r.Signature[:], p)
+		return r, err
+	}
 	if len(p) != ReconnectSize {
 		return r, fmt.Errorf("frame: reconnect payload of %d bytes, want %d", len(p), ReconnectSize)
 	}
-	var err error
 	r.Name, err = ParseName(p)
 	copy(r.Signature[:], p[NameSize:])
 	return r, err
+}
+
+// parseShortName reads the name that follows the fixed fields (head bytes)
+// of a short register or reconnect: 1 to 254 bytes, the rules of a name
+// field, no NUL.
+func parseShortName(p []byte, what string, head int) (string, error) {
+	if len(p) <= head || len(p) > head+NameSize-1 {
+		return "", fmt.Errorf("frame: short %s payload of %d bytes, want %d to %d", what, len(p), head+1, head+NameSize-1)
+	}
+	s := string(p[head:])
+	return s, checkName(s)
 }
 
 // SendFile is the payload of a version 4 upload request (1028).

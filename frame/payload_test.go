@@ -2,6 +2,7 @@ package frame
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -57,16 +58,16 @@ func TestParseNameNeedsNUL(t *testing.T) {
 
 func TestPayloadRoundTrips(t *testing.T) {
 	r := Register{Name: "pi", PublicKey: [32]byte{1, 2}, Signature: [64]byte{3}}
-	b, err := r.Marshal()
+	b, err := r.Marshal(false)
 	if err != nil || len(b) != RegisterSize {
 		t.Fatal(err, len(b))
 	}
-	if got, err := ParseRegister(b); err != nil || got != r {
+	if got, err := ParseRegister(b, false); err != nil || got != r {
 		t.Fatalf("register: %+v %v", got, err)
 	}
 	rc := Reconnect{Name: "pi", Signature: [64]byte{9}}
-	b, _ = rc.Marshal()
-	if got, err := ParseReconnect(b); err != nil || got != rc || len(b) != ReconnectSize {
+	b, _ = rc.Marshal(false)
+	if got, err := ParseReconnect(b, false); err != nil || got != rc || len(b) != ReconnectSize {
 		t.Fatalf("reconnect: %+v %v", got, err)
 	}
 	sf := SendFile{Size: 1 << 40, Name: "big.img"}
@@ -80,14 +81,55 @@ func TestPayloadRoundTrips(t *testing.T) {
 		t.Fatalf("file-received: %+v %v", got, err)
 	}
 	for name, parse := range map[string]func([]byte) error{
-		"register":      func(p []byte) error { _, err := ParseRegister(p); return err },
-		"reconnect":     func(p []byte) error { _, err := ParseReconnect(p); return err },
+		"register":      func(p []byte) error { _, err := ParseRegister(p, false); return err },
+		"reconnect":     func(p []byte) error { _, err := ParseReconnect(p, false); return err },
 		"send-file":     func(p []byte) error { _, err := ParseSendFile(p); return err },
 		"file-received": func(p []byte) error { _, err := ParseFileReceived(p); return err },
 	} {
 		if parse(make([]byte, 10)) == nil {
 			t.Errorf("%s: a 10-byte payload parsed", name)
 		}
+	}
+}
+
+// TestShortAuthPayloads: with feature short, register and reconnect carry
+// the name last without its NUL padding (PROTOCOL.md §4.6), the bytes of
+// the vectors below; a name the name field refuses is refused here too.
+func TestShortAuthPayloads(t *testing.T) {
+	r := Register{Name: "pi", PublicKey: [32]byte{1, 2}, Signature: [64]byte{3}}
+	b, err := r.Marshal(true)
+	want := "0102" + strings.Repeat("00", 30) + "03" + strings.Repeat("00", 63) + "7069"
+	if err != nil || hex.EncodeToString(b) != want {
+		t.Fatalf("short register: %x %v, want %s", b, err, want)
+	}
+	if got, err := ParseRegister(b, true); err != nil || got != r {
+		t.Fatalf("short register: %+v %v", got, err)
+	}
+	rc := Reconnect{Name: "pi", Signature: [64]byte{9}}
+	b, _ = rc.Marshal(true)
+	if want := "09" + strings.Repeat("00", 63) + "7069"; hex.EncodeToString(b) != want {
+		t.Fatalf("short reconnect: %x, want %s", b, want)
+	}
+	if got, err := ParseReconnect(b, true); err != nil || got != rc {
+		t.Fatalf("short reconnect: %+v %v", got, err)
+	}
+	long, _ := rc.Marshal(false)
+	sig := make([]byte, SignatureSize)
+	for name, p := range map[string][]byte{
+		"no name":          sig,
+		"a NUL in it":      append(append([]byte{}, sig...), "p\x00i"...),
+		"255 bytes":        append(append([]byte{}, sig...), strings.Repeat("n", NameSize)...),
+		"the padded field": long,
+	} {
+		if _, err := ParseReconnect(p, true); err == nil {
+			t.Errorf("short reconnect with %s parsed", name)
+		}
+	}
+	if _, err := ParseReconnect(append(sig, strings.Repeat("n", NameSize-1)...), true); err != nil {
+		t.Errorf("short reconnect with a 254-byte name: %v", err)
+	}
+	if _, err := (&Register{Name: "a\nb"}).Marshal(true); err == nil {
+		t.Error("a name with a control character marshalled")
 	}
 }
 
@@ -102,8 +144,18 @@ func FuzzPayloads(f *testing.F) {
 				t.Fatalf("round trip of %+v: %v", s, err)
 			}
 		}
-		ParseRegister(p)
-		ParseReconnect(p)
+		for _, short := range []bool{false, true} {
+			if r, err := ParseRegister(p, short); err == nil {
+				if out, err := r.Marshal(short); err != nil || (short && !bytes.Equal(out, p)) {
+					t.Fatalf("register round trip of %x: %x %v", p, out, err)
+				}
+			}
+			if r, err := ParseReconnect(p, short); err == nil {
+				if out, err := r.Marshal(short); err != nil || (short && !bytes.Equal(out, p)) {
+					t.Fatalf("reconnect round trip of %x: %x %v", p, out, err)
+				}
+			}
+		}
 		ParseFileReceived(p)
 	})
 }

@@ -262,6 +262,20 @@ func (s *Store) finishRemoveClient(id [16]byte) (int, error) {
 	return len(listed), s.appendRemoved(id)
 }
 
+// HasPartials reports whether partial uploads of client id are kept for
+// resume (DIR/partial/<id>-*): a client told there are none need not ask
+// about each of its large files (PROTOCOL.md, feature short).
+func (s *Store) HasPartials(id [16]byte) bool {
+	ents, _ := os.ReadDir(filepath.Join(s.dir, PartialDir))
+	prefix := hex.EncodeToString(id[:]) + "-"
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // removePartials removes the partial uploads the client left for resume
 // (DIR/partial/<id>-*). What a crash leaves of them ExpirePartials takes.
 func (s *Store) removePartials(id [16]byte) {

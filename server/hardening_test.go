@@ -136,7 +136,7 @@ func TestDenialsBounded(t *testing.T) {
 	sess := f.rawSession()
 	defer sess.Close()
 	r := frame.Reconnect{Name: "nobody"}
-	p, _ := r.Marshal()
+	p, _ := r.Marshal(false)
 	for i := range maxDenials + 1 {
 		if err := sess.WriteRequest(frame.ClientID{byte(i + 1)}, frame.CodeReconnect, p); err != nil {
 			t.Fatal(err)

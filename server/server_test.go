@@ -354,12 +354,15 @@ func TestGarbageClient(t *testing.T) {
 
 // rawSession is an authenticated-handshake session with no client logic,
 // for sending what a well-behaved client never would.
-func (f *fixture) rawSession() *crypt.Session {
+func (f *fixture) rawSession() *crypt.Session { return f.rawSessionWith(0) }
+
+// rawSessionWith is rawSession offering features.
+func (f *fixture) rawSessionWith(features crypt.Features) *crypt.Session {
 	c, err := link.Dial(context.Background(), f.addr)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	sess, err := crypt.Client(c, &crypt.ClientConfig{Chunk: 4096, Verify: crypt.CAVerifier(f.roots, "127.0.0.1")})
+	sess, err := crypt.Client(c, &crypt.ClientConfig{Chunk: 4096, Verify: crypt.CAVerifier(f.roots, "127.0.0.1"), Features: features})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -374,7 +377,7 @@ func TestRegisterBadSignature(t *testing.T) {
 	copy(r.PublicKey[:], pub)
 	var other [32]byte // a signature over another transcript
 	copy(r.Signature[:], crypt.SignRegister(priv, other))
-	p, _ := r.Marshal()
+	p, _ := r.Marshal(sess.Features.Has(crypt.FeatureShort))
 	sess.WriteRequest(frame.ClientID{}, frame.CodeRegister, p)
 	h, reason, err := sess.ReadResponse()
 	if err != nil || h.Code != frame.CodeError || !strings.Contains(string(reason), "signature") {

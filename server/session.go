@@ -135,7 +135,7 @@ func (h *session) ops() map[frame.Code]func([]byte) error {
 // register handles 1025. A name already registered with the same key is
 // answered with its existing ID, so a client that lost the 2100 can retry.
 func (h *session) register(p []byte) error {
-	r, err := frame.ParseRegister(p)
+	r, err := frame.ParseRegister(p, h.Features.Has(crypt.FeatureShort))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
@@ -163,7 +163,7 @@ func (h *session) register(p []byte) error {
 	}
 	h.authenticated(c)
 	h.srv.cfg.Logf("client %s registered", h.who())
-	return h.WriteResponse(frame.CodeRegistered, c.ID[:])
+	return h.WriteResponse(frame.CodeRegistered, h.authAnswer(c))
 }
 
 // maxDenials is how many refused authentications a session may have: an
@@ -193,7 +193,7 @@ func (h *session) authenticated(c fsstore.Client) {
 
 // reconnect handles 1027: the client proves it holds the registered key.
 func (h *session) reconnect(id frame.ClientID, p []byte) error {
-	r, err := frame.ParseReconnect(p)
+	r, err := frame.ParseReconnect(p, h.Features.Has(crypt.FeatureShort))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
@@ -213,5 +213,19 @@ func (h *session) reconnect(id frame.ClientID, p []byte) error {
 	}
 	h.authenticated(c)
 	h.srv.cfg.Logf("client %s reconnected", h.who())
-	return h.WriteResponse(frame.CodeReconnected, c.ID[:])
+	return h.WriteResponse(frame.CodeReconnected, h.authAnswer(c))
+}
+
+// authAnswer is the payload of 2100 and 2105: the client's ID and, with
+// feature short, a flags byte whose bit 0 says that partial uploads of the
+// client are kept (without it the client asks no resume questions).
+func (h *session) authAnswer(c fsstore.Client) []byte {
+	if !h.Features.Has(crypt.FeatureShort) {
+		return c.ID[:]
+	}
+	var flags byte
+	if h.srv.cfg.Store.HasPartials(c.ID) {
+		flags |= frame.AuthPartials
+	}
+	return append(c.ID[:], flags)
 }
