@@ -214,13 +214,19 @@ func (s *session) rto(n int) time.Duration {
 	return r + s.m.airtime(n+Overhead)
 }
 
+// pollSilent: a peer silent for one and a half keepalives is polled
+// pollSilent times a keepalive (LINK.md 5.3).
+const pollSilent = 4
+
 // checkTimers fails a silent session, marks timed-out frames lost and
 // returns when it next needs to look.
 func (s *session) checkTimers(now time.Time) time.Time {
 	cfg := &s.m.cfg
 	wake := now.Add(time.Hour)
 	if !(s.closed && s.peerFin) {
-		dead := s.lastHeard.Add(cfg.PeerTimeout)
+		// Two frames' airtime beyond PeerTimeout: the frames cut at
+		// either end of an outage (LINK.md 5.3).
+		dead := s.lastHeard.Add(cfg.PeerTimeout + 2*s.m.airtime(cfg.MaxPayload+Overhead))
 		if !now.Before(dead) {
 			s.fail(ErrPeerTimeout)
 			return wake
@@ -348,6 +354,18 @@ func (s *session) nextFrame(b []byte, now time.Time) ([]byte, time.Time) {
 	ka := s.lastSent.Add(cfg.KeepAlive)
 	if !now.Before(ka) {
 		return s.ackFrame(b, typeAck, now), now
+	}
+	// A peer silent past its keepalive is polled every pollSilent of
+	// keepalive, so that it answers as soon as the line is back.
+	if silent := s.lastHeard.Add(cfg.KeepAlive + cfg.KeepAlive/2); !now.Before(silent) {
+		poll := s.lastPoll.Add(cfg.KeepAlive / pollSilent)
+		if !now.Before(poll) {
+			s.lastPoll = now
+			return s.ackFrame(b, typePoll, now), now
+		}
+		ka = earlier(ka, poll)
+	} else {
+		ka = earlier(ka, silent)
 	}
 	return nil, earlier(wake, ka)
 }

@@ -92,6 +92,7 @@ type session struct {
 	lastHeard time.Time
 	progress  time.Time // last progress, or last time nothing was awaited (checkProgress)
 	lastSent  time.Time
+	lastPoll  time.Time // last POLL sent to a silent peer (pollSilent)
 	nextSyn   time.Time
 	lastSyn   time.Time
 	stats     Stats

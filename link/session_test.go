@@ -81,6 +81,19 @@ func TestPauseResumes(t *testing.T) {
 	}
 }
 
+// An outage just shorter than the peer timeout, in the middle of a
+// transfer: the frames cut at both ends of it and the wait for the peer's
+// next frame after it must not add up to a timeout (LINK.md 5.3: a silent
+// peer is polled often, and the timeout allows two frames' airtime).
+func TestPauseJustShorter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing over seconds")
+	}
+	for range 3 {
+		transferThroughPause(t, 3*time.Second, 40<<10, 2750*time.Millisecond)
+	}
+}
+
 // During a long outage the sender probes with one frame at a time instead
 // of putting its whole window on the dead line at every timeout, and
 // resumes at once when the line is back.
