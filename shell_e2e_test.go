@@ -197,10 +197,10 @@ func TestShellTerminal(t *testing.T) {
 	}
 }
 
-// TestShellInterrupt: Ctrl-C in a long download over a serial line
-// abandons it once part of the file is written: no file, partial or
-// temporary, is left at the target; the shell reconnects by itself, in
-// the same folder, and goes on.
+// TestShellInterrupt: a long download over a serial line draws the
+// progress bar; Ctrl-C in it abandons it once part of the file is
+// written: no file, partial or temporary, is left at the target; the
+// shell reconnects by itself, in the same folder, and goes on.
 func TestShellInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	pub := filepath.Join(dir, "pub")
@@ -218,6 +218,10 @@ func TestShellInterrupt(t *testing.T) {
 	s.command("cd pub", prompt)
 	s.typ("get big.bin\r")
 	partial := waitPartial(t, dl, 30*time.Second)
+	// the progress bar is drawn: only it shows an ETA
+	if bar := s.expect(" ETA ", 10*time.Second); !strings.Contains(bar, "%") || !strings.Contains(bar, "B/s") {
+		t.Fatalf("no progress bar during get:\n%q", bar)
+	}
 	start := time.Now()
 	s.typ("\x03")
 	out := s.expect(prompt, 60*time.Second)
