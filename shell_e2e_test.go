@@ -485,16 +485,25 @@ func TestShellKeepalive(t *testing.T) {
 
 // BenchmarkShellSerial: 20 small operations over a serial line at 115200
 // baud, in one shell (one handshake) and as 20 one-shot commands (a
-// handshake each); it reports both times and the ratio. make bench-shell
-// runs it once.
+// handshake each); it reports both times and the ratio, and fails below
+// issue 14's floor: the shell at least 5x faster. make bench-shell runs
+// it once.
 func BenchmarkShellSerial(b *testing.B) {
 	for b.Loop() {
 		shell, oneShot := shellVersusOneShot(b)
+		ratio := oneShot.Seconds() / shell.Seconds()
 		b.ReportMetric(shell.Seconds(), "shell-s")
 		b.ReportMetric(oneShot.Seconds(), "one-shot-s")
-		b.ReportMetric(oneShot.Seconds()/shell.Seconds(), "x-faster")
+		b.ReportMetric(ratio, "x-vs-oneshot")
+		if ratio < minShellSpeedup {
+			b.Errorf("the shell took %v, the one-shot commands %v: %.1fx, want at least %dx", shell, oneShot, ratio, minShellSpeedup)
+		}
 	}
 }
+
+// minShellSpeedup is how many times faster than the one-shot commands
+// the shell must run benchOps (issue 14).
+const minShellSpeedup = 5
 
 // benchOps are the 20 operations, as shell lines and as one-shot
 // commands (F is a local file of 200 bytes).
