@@ -197,10 +197,10 @@ func TestShellTerminal(t *testing.T) {
 	}
 }
 
-// TestShellInterrupt: Ctrl-C in a long download over a serial line
-// abandons it once part of the file is written: no file, partial or
-// temporary, is left at the target; the shell reconnects by itself, in
-// the same folder, and goes on.
+// TestShellInterrupt: a long download over a serial line draws the
+// progress bar; Ctrl-C in it abandons it once part of the file is
+// written: no file, partial or temporary, is left at the target; the
+// shell reconnects by itself, in the same folder, and goes on.
 func TestShellInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	pub := filepath.Join(dir, "pub")
@@ -218,6 +218,10 @@ func TestShellInterrupt(t *testing.T) {
 	s.command("cd pub", prompt)
 	s.typ("get big.bin\r")
 	partial := waitPartial(t, dl, 30*time.Second)
+	// the progress bar is drawn: only it shows an ETA
+	if bar := s.expect(" ETA ", 10*time.Second); !strings.Contains(bar, "%") || !strings.Contains(bar, "B/s") {
+		t.Fatalf("no progress bar during get:\n%q", bar)
+	}
 	start := time.Now()
 	s.typ("\x03")
 	out := s.expect(prompt, 60*time.Second)
@@ -241,20 +245,28 @@ func TestShellInterrupt(t *testing.T) {
 }
 
 // TestShellOutages: over a serial line, an outage shorter than
-// -link-timeout at the prompt is ridden out, the same session goes on; a
-// longer one during a download loses the session: the shell says so and
-// reconnects, in the same folder, and the download, cut off rather than
-// cancelled, resumes from what it kept.
+// -link-timeout, at the prompt or during a download, is ridden out: the
+// same session goes on, without reconnecting, and the download completes
+// identical; a longer one during a download loses the session: the shell
+// says so and reconnects, in the same folder, and the download, cut off
+// rather than cancelled, resumes from what it kept.
+//
+// "Shorter" needs a margin during a transfer: the peer's silence runs from
+// its last whole frame before the cut (a 4 KiB frame is 0.36 s of line)
+// to the first after it, which may wait for a keepalive (every second)
+// behind a frame cut in half. With -link-timeout 3s a 2 s outage in a
+// download often drops the session (2 runs in 3 of the same pause in
+// link.transferThroughPause); with 5s it does not.
 func TestShellOutages(t *testing.T) {
 	dir := t.TempDir()
 	pub := filepath.Join(dir, "pub")
 	os.Mkdir(pub, 0o755)
 	want := writeRandom(t, filepath.Join(pub, "big.bin"), 80_000) // resumable: over 64 KiB
 	line, srvDev, cliDev := serialLine(t, linktest.Config{Baud: 115200})
-	startServe(t, "-serial", srvDev, "-baud", serialBaud, "-data", filepath.Join(dir, "srv"), "-publish", pub, "-link-timeout", "3s")
+	startServe(t, "-serial", srvDev, "-baud", serialBaud, "-data", filepath.Join(dir, "srv"), "-publish", pub, "-link-timeout", "5s")
 	dl := filepath.Join(dir, "dl")
 	os.Mkdir(dl, 0o755)
-	s := startScreen(t, dl, "-serial", cliDev, "-baud", serialBaud, "-trust-new", "-state", filepath.Join(dir, "st"), "-chunk", "4096", "-link-timeout", "3s")
+	s := startScreen(t, dl, "-serial", cliDev, "-baud", serialBaud, "-trust-new", "-state", filepath.Join(dir, "st"), "-chunk", "4096", "-link-timeout", "5s")
 	prompt := "ferry " + filepath.Base(cliDev) + ":/pub> "
 	s.expect(":/> ", 30*time.Second)
 	s.command("cd pub", prompt)
@@ -263,9 +275,19 @@ func TestShellOutages(t *testing.T) {
 	if out := s.command("ls", prompt); !strings.Contains(out, "big.bin") || strings.Contains(out, "reconnect") {
 		t.Fatalf("ls after a short outage:\n%s", out)
 	}
+	s.typ("get big.bin\r") // some 7 s of line
+	waitPartial(t, dl, 30*time.Second)
+	line.Pause(2 * time.Second)
+	if out := s.expect(prompt, 60*time.Second); strings.Contains(out, "reconnect") || strings.Contains(out, "interrupted") || !strings.Contains(out, "got /pub/big.bin as big.bin") {
+		t.Fatalf("get with a short outage during it:\n%s", out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dl, "big.bin")); !bytes.Equal(got, want) {
+		t.Fatal("big.bin, got with a short outage during it, differs")
+	}
+	os.Remove(filepath.Join(dl, "big.bin"))
 	s.typ("get big.bin\r")
 	waitPartial(t, dl, 30*time.Second)
-	line.Pause(6 * time.Second)
+	line.Pause(7 * time.Second)
 	out := s.expect(prompt, 60*time.Second)
 	t.Logf("the long outage:\n%s", out)
 	if !strings.Contains(out, "reconnected; in /pub") || strings.Contains(out, "interrupted") {
@@ -463,16 +485,25 @@ func TestShellKeepalive(t *testing.T) {
 
 // BenchmarkShellSerial: 20 small operations over a serial line at 115200
 // baud, in one shell (one handshake) and as 20 one-shot commands (a
-// handshake each); it reports both times and the ratio. make bench-shell
-// runs it once.
+// handshake each); it reports both times and the ratio, and fails below
+// issue 14's floor: the shell at least 5x faster. make bench-shell runs
+// it once.
 func BenchmarkShellSerial(b *testing.B) {
 	for b.Loop() {
 		shell, oneShot := shellVersusOneShot(b)
+		ratio := oneShot.Seconds() / shell.Seconds()
 		b.ReportMetric(shell.Seconds(), "shell-s")
 		b.ReportMetric(oneShot.Seconds(), "one-shot-s")
-		b.ReportMetric(oneShot.Seconds()/shell.Seconds(), "x-faster")
+		b.ReportMetric(ratio, "x-vs-oneshot")
+		if ratio < minShellSpeedup {
+			b.Errorf("the shell took %v, the one-shot commands %v: %.1fx, want at least %dx", shell, oneShot, ratio, minShellSpeedup)
+		}
 	}
 }
+
+// minShellSpeedup is how many times faster than the one-shot commands
+// the shell must run benchOps (issue 14).
+const minShellSpeedup = 5
 
 // benchOps are the 20 operations, as shell lines and as one-shot
 // commands (F is a local file of 200 bytes).
