@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -15,7 +16,7 @@ import (
 
 // TestServerLogJSON: with -log json every line of the server's log is a
 // JSON object; sessions and operations carry peer, client, operation,
-// path, bytes, duration and result; a rejected peer and the shutdown are
+// path, bytes, duration, rate and result; a rejected peer and the shutdown are
 // logged too.
 func TestServerLogJSON(t *testing.T) {
 	dir := t.TempDir()
@@ -57,11 +58,11 @@ func TestServerLogJSON(t *testing.T) {
 		}
 		switch {
 		case m["op"] == "put" && m["path"] == "a.txt" && m["bytes"] == 12345.0 && m["client"] == "logger-pi" && m["result"] == "ok":
-			put = put || (strings.HasPrefix(m["peer"].(string), "127.0.0.1:") && m["duration_ms"] != nil)
+			put = put || (strings.HasPrefix(m["peer"].(string), "127.0.0.1:") && rateAgrees(m))
 		case m["op"] == "get" && strings.HasPrefix(m["result"].(string), "refused: no such file"):
 			failed = true
 		case m["kind"] == "session" && m["client"] == "logger-pi" && m["result"] == "ok":
-			session = session || (m["bytes"] == 12345.0 && m["files"] == 1.0)
+			session = session || (m["bytes"] == 12345.0 && m["files"] == 1.0 && rateAgrees(m))
 		case m["kind"] == "session" && m["client"] == nil && strings.Contains(m["result"].(string), "handshake"):
 			rejected = true
 		case strings.Contains(m["msg"].(string)+"", "stopping"):
@@ -71,4 +72,17 @@ func TestServerLogJSON(t *testing.T) {
 	if !put || !failed || !session || !rejected || !stopping {
 		t.Fatalf("put %v, failed get %v, session %v, rejected peer %v, stopping %v in:\n%s", put, failed, session, rejected, stopping, errb.String())
 	}
+}
+
+// rateAgrees reports whether a JSON log line has bytes_per_s, and it is
+// its bytes over its duration_ms (within 1%: the duration is rounded).
+func rateAgrees(m map[string]any) bool {
+	bps, ok1 := m["bytes_per_s"].(float64)
+	ms, ok2 := m["duration_ms"].(float64)
+	n, ok3 := m["bytes"].(float64)
+	if !ok1 || !ok2 || !ok3 || ms <= 0 || bps <= 0 {
+		return false
+	}
+	want := n / (ms / 1000)
+	return math.Abs(bps-want) <= 1+want/100
 }
