@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ferry/link/linktest"
 )
 
 // TestServerLogJSON: with -log json every line of the server's log is a
@@ -85,4 +88,57 @@ func rateAgrees(m map[string]any) bool {
 	}
 	want := n / (ms / 1000)
 	return math.Abs(bps-want) <= 1+want/100
+}
+
+// TestServerLogPeerLink: over a serial line the log names the server's
+// device ("from serial:/dev/pts/N"), over stdio it says "from stdio", so
+// an operator can tell the two apart (neither is "link").
+func TestServerLogPeerLink(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "f.txt")
+	writeRandom(t, f, 300)
+
+	_, srvDev, cliDev := serialLine(t, linktest.Config{Baud: 115200})
+	srv := exec.Command(ferryBin, "serve", "-serial", srvDev, "-baud", serialBaud, "-data", filepath.Join(dir, "srv1"))
+	serialLog := &lockedBuffer{}
+	srv.Stderr = serialLog
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	for i := 0; i < 200 && !strings.Contains(serialLog.String(), "serving on"); i++ {
+		time.Sleep(25 * time.Millisecond)
+	}
+	if code, _ := startSerialSend(t, cliDev, filepath.Join(dir, "st1"), f).wait(t); code != 0 {
+		t.Fatalf("serial send: exit %d\n%s", code, serialLog.String())
+	}
+	srv.Process.Signal(os.Interrupt)
+	srv.Wait()
+	if want := `op put "f.txt" client`; !strings.Contains(serialLog.String(), "from serial:"+srvDev+": ok") || !strings.Contains(serialLog.String(), want) {
+		t.Errorf("serial: no %q from serial:%s in the log:\n%s", want, srvDev, serialLog.String())
+	}
+
+	srv = exec.Command(ferryBin, "serve", "-stdio", "-data", filepath.Join(dir, "srv2"))
+	cli := exec.Command(ferryBin, "send", "-stdio", "-trust-new", "-state", filepath.Join(dir, "st2"), "-q", f)
+	c2s, _ := srv.StdinPipe()
+	s2c, _ := srv.StdoutPipe()
+	var stdioLog bytes.Buffer
+	srv.Stderr, cli.Stdin, cli.Stdout = &stdioLog, s2c, c2s
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	err := cli.Run()
+	c2s.Close()
+	waitServer(t, srv, 10*time.Second, "stdio server did not end with its stdin", &stdioLog)
+	if code := exitOf(t, err); code != 0 {
+		t.Fatalf("stdio send: exit %d\n%s", code, stdioLog.String())
+	}
+	for _, want := range []string{`op put "f.txt" client`, "from stdio: ok", "session client"} {
+		if !strings.Contains(stdioLog.String(), want) {
+			t.Errorf("stdio: no %q in the log:\n%s", want, stdioLog.String())
+		}
+	}
+	if strings.Contains(serialLog.String()+stdioLog.String(), "from link") {
+		t.Error(`a log line says "from link"`)
+	}
 }

@@ -25,7 +25,7 @@ import (
 type Event struct {
 	Time     time.Time
 	Kind     string // "session" or "op"
-	Peer     string // the TCP address, or the link ("serial", "stdio")
+	Peer     string // the TCP address, "serial:DEVICE" or "stdio"
 	Client   string // the client's name ("" before authentication)
 	ClientID string
 	Op       string // put, get, ls, rm, mv, mkdir (Kind "op")
@@ -36,10 +36,15 @@ type Event struct {
 	Result   string // "ok", "replaced", "resumed", or what went wrong
 }
 
-// peerOf names the other end of a link for the log.
+// peerOf names the other end of a link for the log: the TCP address,
+// "serial:DEVICE" or "stdio" (a link session's Peer), so that an
+// operator can tell a serial line's sessions from a pipe's.
 func peerOf(c link.Conn) string {
 	if ra, ok := c.(interface{ RemoteAddr() net.Addr }); ok {
 		return ra.RemoteAddr().String()
+	}
+	if p, ok := c.(interface{ Peer() string }); ok {
+		return p.Peer()
 	}
 	if w, ok := c.(*watched); ok {
 		return peerOf(w.Conn)
