@@ -3,7 +3,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -11,11 +13,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ferry/link/linktest"
 )
 
 // TestServerLogJSON: with -log json every line of the server's log is a
 // JSON object; sessions and operations carry peer, client, operation,
-// path, bytes, duration and result; a rejected peer and the shutdown are
+// path, bytes, duration, rate and result; a rejected peer and the shutdown are
 // logged too.
 func TestServerLogJSON(t *testing.T) {
 	dir := t.TempDir()
@@ -57,11 +61,11 @@ func TestServerLogJSON(t *testing.T) {
 		}
 		switch {
 		case m["op"] == "put" && m["path"] == "a.txt" && m["bytes"] == 12345.0 && m["client"] == "logger-pi" && m["result"] == "ok":
-			put = put || (strings.HasPrefix(m["peer"].(string), "127.0.0.1:") && m["duration_ms"] != nil)
+			put = put || (strings.HasPrefix(m["peer"].(string), "127.0.0.1:") && rateAgrees(m))
 		case m["op"] == "get" && strings.HasPrefix(m["result"].(string), "refused: no such file"):
 			failed = true
 		case m["kind"] == "session" && m["client"] == "logger-pi" && m["result"] == "ok":
-			session = session || (m["bytes"] == 12345.0 && m["files"] == 1.0)
+			session = session || (m["bytes"] == 12345.0 && m["files"] == 1.0 && rateAgrees(m))
 		case m["kind"] == "session" && m["client"] == nil && strings.Contains(m["result"].(string), "handshake"):
 			rejected = true
 		case strings.Contains(m["msg"].(string)+"", "stopping"):
@@ -70,5 +74,71 @@ func TestServerLogJSON(t *testing.T) {
 	}
 	if !put || !failed || !session || !rejected || !stopping {
 		t.Fatalf("put %v, failed get %v, session %v, rejected peer %v, stopping %v in:\n%s", put, failed, session, rejected, stopping, errb.String())
+	}
+}
+
+// rateAgrees reports whether a JSON log line has bytes_per_s, and it is
+// its bytes over its duration_ms (within 1%: the duration is rounded).
+func rateAgrees(m map[string]any) bool {
+	bps, ok1 := m["bytes_per_s"].(float64)
+	ms, ok2 := m["duration_ms"].(float64)
+	n, ok3 := m["bytes"].(float64)
+	if !ok1 || !ok2 || !ok3 || ms <= 0 || bps <= 0 {
+		return false
+	}
+	want := n / (ms / 1000)
+	return math.Abs(bps-want) <= 1+want/100
+}
+
+// TestServerLogPeerLink: over a serial line the log names the server's
+// device ("from serial:/dev/pts/N"), over stdio it says "from stdio", so
+// an operator can tell the two apart (neither is "link").
+func TestServerLogPeerLink(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "f.txt")
+	writeRandom(t, f, 300)
+
+	_, srvDev, cliDev := serialLine(t, linktest.Config{Baud: 115200})
+	srv := exec.Command(ferryBin, "serve", "-serial", srvDev, "-baud", serialBaud, "-data", filepath.Join(dir, "srv1"))
+	serialLog := &lockedBuffer{}
+	srv.Stderr = serialLog
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	for i := 0; i < 200 && !strings.Contains(serialLog.String(), "serving on"); i++ {
+		time.Sleep(25 * time.Millisecond)
+	}
+	if code, _ := startSerialSend(t, cliDev, filepath.Join(dir, "st1"), f).wait(t); code != 0 {
+		t.Fatalf("serial send: exit %d\n%s", code, serialLog.String())
+	}
+	srv.Process.Signal(os.Interrupt)
+	srv.Wait()
+	if want := `op put "f.txt" client`; !strings.Contains(serialLog.String(), "from serial:"+srvDev+": ok") || !strings.Contains(serialLog.String(), want) {
+		t.Errorf("serial: no %q from serial:%s in the log:\n%s", want, srvDev, serialLog.String())
+	}
+
+	srv = exec.Command(ferryBin, "serve", "-stdio", "-data", filepath.Join(dir, "srv2"))
+	cli := exec.Command(ferryBin, "send", "-stdio", "-trust-new", "-state", filepath.Join(dir, "st2"), "-q", f)
+	c2s, _ := srv.StdinPipe()
+	s2c, _ := srv.StdoutPipe()
+	var stdioLog bytes.Buffer
+	srv.Stderr, cli.Stdin, cli.Stdout = &stdioLog, s2c, c2s
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	err := cli.Run()
+	c2s.Close()
+	waitServer(t, srv, 10*time.Second, "stdio server did not end with its stdin", &stdioLog)
+	if code := exitOf(t, err); code != 0 {
+		t.Fatalf("stdio send: exit %d\n%s", code, stdioLog.String())
+	}
+	for _, want := range []string{`op put "f.txt" client`, "from stdio: ok", "session client"} {
+		if !strings.Contains(stdioLog.String(), want) {
+			t.Errorf("stdio: no %q in the log:\n%s", want, stdioLog.String())
+		}
+	}
+	if strings.Contains(serialLog.String()+stdioLog.String(), "from link") {
+		t.Error(`a log line says "from link"`)
 	}
 }

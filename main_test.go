@@ -199,9 +199,19 @@ func TestOwnCAWithCertCommand(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"nonsense"}, {"send"}, {"send", "-bogus"}, {"serve", "extra"}} {
-		if _, _, code := ferry(t, args...); code != exitUsage {
-			t.Errorf("ferry %v: exit %d, want %d", args, code, exitUsage)
+	// A usage error writes nothing to stdout (a pipe reading it gets no
+	// help text), says why on stderr, and the usage where one applies.
+	for _, tc := range []struct {
+		args  []string
+		usage bool
+	}{{nil, true}, {[]string{"nonsense"}, false}, {[]string{"send"}, false}, {[]string{"send", "-bogus"}, true},
+		{[]string{"get", "-bogus"}, true}, {[]string{"serve", "extra"}, false}, {[]string{"help", "nonsense"}, false}} {
+		out, errs, code := ferry(t, tc.args...)
+		if code != exitUsage || out != "" || errs == "" {
+			t.Errorf("ferry %v: exit %d, stdout %q, stderr %q; want %d, nothing on stdout", tc.args, code, out, errs, exitUsage)
+		}
+		if tc.usage && !strings.Contains(errs, "usage: ferry") && !strings.Contains(errs, "Usage:") {
+			t.Errorf("ferry %v: no usage on stderr: %q", tc.args, errs)
 		}
 	}
 	if out, _, code := ferry(t, "help"); code != 0 || !strings.Contains(out, "Exit codes") {

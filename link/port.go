@@ -527,6 +527,14 @@ func (l *portListener) Accept() (Conn, error) {
 func (l *portListener) Close() error { l.m.close(); return nil }
 func (l *portListener) Addr() string { return l.name }
 
+// peerName is portName with the transport said: "serial:/dev/ttyS0".
+func peerName(port io.ReadWriteCloser) string {
+	if p, ok := port.(*serialPort); ok {
+		return "serial:" + p.name
+	}
+	return portName(port)
+}
+
 func portName(port io.ReadWriteCloser) string {
 	if n, ok := port.(interface{ Name() string }); ok {
 		return n.Name()

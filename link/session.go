@@ -283,6 +283,10 @@ func (s *session) closeWriteLocked() error {
 	return fmt.Errorf("link: close: unacknowledged data: %w", os.ErrDeadlineExceeded)
 }
 
+// Peer names the far end for logs: "serial:DEVICE" on a serial device,
+// "stdio" on standard input and output, "link" on another port.
+func (s *session) Peer() string { return peerName(s.m.port) }
+
 // SetReadDeadline sets the deadline of Read calls, blocked ones included.
 func (s *session) SetReadDeadline(t time.Time) error {
 	s.m.mu.Lock()

@@ -11,6 +11,7 @@ import (
 	"ferry/crypt"
 	"ferry/frame"
 	"ferry/link"
+	"ferry/progress"
 	"ferry/safe"
 )
 
@@ -24,7 +25,7 @@ import (
 type Event struct {
 	Time     time.Time
 	Kind     string // "session" or "op"
-	Peer     string // the TCP address, or the link ("serial", "stdio")
+	Peer     string // the TCP address, "serial:DEVICE" or "stdio"
 	Client   string // the client's name ("" before authentication)
 	ClientID string
 	Op       string // put, get, ls, rm, mv, mkdir (Kind "op")
@@ -35,10 +36,15 @@ type Event struct {
 	Result   string // "ok", "replaced", "resumed", or what went wrong
 }
 
-// peerOf names the other end of a link for the log.
+// peerOf names the other end of a link for the log: the TCP address,
+// "serial:DEVICE" or "stdio" (a link session's Peer), so that an
+// operator can tell a serial line's sessions from a pipe's.
 func peerOf(c link.Conn) string {
 	if ra, ok := c.(interface{ RemoteAddr() net.Addr }); ok {
 		return ra.RemoteAddr().String()
+	}
+	if p, ok := c.(interface{ Peer() string }); ok {
+		return p.Peer()
 	}
 	if w, ok := c.(*watched); ok {
 		return peerOf(w.Conn)
@@ -104,9 +110,11 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-// FormatText is an event as a line of text:
+// FormatText is an event as a line of text, the rate in the unit that
+// suits it (B/s on a serial line, MiB/s on a LAN), as the client's
+// progress line gives it:
 //
-//	op put "logs/x.log" client "pi" (0123...) from 10.0.0.5:51234: ok, 1 files, 48213 bytes in 12ms (3.9 MB/s)
+//	op put "logs/x.log" client "pi" (0123...) from 10.0.0.5:51234: ok, 1 files, 48213 bytes in 12ms (3.8 MiB/s)
 func FormatText(e *Event) string {
 	var b strings.Builder
 	b.WriteString(e.Kind)
@@ -127,6 +135,14 @@ func FormatText(e *Event) string {
 		b.WriteString(" (" + rateOf(e.Bytes, e.Duration) + ")")
 	}
 	return b.String()
+}
+
+// rateOf is n bytes in d as text: "11.2 KiB/s", or "instant".
+func rateOf(n int64, d time.Duration) string {
+	if d <= 0 {
+		return "instant"
+	}
+	return progress.FormatRate(float64(n) / d.Seconds())
 }
 
 // FormatJSON is an event as one JSON object (no newline), for machines:

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -163,11 +162,4 @@ func (h *session) logMoved(result, p string, files int, n int64, start time.Time
 	h.files += files
 	h.bytes += n
 	h.op("get", p, files, n, start, result)
-}
-
-func rateOf(n int64, d time.Duration) string {
-	if d <= 0 {
-		return "instant"
-	}
-	return fmt.Sprintf("%.1f MB/s", float64(n)/d.Seconds()/1e6)
 }
