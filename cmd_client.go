@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -167,7 +168,7 @@ func (f *clientFlags) connect(stderr io.Writer) (*session, error) {
 		State: tr.state, Name: f.name, Verify: tr.verifier(link), Identify: tr.identifier(link),
 		Chunk: f.askChunk(), Timeout: f.timeout, Progress: s.meter.update,
 		Compress: f.compressLevel(), NoResume: f.noResume, Resumed: s.meter.resumed,
-		SlowLink: f.transport.slow(),
+		SlowLink: f.transport.slow(), Link: cmp.Or(f.alias, link),
 	})
 	if err != nil {
 		s.meter.finish()

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -226,5 +227,64 @@ func TestSameServerTwoAddresses(t *testing.T) {
 		if got := servers(t, st2); len(got) != 0 {
 			t.Fatalf("%v left %v behind", args, got)
 		}
+	}
+}
+
+// TestChainCache (feature chain): after the first session a client keeps
+// the server's chain in STATE/chains and names it in its next hello, and
+// the server leaves it out: the server sends fewer bytes by about the
+// certificate. A damaged cache costs only the chain sent whole, and is
+// replaced.
+func TestChainCache(t *testing.T) {
+	dir := t.TempDir()
+	st, data := filepath.Join(dir, "st"), filepath.Join(dir, "srv")
+	// sent runs ferry ls over stdio and counts what the server sent.
+	sent := func() int64 {
+		t.Helper()
+		srv := exec.Command(ferryBin, "serve", "-stdio", "-data", data)
+		cli := exec.Command(ferryBin, "ls", "-stdio", "-q", "-trust-new", "-state", st)
+		c2s, _ := srv.StdinPipe()
+		s2c, _ := srv.StdoutPipe()
+		var srvErr, cliErr bytes.Buffer
+		srv.Stderr, cli.Stderr = &srvErr, &cliErr
+		in, _ := cli.StdinPipe()
+		cli.Stdout = c2s
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cli.Start(); err != nil {
+			t.Fatal(err)
+		}
+		copied := make(chan int64, 1)
+		go func() {
+			n, _ := io.Copy(in, s2c)
+			in.Close()
+			copied <- n
+		}()
+		err := cli.Wait()
+		c2s.Close()
+		waitServer(t, srv, 10*time.Second, "stdio server did not end with its stdin", &srvErr)
+		n := <-copied
+		if err != nil {
+			t.Fatalf("ls: %v\n%s", err, cliErr.String())
+		}
+		return n
+	}
+	first := sent()
+	cache := filepath.Join(st, "chains", "stdio")
+	field, err := os.ReadFile(cache)
+	if err != nil || len(field) < 300 || field[0] != 1 {
+		t.Fatalf("cached chain: %d bytes, %v", len(field), err)
+	}
+	second := sent()
+	if first-second < int64(len(field))-16 {
+		t.Errorf("the server sent %d bytes, then %d with the chain known: want about %d fewer", first, second, len(field))
+	}
+	os.WriteFile(cache, []byte("damaged"), 0o600)
+	if third := sent(); third < first-16 {
+		t.Errorf("with a damaged cache the server sent %d bytes, want the whole chain (%d)", third, first)
+	}
+	if again, _ := os.ReadFile(cache); !bytes.Equal(again, field) {
+		t.Error("the damaged cache was not replaced")
 	}
 }

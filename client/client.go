@@ -7,6 +7,7 @@
 package client
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/x509"
 	"errors"
@@ -64,6 +65,9 @@ type Config struct {
 	// Compress offers compression (feature compress), at this flate level
 	// (xfer.LevelSlowLink, xfer.LevelFast); 0 offers none.
 	Compress int
+	// Link names the link for the chain cache (State.KnownChain): the
+	// alias, "host:port", "serial:DEV" or "stdio"; "" caches nothing.
+	Link string
 }
 
 // Client is an authenticated session with a server. Not safe for
@@ -94,13 +98,29 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 	if cfg.Compress != 0 && xfer.Codec {
 		features |= crypt.FeatureCompress
 	}
-	if cfg.FirstRelease {
-		features = 0
+	var known []byte
+	if cfg.Link != "" {
+		features |= crypt.FeatureChain
+		known = cfg.State.KnownChain(cfg.Link)
 	}
-	sess, err := crypt.Client(c, &crypt.ClientConfig{Suites: cfg.Suites, Chunk: cfg.Chunk, Verify: cfg.Verify, Features: features})
+	if cfg.FirstRelease {
+		features, known = 0, nil
+	}
+	sess, err := crypt.Client(c, &crypt.ClientConfig{Suites: cfg.Suites, Chunk: cfg.Chunk, Verify: cfg.Verify, Features: features, KnownChain: known})
 	if err != nil {
 		c.Close()
+		if known != nil {
+			// Perhaps a server of an earlier release, which refuses a
+			// hello naming a chain: the next hello will not.
+			cfg.State.ForgetChain(cfg.Link)
+			if errors.Is(err, crypt.ErrRefused) {
+				err = fmt.Errorf("%w; the next attempt will not name the server's certificate chain by hash (an older ferry refuses that): run the command again", err)
+			}
+		}
 		return nil, err
+	}
+	if sess.Features.Has(crypt.FeatureChain) && !bytes.Equal(sess.ChainField, known) {
+		cfg.State.SaveChain(cfg.Link, sess.ChainField) // a cache: failing costs the chain on the line next time
 	}
 	// Only now, the server authenticated, is the identity chosen and
 	// anything written: a failed connection leaves no state behind.

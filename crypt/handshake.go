@@ -41,6 +41,7 @@ var (
 	ErrHandshake    = errors.New("crypt: malformed handshake message")
 	ErrNoSuite      = errors.New("crypt: no cipher suite in common")
 	ErrBadSignature = errors.New("crypt: server signature over the handshake transcript does not verify")
+	ErrRefused      = errors.New("crypt: server refused the handshake")
 )
 
 // Session is what a completed handshake yields.
@@ -56,6 +57,9 @@ type Session struct {
 	// Features are the protocol features both sides agreed on in the
 	// handshake (Feature* bits); 0 with a peer of the first release.
 	Features Features
+	// ChainField is the server's chain as its hello carries it (client
+	// side): what ClientConfig.KnownChain takes the next time.
+	ChainField []byte
 }
 
 // Features is a set of protocol features, negotiated in the handshake: the
@@ -73,10 +77,11 @@ const (
 	FeatureKeepalive                      // keepalive (1044): a client idle at a prompt stays connected
 	FeatureResume                         // resume interrupted puts and gets (1046, 1047, 2118)
 	FeatureShort                          // register (1025) and reconnect (1027) carry the name last, unpadded
+	FeatureChain                          // a client that knows the server's chain names it by hash; the server then leaves it out
 )
 
 // AllFeatures is every feature this build speaks.
-const AllFeatures = FeatureOps | FeatureCompress | FeatureKeepalive | FeatureResume | FeatureShort
+const AllFeatures = FeatureOps | FeatureCompress | FeatureKeepalive | FeatureResume | FeatureShort | FeatureChain
 
 // featureID is the suite-list ID that offers feature bit i.
 const featureID = 0x80
@@ -94,6 +99,11 @@ type ClientConfig struct {
 	// the transcript already checked) is trusted. See CAVerifier and
 	// PinVerifier. It must not be nil.
 	Verify func(chain []*x509.Certificate) error
+	// KnownChain is the chain field (Session.ChainField) of the server
+	// last reached over this link, when it accepted FeatureChain: offered
+	// with FeatureChain, the hello names it by hash and a server that has
+	// that chain leaves it out. It is then verified exactly as if sent.
+	KnownChain []byte
 }
 
 // ServerConfig configures the server side of the handshake.
@@ -115,6 +125,7 @@ type clientHello struct {
 	suites   []Suite
 	features Features // offered as feature IDs after the suites
 	offered  bool     // at least one feature ID was listed
+	known    []byte   // SHA-256 of the chain field the client knows (FeatureChain), or nil
 }
 
 func (h *clientHello) marshal() []byte {
@@ -127,7 +138,7 @@ func (h *clientHello) marshal() []byte {
 	for _, s := range h.suites {
 		b = append(b, byte(s))
 	}
-	return append(b, ids...)
+	return append(append(b, ids...), h.known...)
 }
 
 // featureIDs lists the suite-list IDs that offer the features of f.
@@ -150,10 +161,10 @@ func parseClientHello(p []byte) (*clientHello, error) {
 	copy(h.share[:], p[32:])
 	h.chunk = binary.LittleEndian.Uint32(p[64:])
 	n := int(p[68])
-	if n == 0 || n > maxSuites || len(p) != 69+n {
+	if n == 0 || n > maxSuites || len(p) < 69+n {
 		return nil, fmt.Errorf("%w: client hello lists %d suites in %d bytes", ErrHandshake, n, len(p))
 	}
-	for _, s := range p[69:] {
+	for _, s := range p[69 : 69+n] {
 		if s > featureID && s <= featureID+31 {
 			h.features |= 1 << (s - featureID - 1)
 			h.offered = true
@@ -164,6 +175,12 @@ func parseClientHello(p []byte) (*clientHello, error) {
 	if h.chunk == 0 || h.chunk > frame.MaxChunk {
 		return nil, fmt.Errorf("%w: chunk size %d", ErrHandshake, h.chunk)
 	}
+	switch rest := p[69+n:]; {
+	case len(rest) == sha256.Size && h.features.Has(FeatureChain):
+		h.known = rest
+	case len(rest) != 0:
+		return nil, fmt.Errorf("%w: %d bytes after the suites of a client hello", ErrHandshake, len(rest))
+	}
 	return h, nil
 }
 
@@ -172,9 +189,46 @@ type serverHello struct {
 	share    [ShareLen]byte
 	suite    Suite
 	chunk    uint32
-	certs    [][]byte
+	certs    [][]byte // none: the chain the client named is the server's (FeatureChain)
 	features Features
 	extended bool // the features field follows the chain (the client offered features)
+}
+
+// chainField is the part of a server hello that carries the chain: count,
+// then each certificate with its length.
+func chainField(certs [][]byte) []byte {
+	b := []byte{byte(len(certs))}
+	for _, c := range certs {
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(c)))
+		b = append(b, c...)
+	}
+	return b
+}
+
+// parseChain reads a chain field from the start of p and returns the
+// certificates (in p) and what follows them. allowEmpty lets the count be
+// 0 (a server hello that leaves the chain out).
+func parseChain(p []byte, allowEmpty bool) (certs [][]byte, rest []byte, err error) {
+	if len(p) < 1 {
+		return nil, nil, fmt.Errorf("%w: no certificate count", ErrHandshake)
+	}
+	n := int(p[0])
+	if n > maxCerts || n == 0 && !allowEmpty {
+		return nil, nil, fmt.Errorf("%w: server hello carries %d certificates", ErrHandshake, n)
+	}
+	rest = p[1:]
+	for range n {
+		if len(rest) < 2 {
+			return nil, nil, fmt.Errorf("%w: certificate list truncated", ErrHandshake)
+		}
+		l := int(binary.LittleEndian.Uint16(rest))
+		if l == 0 || len(rest) < 2+l {
+			return nil, nil, fmt.Errorf("%w: certificate of %d bytes in %d", ErrHandshake, l, len(rest)-2)
+		}
+		certs = append(certs, rest[2:2+l])
+		rest = rest[2+l:]
+	}
+	return certs, rest, nil
 }
 
 func (h *serverHello) marshal() []byte {
@@ -183,11 +237,7 @@ func (h *serverHello) marshal() []byte {
 	b = append(b, h.share[:]...)
 	b = append(b, byte(h.suite))
 	b = binary.LittleEndian.AppendUint32(b, h.chunk)
-	b = append(b, byte(len(h.certs)))
-	for _, c := range h.certs {
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(c)))
-		b = append(b, c...)
-	}
+	b = append(b, chainField(h.certs)...)
 	if h.extended {
 		b = binary.LittleEndian.AppendUint32(b, uint32(h.features))
 	}
@@ -201,22 +251,11 @@ func parseServerHello(p []byte, extended bool) (*serverHello, error) {
 	h := &serverHello{suite: Suite(p[64]), chunk: binary.LittleEndian.Uint32(p[65:])}
 	copy(h.nonce[:], p)
 	copy(h.share[:], p[32:])
-	n := int(p[69])
-	if n == 0 || n > maxCerts {
-		return nil, fmt.Errorf("%w: server hello carries %d certificates", ErrHandshake, n)
+	certs, rest, err := parseChain(p[serverHelloHead-1:], extended)
+	if err != nil {
+		return nil, err
 	}
-	rest := p[serverHelloHead:]
-	for range n {
-		if len(rest) < 2 {
-			return nil, fmt.Errorf("%w: certificate list truncated", ErrHandshake)
-		}
-		l := int(binary.LittleEndian.Uint16(rest))
-		if l == 0 || len(rest) < 2+l {
-			return nil, fmt.Errorf("%w: certificate of %d bytes in %d", ErrHandshake, l, len(rest)-2)
-		}
-		h.certs = append(h.certs, rest[2:2+l])
-		rest = rest[2+l:]
-	}
+	h.certs = certs
 	if extended && len(rest) == 4 {
 		h.features, h.extended = Features(binary.LittleEndian.Uint32(rest)), true
 		rest = rest[4:]
@@ -241,6 +280,10 @@ func Client(rw link.Conn, cfg *ClientConfig) (*Session, error) {
 	if ch.suites == nil {
 		ch.suites = PreferredSuites()
 	}
+	if ch.features.Has(FeatureChain) && cfg.KnownChain != nil {
+		sum := sha256.Sum256(cfg.KnownChain)
+		ch.known = sum[:]
+	}
 	if len(ch.suites)+len(featureIDs(ch.features)) > maxSuites {
 		panic("crypt: internal error: more suites and features than a hello holds")
 	}
@@ -249,7 +292,7 @@ func Client(rw link.Conn, cfg *ClientConfig) (*Session, error) {
 	if err := c.WriteRequest(frame.ClientID{}, frame.CodeHello, ch.marshal()); err != nil {
 		return nil, err
 	}
-	sh, chain, err := readServerHello(c, ch)
+	sh, chain, err := readServerHello(c, ch, cfg.KnownChain)
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +309,10 @@ func Client(rw link.Conn, cfg *ClientConfig) (*Session, error) {
 	}
 	s.PeerChain = chain
 	s.Features = sh.features & ch.features
+	s.ChainField = cfg.KnownChain
+	if len(sh.certs) > 0 {
+		s.ChainField = chainField(sh.certs) // sh.certs are clones (readServerHello)
+	}
 	s.fitFeatures()
 	return s, nil
 }
@@ -277,13 +324,13 @@ func cmpOr(v, def int) int {
 	return v
 }
 
-func readServerHello(c *Conn, ch *clientHello) (*serverHello, []*x509.Certificate, error) {
+func readServerHello(c *Conn, ch *clientHello, known []byte) (*serverHello, []*x509.Certificate, error) {
 	h, p, err := c.ReadResponse()
 	if err != nil {
 		return nil, nil, fmt.Errorf("crypt: waiting for server hello: %w", err)
 	}
 	if h.Code == frame.CodeError {
-		return nil, nil, fmt.Errorf("crypt: server refused the handshake: %q", p)
+		return nil, nil, fmt.Errorf("%w: %q", ErrRefused, p)
 	}
 	if h.Code != frame.CodeServerHello {
 		return nil, nil, fmt.Errorf("%w: expected server hello, got %v", ErrHandshake, h.Code)
@@ -298,11 +345,25 @@ func readServerHello(c *Conn, ch *clientHello) (*serverHello, []*x509.Certificat
 	if sh.chunk == 0 || sh.chunk > ch.chunk {
 		return nil, nil, fmt.Errorf("%w: server chose chunk size %d, over the %d offered", ErrHandshake, sh.chunk, ch.chunk)
 	}
-	chain := make([]*x509.Certificate, len(sh.certs))
-	for i, der := range sh.certs {
+	ders := sh.certs
+	if len(ders) == 0 {
+		// Left out: the server has the chain the hello named (only then).
+		if ch.known == nil || !sh.features.Has(FeatureChain) {
+			return nil, nil, fmt.Errorf("%w: server hello without certificates", ErrHandshake)
+		}
+		if ders, _, err = parseChain(known, false); err != nil {
+			return nil, nil, fmt.Errorf("crypt: the known chain: %w", err)
+		}
+	}
+	chain := make([]*x509.Certificate, len(ders))
+	for i, der := range ders {
 		// Clone: the certificate keeps its bytes, and they live in the read
 		// buffer that the next frame overwrites.
-		if chain[i], err = x509.ParseCertificate(bytes.Clone(der)); err != nil {
+		der = bytes.Clone(der)
+		if len(sh.certs) > 0 {
+			sh.certs[i] = der
+		}
+		if chain[i], err = x509.ParseCertificate(der); err != nil {
 			return nil, nil, fmt.Errorf("%w: server certificate %d: %v", ErrHandshake, i, err)
 		}
 	}
@@ -396,6 +457,11 @@ func Server(rw link.Conn, cfg *ServerConfig) (*Session, error) {
 	}
 	sh := &serverHello{suite: suite, chunk: min(ch.chunk, uint32(cmpOr(cfg.MaxChunk, DefaultChunk))), certs: cfg.Identity.Chain,
 		features: ch.features & cfg.Features, extended: ch.offered}
+	if sh.features.Has(FeatureChain) && ch.known != nil {
+		if sum := sha256.Sum256(chainField(sh.certs)); bytes.Equal(sum[:], ch.known) {
+			sh.certs = nil // the client has it: left out
+		}
+	}
 	rand.Read(sh.nonce[:])
 	copy(sh.share[:], eph.PublicKey().Bytes())
 	if err := c.WriteResponse(frame.CodeServerHello, sh.marshal()); err != nil {

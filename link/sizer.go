@@ -12,7 +12,7 @@ import "math"
 //	n = (-h + sqrt(h² + 4h/q)) / 2
 //
 // New sessions start at sizerStart bytes and the size may double after
-// every eight clean frames of the current ceiling, so a clean line reaches
+// every two clean frames of the current ceiling, so a clean line reaches
 // MaxPayload within a few KiB while a noisy one never sends a large frame
 // that would almost surely fail. The zero value is not ready; use newSizer.
 type sizer struct {
@@ -27,8 +27,9 @@ const (
 	sizerStart    = 256
 	sizerMin      = 64
 	// sizerGrowAfter is how many ceilings' worth of clean payload let the
-	// ceiling double: 30 KiB from sizerStart to 4 KiB.
-	sizerGrowAfter = 8
+	// ceiling double: 7.5 KiB from sizerStart to 4 KiB. Once a frame has
+	// failed the optimum caps every size, whatever the ceiling.
+	sizerGrowAfter = 2
 )
 
 func newSizer(max int) sizer {
