@@ -125,10 +125,12 @@ func TestInstallBinaryThenServe(t *testing.T) {
 }
 
 // The big-endian router build (dist/ferry-ath79, "make board-ath79") at
-// 115200 baud on a device that says it is a big-endian mips: the build is
-// picked, pushed and verified by sha256 there; it runs where qemu-mips is
-// registered with binfmt_misc (else the device cannot run it: the install
-// says so after the check). The time and the bytes typed are measured.
+// INSTALL_ROUTER_BAUD (115200 by default, 921600 in make test-install) on
+// a device that says it is a big-endian mips: the build is picked, pushed
+// and verified by sha256 there; it runs where qemu-mips is registered
+// with binfmt_misc (else the device cannot run it: the install says so
+// after the check). The bytes typed must fit 4 minutes at 115200,
+// the whole install a minute at 921600 (issue 15).
 func TestInstallRouterBuild(t *testing.T) {
 	dist, _ := filepath.Abs("../dist")
 	build := filepath.Join(dist, "ferry-ath79")
@@ -163,6 +165,15 @@ func TestInstallRouterBuild(t *testing.T) {
 	sameFile(t, build, opt.Dest)
 	if r := float64(res.Typed) / float64(res.Compressed); r > 1.3 {
 		t.Errorf("%.3f bytes typed a gzipped byte", r)
+	}
+	// Issue 15's speed goal. At 115200 the time is the line time of what
+	// is typed (99 % of it, docs/INSTALL.md), so that is asserted at any
+	// test baud; the whole install is timed only at 921600.
+	if lt := float64(res.Typed) * 10 / 115200; lt > 240 {
+		t.Errorf("%d bytes typed: %.1f s of line at 115200, over the 4 minutes of issue 15", res.Typed, lt)
+	}
+	if baud == 921600 && total > time.Minute {
+		t.Errorf("the whole install took %v at 921600, over the minute of issue 15", total)
 	}
 	if q, err := exec.LookPath("qemu-mips-static"); err == nil && registered != nil {
 		out, err := exec.Command(q, opt.Dest, "version").CombinedOutput()
