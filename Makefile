@@ -79,8 +79,9 @@ test-interop:
 # test-install: ferry install against a real busybox ash (Debian's busybox
 # package) on a pseudo-terminal behind the simulated line, with only stock
 # OpenWrt's applets in its PATH: login, noise, damaged pieces, a resumed
-# install, the errors, the real binary then ferry send over the same cable,
-# and the router build (dist/ferry-ath79) pushed at 921600 baud (half a
+# install, the errors, the real binary at 115200 through a login and a
+# banner then ferry send over the same cable (about five minutes), and the
+# router build (dist/ferry-ath79) pushed at 921600 baud (half a
 # minute; INSTALL_ROUTER_BAUD=115200 measures a console's usual rate, about
 # four minutes). Not in "make test": it needs busybox.
 INSTALL_ROUTER_BAUD ?= 921600

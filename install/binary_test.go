@@ -46,26 +46,33 @@ func (d *device) laptopDevice(t *testing.T) string {
 	return p.SlavePath
 }
 
-func runCmd(t *testing.T, timeout time.Duration, bin string, args ...string) (string, error) {
+// runCmd runs bin with args, and env added to the test's environment;
+// it returns stdout and stderr together.
+func runCmd(t *testing.T, timeout time.Duration, env []string, bin string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	return out.String(), err
 }
 
-// "ferry install" puts this machine's ferry build on the device (921600
-// baud: the 5 MB build in about half a minute), the device's sha256 and
-// "ferry version" check it, and with -then serve "ferry send -serial"
-// stores a file over the same cable right after.
+// "ferry install" as issue 15 asks for it: at 115200 baud onto a console
+// with boot noise, OpenWrt's "press Enter", a login prompt and a banner
+// before the shell (testdata/console.sh), logged in with -login root and
+// the password in FERRY_PASSWORD, it puts this machine's ferry build
+// (amd64 in CI, 2.7 MB gzipped: about five minutes) on the device; the
+// device's sha256 and "ferry version" check it, and with -then serve
+// "ferry send -serial" stores a file over the same cable right after.
 func TestInstallBinaryThenServe(t *testing.T) {
 	t.Parallel()
-	const baud = 921600
+	const baud = 115200
 	ferry := buildFerry(t)
-	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: baud}})
+	script, _ := filepath.Abs("testdata/console.sh")
+	d := newDevice(t, deviceConfig{line: linktest.Config{Baud: baud}, argv: []string{busybox(t), "sh", script, "login"}})
 	dev := d.laptopDevice(t)
 	dest := filepath.Join(d.dir, "tmp", "ferry")
 	data := filepath.Join(d.dir, "srv")
@@ -77,13 +84,23 @@ func TestInstallBinaryThenServe(t *testing.T) {
 			os.WriteFile("/tmp/e2e-trace.txt", b, 0o644)
 		}
 	})
-	out, err := runCmd(t, 3*time.Minute, ferry, "install", "-serial", dev, "-baud", strconv.Itoa(baud),
-		"-bin", ferry, "-dest", dest, "-then", "serve", "-data", data, "-q", "-trace", trace)
+	start := time.Now()
+	out, err := runCmd(t, 10*time.Minute, []string{"FERRY_PASSWORD=s3cret"}, ferry, "install", "-serial", dev, "-baud", strconv.Itoa(baud),
+		"-login", "root", "-bin", ferry, "-dest", dest, "-then", "serve", "-data", data, "-q", "-trace", trace)
+	total := time.Since(start)
 	t.Logf("ferry install:\n%s", out)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "ferry: installed ") { // one line, for make test-install's summary
+			t.Logf("at %d baud, %.1f s in all: %s", baud, total.Seconds(), l)
+		}
+	}
 	sameFile(t, ferry, dest)
+	if seen := d.output(); !bytes.Contains(seen, []byte("OpenWrt login: ")) || !bytes.Contains(seen, []byte("built-in shell (ash)")) {
+		t.Errorf("the console showed no login prompt and banner: %q", tail(seen, 500))
+	}
 	for _, want := range []string{"sha256 checked", "version: ferry install-test", "server key fingerprint", "ferry send -serial " + dev} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report does not say %q", want)
@@ -93,7 +110,7 @@ func TestInstallBinaryThenServe(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "hello.txt")
 	os.WriteFile(file, []byte("hello over the console\n"), 0o644)
 	dev = d.laptopDevice(t)
-	out, err = runCmd(t, time.Minute, ferry, "send", "-serial", dev, "-baud", strconv.Itoa(baud), "-trust-new", "-q",
+	out, err = runCmd(t, time.Minute, nil, ferry, "send", "-serial", dev, "-baud", strconv.Itoa(baud), "-trust-new", "-q",
 		"-state", t.TempDir(), file)
 	t.Logf("ferry send:\n%s", out)
 	if err != nil {
@@ -108,10 +125,12 @@ func TestInstallBinaryThenServe(t *testing.T) {
 }
 
 // The big-endian router build (dist/ferry-ath79, "make board-ath79") at
-// 115200 baud on a device that says it is a big-endian mips: the build is
-// picked, pushed and verified by sha256 there; it runs where qemu-mips is
-// registered with binfmt_misc (else the device cannot run it: the install
-// says so after the check). The time and the bytes typed are measured.
+// INSTALL_ROUTER_BAUD (115200 by default, 921600 in make test-install) on
+// a device that says it is a big-endian mips: the build is picked, pushed
+// and verified by sha256 there; it runs where qemu-mips is registered
+// with binfmt_misc (else the device cannot run it: the install says so
+// after the check). The bytes typed must fit 4 minutes at 115200,
+// the whole install a minute at 921600 (issue 15).
 func TestInstallRouterBuild(t *testing.T) {
 	dist, _ := filepath.Abs("../dist")
 	build := filepath.Join(dist, "ferry-ath79")
@@ -146,6 +165,15 @@ func TestInstallRouterBuild(t *testing.T) {
 	sameFile(t, build, opt.Dest)
 	if r := float64(res.Typed) / float64(res.Compressed); r > 1.3 {
 		t.Errorf("%.3f bytes typed a gzipped byte", r)
+	}
+	// Issue 15's speed goal. At 115200 the time is the line time of what
+	// is typed (99 % of it, docs/INSTALL.md), so that is asserted at any
+	// test baud; the whole install is timed only at 921600.
+	if lt := float64(res.Typed) * 10 / 115200; lt > 240 {
+		t.Errorf("%d bytes typed: %.1f s of line at 115200, over the 4 minutes of issue 15", res.Typed, lt)
+	}
+	if baud == 921600 && total > time.Minute {
+		t.Errorf("the whole install took %v at 921600, over the minute of issue 15", total)
 	}
 	if q, err := exec.LookPath("qemu-mips-static"); err == nil && registered != nil {
 		out, err := exec.Command(q, opt.Dest, "version").CombinedOutput()

@@ -225,9 +225,13 @@ func TestInstallUnknownMachine(t *testing.T) {
 		fakes: map[string]string{"uname": `echo sparc64` + "\n"}})
 	opt := d.options()
 	opt.Dist = t.TempDir()
+	start := time.Now()
 	_, err := Run(context.Background(), d.laptop(), opt)
 	if !errors.Is(err, ErrUnknownMachine) || !strings.Contains(err.Error(), "sparc64") {
 		t.Fatalf("got %v, want ErrUnknownMachine naming sparc64", err)
+	}
+	if el := time.Since(start); el > opt.Timeout+5*time.Second {
+		t.Errorf("took %v with a %v timeout", el, opt.Timeout)
 	}
 	checkLeft(t, d)
 }
@@ -240,9 +244,13 @@ func TestInstallNoSpace(t *testing.T) {
 		fakes: map[string]string{"df": "echo 'Filesystem 1024-blocks Used Available Capacity Mounted on'\necho 'tmpfs 1024 1000 24 98% /tmp'\n"}})
 	opt := d.options()
 	opt.Bin = smallFerry(t, t.TempDir(), 64<<10, 4)
+	start := time.Now()
 	res, err := Run(context.Background(), d.laptop(), opt)
 	if !errors.Is(err, ErrNoSpace) {
 		t.Fatalf("got %v, want ErrNoSpace", err)
+	}
+	if el := time.Since(start); el > opt.Timeout+5*time.Second {
+		t.Errorf("took %v with a %v timeout", el, opt.Timeout)
 	}
 	if res.Pieces != 0 {
 		t.Errorf("%d pieces sent", res.Pieces)
@@ -362,7 +370,8 @@ func TestInstallResume(t *testing.T) {
 }
 
 // A folder that fills up during the install (df says there is room; a
-// small tmpfs says otherwise): a clear error, and nothing half-written
+// small tmpfs says otherwise): a clear error, in time (the line time of
+// what was typed before it, plus the timeout), and nothing half-written
 // left: only verified pieces.
 func TestInstallDiskFull(t *testing.T) {
 	t.Parallel()
@@ -375,11 +384,16 @@ func TestInstallDiskFull(t *testing.T) {
 	t.Cleanup(func() { exec.Command("umount", "-l", tmp).Run() })
 	opt := d.options()
 	opt.Bin = smallFerry(t, t.TempDir(), 160<<10, 8)
-	_, err := Run(context.Background(), d.laptop(), opt)
+	start := time.Now()
+	res, err := Run(context.Background(), d.laptop(), opt)
 	if !errors.Is(err, ErrDevice) {
 		t.Fatalf("got %v, want ErrDevice", err)
 	}
-	t.Log(err)
+	line := time.Duration(res.Typed * 10 * int64(time.Second) / int64(opt.Baud))
+	if el := time.Since(start); el > line+opt.Timeout+5*time.Second {
+		t.Errorf("took %v: %v of line for the %d bytes typed, with a %v timeout", el, line, res.Typed, opt.Timeout)
+	}
+	t.Logf("%v after %v (%v of line)", err, time.Since(start), line)
 	for _, f := range d.files(t) {
 		if !strings.HasSuffix(f, ".b") || !strings.HasPrefix(f, "ferry.fy-") {
 			t.Errorf("left on the device: %s", f)
