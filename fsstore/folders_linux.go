@@ -9,6 +9,7 @@ package fsstore
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path"
 	"strconv"
@@ -71,6 +72,39 @@ func (s *Store) lstatTarget(cf *clientFiles, id [16]byte, p string) (isDir bool,
 		return false, pathErr(err, p)
 	}
 	return st.Mode&unix.S_IFMT == unix.S_IFDIR, nil
+}
+
+// openRead opens the file or folder at p for reading, without following a
+// symlink (ErrNotFound) and without blocking on a FIFO, and returns what it
+// opened.
+func (s *Store) openRead(id [16]byte, p string) (*os.File, fs.FileInfo, error) {
+	cf, err := s.clientState(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	cf.folders.mu.Lock()
+	t, err := s.tree(cf, id)
+	fd := -1
+	if err == nil {
+		fd, err = t.Dir(parentOf(p), false, 0)
+	}
+	if err == nil {
+		fd, err = syscall.Openat(fd, path.Base(p), syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	}
+	cf.folders.mu.Unlock()
+	if err == syscall.ELOOP {
+		err = syscall.ENOENT
+	}
+	if err != nil {
+		return nil, nil, pathErr(err, p)
+	}
+	f := os.NewFile(uintptr(fd), p)
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, pathErr(err, p)
+	}
+	return f, fi, nil
 }
 
 // makeParents creates the missing folders of p (0700), each made durable

@@ -7,6 +7,8 @@ package fsstore
 
 import (
 	"encoding/hex"
+	"fmt"
+	"io/fs"
 	"os"
 )
 
@@ -65,4 +67,31 @@ func (cf *clientFiles) closeTree() {}
 // createTemp creates a new temporary file in dir.
 func createTemp(dir string) (*os.File, error) {
 	return os.CreateTemp(dir, tempPrefix+"*")
+}
+
+// openRead opens the file or folder at p for reading, without following a
+// symlink, and returns what it opened.
+func (s *Store) openRead(id [16]byte, p string) (*os.File, fs.FileInfo, error) {
+	r, err := s.clientRoot(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	fi, err := lstatPath(r, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi.IsDir() {
+		return nil, nil, fmt.Errorf("%w: %s", ErrIsDir, p)
+	}
+	f, err := r.Open(p)
+	if err != nil {
+		return nil, nil, pathErr(err, p)
+	}
+	// What was opened must be what Lstat saw: not a symlink swapped in.
+	if got, err := f.Stat(); err != nil || !os.SameFile(fi, got) {
+		f.Close()
+		return nil, nil, fmt.Errorf("%w: %s (changed while opening)", ErrNotFound, p)
+	}
+	return f, fi, nil
 }

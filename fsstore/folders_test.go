@@ -2,6 +2,7 @@ package fsstore
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -70,5 +71,37 @@ func TestCachedFolderReplacedOnDisk(t *testing.T) {
 	}
 	if des, _ := os.ReadDir(outside); len(des) != 0 {
 		t.Fatalf("the upload went through the symlink: %v", des)
+	}
+}
+
+// Reads go through the same open folders: after a rename, a path reads
+// what is at it now.
+func TestCachedFoldersRead(t *testing.T) {
+	s := openT(t, t.TempDir(), nil)
+	defer s.Close()
+	c, _ := s.Register("c", KeyEd25519, key32(1), t0)
+	read := func(p string) string {
+		t.Helper()
+		f, _, err := s.OpenFile(c.ID, p)
+		if err != nil {
+			t.Fatalf("OpenFile(%s): %v", p, err)
+		}
+		defer f.Close()
+		b, _ := io.ReadAll(f)
+		return string(b)
+	}
+	upload(t, s, c.ID, "a/b/f", []byte("1"))
+	if got := read("a/b/f"); got != "1" {
+		t.Fatalf("a/b/f = %q", got)
+	}
+	if err := s.Rename(c.ID, "a", "c", false); err != nil {
+		t.Fatal(err)
+	}
+	upload(t, s, c.ID, "a/b/f", []byte("2"))
+	if got, old := read("a/b/f"), read("c/b/f"); got != "2" || old != "1" {
+		t.Fatalf("a/b/f = %q, c/b/f = %q after renaming a to c", got, old)
+	}
+	if _, _, err := s.OpenFile(c.ID, "a/b"); !errors.Is(err, ErrIsDir) {
+		t.Fatalf("OpenFile of a folder: %v", err)
 	}
 }
