@@ -55,6 +55,7 @@ type GetResult struct {
 type getReq struct {
 	item      *GetItem
 	root      *os.Root
+	dirs      *localDirs // root's folders kept open (get_linux.go), or nil
 	remote    string
 	recursive bool
 	local     string // path under root; "" is root itself (recursive only)
@@ -80,7 +81,9 @@ func (c *Client) Get(items []GetItem, done func(GetResult)) error {
 			continue
 		}
 		defer root.Close()
-		r := &getReq{item: it, root: root, remote: it.Remote, recursive: it.Recursive, local: it.Name}
+		dirs := openLocalDirs(cmpOr(it.Dir, "."))
+		defer dirs.close()
+		r := &getReq{item: it, root: root, dirs: dirs, remote: it.Remote, recursive: it.Recursive, local: it.Name}
 		if c.resumeOn() && !it.Recursive && it.Out == nil {
 			r.from = findHeld(root, it.Name, it.Remote)
 		}
@@ -155,7 +158,7 @@ func (c *Client) receiveGet(r *getReq, done func(GetResult)) ([]*getReq, error) 
 		e := entryOf(&fm.Entry)
 		res := GetResult{Item: r.item, Remote: e.Path, Local: path.Join(cmpOr(r.item.Dir, "."), local), Dir: e.Dir, Resends: r.resends}
 		if e.Dir {
-			res.Err = mkdirAll(r.root, local)
+			res.Err = r.mkdirAll(local)
 			done(res)
 			continue
 		}
@@ -164,7 +167,7 @@ func (c *Client) receiveGet(r *getReq, done func(GetResult)) ([]*getReq, error) 
 			return nil, err
 		}
 		if !ok && r.item.Out == nil && r.resends < maxResends {
-			again = append(again, &getReq{item: r.item, root: r.root, remote: e.Path, local: local, resends: r.resends + 1})
+			again = append(again, &getReq{item: r.item, root: r.root, dirs: r.dirs, remote: e.Path, local: local, resends: r.resends + 1})
 			continue
 		}
 		if !ok && res.Err == nil {
@@ -203,11 +206,22 @@ func (r *getReq) localPath(remote string) (string, error) {
 // tempPrefix starts the names of downloads in progress.
 const tempPrefix = ".ferry-tmp-"
 
-func mkdirAll(root *os.Root, local string) error {
-	if local == "" {
+// mkdirAll makes folder local under the request's root, and its parents.
+func (r *getReq) mkdirAll(local string) error {
+	if local == "" || local == "." {
 		return nil
 	}
-	return root.MkdirAll(local, 0o755)
+	return r.dirs.mkdirAll(r.root, local)
+}
+
+func rootMkdirAll(root *os.Root, local string) error { return root.MkdirAll(local, 0o755) }
+
+// rootSyncDir fsyncs folder dir of root; best effort.
+func rootSyncDir(root *os.Root, dir string) {
+	if d, err := root.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // receiveFile receives one file's content into a temporary file beside
@@ -276,6 +290,7 @@ func (c *Client) receiveFile(r *getReq, e *Entry, local string, offset int64, re
 // file that says what it is).
 type temp struct {
 	root *os.Root
+	dirs *localDirs
 	name string
 	info string
 	f    *os.File
@@ -284,19 +299,19 @@ type temp struct {
 
 // newTemp creates the temporary file for local, with the file's mode (the
 // umask applies, as for any file created).
-func newTemp(root *os.Root, local string, mode os.FileMode) (*temp, error) {
+func newTemp(r *getReq, local string, mode os.FileMode) (*temp, error) {
 	dir := path.Dir(local)
-	if err := mkdirAll(root, dir); err != nil && dir != "." {
+	if err := r.mkdirAll(dir); err != nil {
 		return nil, err
 	}
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	name := path.Join(dir, tempPrefix+hex.EncodeToString(rnd[:]))
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode.Perm()|0o200)
+	f, err := r.dirs.create(r.root, name, mode.Perm()|0o200)
 	if err != nil {
 		return nil, err
 	}
-	return &temp{root: root, name: name, f: f}, nil
+	return &temp{root: r.root, dirs: r.dirs, name: name, f: f}, nil
 }
 
 // commit makes the file durable and puts it at local: renamed over what
@@ -307,7 +322,7 @@ func (t *temp) commit(local string, mtime time.Time, noClobber bool) error {
 		err = cerr
 	}
 	if err == nil && !mtime.IsZero() {
-		err = t.root.Chtimes(t.name, time.Now(), mtime)
+		err = t.dirs.chtimes(t.root, t.name, mtime)
 	}
 	if err != nil {
 		return err
@@ -319,17 +334,14 @@ func (t *temp) commit(local string, mtime time.Time, noClobber bool) error {
 			}
 			return err
 		}
-	} else if err := t.root.Rename(t.name, local); err != nil {
+	} else if err := t.dirs.rename(t.root, t.name, local); err != nil {
 		return err
 	}
 	t.done = !noClobber
 	if t.info != "" {
 		t.root.Remove(t.info)
 	}
-	if d, err := t.root.Open(path.Dir(local)); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	t.dirs.syncDir(t.root, path.Dir(local))
 	return nil
 }
 

@@ -200,7 +200,7 @@ func (c *Client) sendPut(fl *inflight) error {
 
 // openRegular opens a local file that must be a regular file.
 func openRegular(path string) (*os.File, os.FileInfo, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return nil, nil, err
 	}

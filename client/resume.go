@@ -107,10 +107,10 @@ func (c *Client) target(r *getReq, e *Entry, local string, offset int64) (*temp,
 		return &temp{root: r.root, name: part, info: info, f: f}, nil
 	}
 	if !c.resumeOn() || e.Size < c.resumeMin() || uint64(e.Size) == frame.SizeUnknown {
-		return newTemp(r.root, local, e.Mode)
+		return newTemp(r, local, e.Mode)
 	}
 	dir := path.Dir(local)
-	if err := mkdirAll(r.root, dir); err != nil && dir != "." {
+	if err := r.mkdirAll(dir); err != nil {
 		return nil, err
 	}
 	part, info := partNames(local)

@@ -23,7 +23,7 @@ type Result struct {
 // server has confirmed that it is stored (2104 after 1029).
 func (c *Client) Upload(path, name string) (Result, error) {
 	start := time.Now()
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return Result{}, fmt.Errorf("client: %w", err)
 	}

@@ -252,6 +252,7 @@ func (s *Store) finishRemoveClient(id [16]byte) (int, error) {
 	}); err != nil {
 		return 0, err
 	}
+	cf.closeTree()
 	if err := s.root.RemoveAll(filepath.Join(FilesDir, hex.EncodeToString(id[:]))); err != nil {
 		return 0, fmt.Errorf("fsstore: remove the files of %x: %w", id, err)
 	}

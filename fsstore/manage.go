@@ -59,7 +59,7 @@ func wantDir(r *os.Root, dir string) error {
 }
 
 // manage checks path and runs op on the client's root folder with the
-// client's commit lock held.
+// client's commit lock held, then drops the folder handles commits keep.
 func (s *Store) manage(id [16]byte, path string, op func(r *os.Root) error) error {
 	if err := ValidatePath(path); err != nil {
 		return err
@@ -82,7 +82,9 @@ func (s *Store) manage(id [16]byte, path string, op func(r *os.Root) error) erro
 		return err
 	}
 	defer r.Close()
-	return op(r)
+	err = op(r)
+	cf.forget() // op may have renamed or removed folders that commits hold open
+	return err
 }
 
 // Remove removes a listed file, an empty folder, or with recursive a

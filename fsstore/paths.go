@@ -21,18 +21,27 @@ import (
 // gives an error wrapping ErrNotFound.
 func (s *Store) clientRoot(id [16]byte) (*os.Root, error) {
 	dir := s.clientDir(id)
-	fi, err := os.Lstat(dir)
-	if err == nil && !fi.IsDir() {
-		return nil, fmt.Errorf("%w: the client's folder is a %s", ErrNotFound, fi.Mode().Type())
-	}
-	if err != nil {
-		return nil, pathErr(err, "")
+	if err := checkClientDir(dir); err != nil {
+		return nil, err
 	}
 	r, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, pathErr(err, "")
 	}
 	return r, nil
+}
+
+// checkClientDir checks that the client's root folder dir is a folder, not
+// a symlink (ErrNotFound otherwise).
+func checkClientDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err == nil && !fi.IsDir() {
+		return fmt.Errorf("%w: the client's folder is a %s", ErrNotFound, fi.Mode().Type())
+	}
+	if err != nil {
+		return pathErr(err, "")
+	}
+	return nil
 }
 
 // pathErr maps a file system error about p to the package's errors.

@@ -52,9 +52,17 @@ func (s *Store) Stat(id [16]byte, path string) (Entry, error) {
 
 // readRoot checks path and the client, and opens the client's root folder.
 func (s *Store) readRoot(id [16]byte, path string) (*os.Root, error) {
+	if err := s.readCheck(id, path); err != nil {
+		return nil, err
+	}
+	return s.clientRoot(id)
+}
+
+// readCheck checks path and that the client is known and the store open.
+func (s *Store) readCheck(id [16]byte, path string) error {
 	if path != "" {
 		if err := ValidatePath(path); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	s.mu.RLock()
@@ -63,11 +71,11 @@ func (s *Store) readRoot(id [16]byte, path string) (*os.Root, error) {
 	s.mu.RUnlock()
 	switch {
 	case closed:
-		return nil, ErrClosed
+		return ErrClosed
 	case !known:
-		return nil, fmt.Errorf("%w: %x", ErrNoClient, id)
+		return fmt.Errorf("%w: %x", ErrNoClient, id)
 	}
-	return s.clientRoot(id)
+	return nil
 }
 
 // entry makes the Entry of what is at p, whose Lstat is fi: ErrNotFound for
@@ -184,30 +192,21 @@ func (s *Store) OpenFile(id [16]byte, path string) (*os.File, Entry, error) {
 	if path == "" {
 		return nil, Entry{}, fmt.Errorf("%w: the root folder", ErrIsDir)
 	}
-	r, err := s.readRoot(id, path)
-	if err != nil {
+	if err := s.readCheck(id, path); err != nil {
 		return nil, Entry{}, err
 	}
-	defer r.Close()
-	fi, err := lstatPath(r, path)
+	f, fi, err := s.openRead(id, path)
 	if err != nil {
 		return nil, Entry{}, err
 	}
 	if fi.IsDir() {
+		f.Close()
 		return nil, Entry{}, fmt.Errorf("%w: %s", ErrIsDir, path)
 	}
 	e, err := s.entry(id, path, fi)
 	if err != nil {
-		return nil, Entry{}, err
-	}
-	f, err := r.Open(path)
-	if err != nil {
-		return nil, Entry{}, pathErr(err, path)
-	}
-	// What was opened must be what Lstat saw: not a symlink swapped in.
-	if got, err := f.Stat(); err != nil || !os.SameFile(fi, got) {
 		f.Close()
-		return nil, Entry{}, fmt.Errorf("%w: %s (changed while opening)", ErrNotFound, path)
+		return nil, Entry{}, err
 	}
 	return f, e, nil
 }

@@ -39,8 +39,9 @@ const lockFile = "fsstore.lock"
 // renames matches the order of records, and remembers that the client's
 // directory exists and is durable.
 type clientFiles struct {
-	mu    sync.Mutex
-	ready bool
+	mu      sync.Mutex
+	ready   bool
+	folders clientTree // the client's open folders (folders_linux.go)
 }
 
 // Open opens the data directory dir, creating it (0700) and the tables if
@@ -196,6 +197,9 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	for _, cf := range s.dirs { // closed: clientState adds none now
+		cf.closeTree() // and none opens again (Store.tree)
+	}
 	err := s.clog.close()
 	if ferr := s.flog.close(); err == nil {
 		err = ferr

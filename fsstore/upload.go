@@ -62,7 +62,7 @@ func (s *Store) NewUpload(id [16]byte, path string) (*Upload, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Join(s.dir, TempDir), tempPrefix+"*")
+	f, err := createTemp(filepath.Join(s.dir, TempDir))
 	if err != nil {
 		return nil, fmt.Errorf("fsstore: start upload of %q: %w", path, err)
 	}
@@ -82,12 +82,7 @@ func (s *Store) checkUpload(id [16]byte, path string) (*clientFiles, error) {
 	if err := cf.ensureDir(s.clientDir(id)); err != nil {
 		return nil, fmt.Errorf("fsstore: create client directory: %w", err)
 	}
-	r, err := s.clientRoot(id)
-	if err != nil {
-		return nil, err
-	}
-	_, _, err = s.checkTarget(r, id, path)
-	r.Close()
+	_, _, err = s.checkTarget(cf, id, path)
 	return cf, err
 }
 
@@ -250,7 +245,7 @@ func (u *Upload) CommitWith(o CommitOptions) (f File, replaced bool, err error) 
 	}
 	u.cf.mu.Lock()
 	defer u.cf.mu.Unlock()
-	replaced, err = u.s.commit(&rec, u.rel, o.NoClobber)
+	replaced, err = u.s.commit(u, &rec, o.NoClobber)
 	if err != nil {
 		_, u.again = errors.AsType[*notStarted](err) // nothing changed: the commit may be tried again
 		return File{}, false, fmt.Errorf("fsstore: commit %q: %w", u.name, err)
@@ -290,31 +285,25 @@ func (s *Store) beginOp() error {
 	return nil
 }
 
-// commit renames tmp (relative to the data directory) onto rec's path and
-// records rec. It first makes a
-// pending record durable that names the new version and the listed one (or
-// none), so that a crash between the rename and the final record leaves a
-// record Open can resolve: never a verified record describing bytes that
-// are not there, nor a file no record lists. Called with the client's
-// commit lock held.
-func (s *Store) commit(rec *fileRec, tmp string, noClobber bool) (replaced bool, err error) {
+// commit renames u's temporary file onto rec's path and records rec. It
+// first makes a pending record durable that names the new version and the
+// listed one (or none), so that a crash between the rename and the final
+// record leaves a record Open can resolve: never a verified record
+// describing bytes that are not there, nor a file no record lists. Called
+// with the client's commit lock held.
+func (s *Store) commit(u *Upload, rec *fileRec, noClobber bool) (replaced bool, err error) {
 	if err := s.beginOp(); err != nil {
 		return false, err
 	}
 	defer s.commits.Done()
-	r, err := s.clientRoot(rec.client)
-	if err != nil {
-		return false, &notStarted{err}
-	}
-	defer r.Close()
-	exists, listed, err := s.checkTarget(r, rec.client, rec.name)
+	exists, listed, err := s.checkTarget(u.cf, rec.client, rec.name)
 	if err != nil {
 		return false, &notStarted{err}
 	}
 	if noClobber && (exists || listed) {
 		return false, fmt.Errorf("%w: %s", ErrExists, rec.name)
 	}
-	if err := mkdirAll(r, parentOf(rec.name)); err != nil {
+	if err := s.makeParents(u.cf, rec.client, rec.name); err != nil {
 		return false, err
 	}
 	prev, hadPrev, err := s.markPending(rec)
@@ -325,15 +314,11 @@ func (s *Store) commit(rec *fileRec, tmp string, noClobber bool) (replaced bool,
 		s.undoPending(rec, &prev, hadPrev)
 		return false, err
 	}
-	// The rename crosses from DIR/tmp into the client's folder, so it is
-	// confined to the data directory by s.root; checkTarget has just
-	// checked that no parent is a symlink.
-	final := FilesDir + "/" + hex.EncodeToString(rec.client[:]) + "/" + rec.name
-	if err := s.root.Rename(tmp, final); err != nil {
+	renamed, err := s.renameIn(u, rec.name)
+	if !renamed {
 		s.undoPending(rec, &prev, hadPrev)
-		return false, err
 	}
-	if err := syncIn(r, parentOf(rec.name)); err != nil {
+	if err != nil {
 		return false, err
 	}
 	_, err = s.putFile(rec, nil)
@@ -395,13 +380,13 @@ func (s *Store) putFile(rec *fileRec, prev *fileVer) (int32, error) {
 // checkTarget checks that a file can be stored at p: every existing parent
 // is a folder (else ErrNotDir) and p is not a folder (ErrIsDir). It says
 // whether something is at p on disk and whether p is listed.
-func (s *Store) checkTarget(r *os.Root, id [16]byte, p string) (exists, listed bool, err error) {
-	fi, err := lstatPath(r, p)
+func (s *Store) checkTarget(cf *clientFiles, id [16]byte, p string) (exists, listed bool, err error) {
+	isDir, err := s.lstatTarget(cf, id, p)
 	switch {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
 		return false, false, err
-	case fi.IsDir():
+	case isDir:
 		return true, false, fmt.Errorf("%w: %s", ErrIsDir, p)
 	default:
 		exists = true

@@ -134,7 +134,12 @@ func (rc *Receiver) Receive(c Conn, f *Content, w io.Writer) (int64, error) {
 	rc.z.reset()
 	var n int64
 	var err error
-	if r, ok := rc.Pool.take(batchFrames(c.Chunk()), c.ReadBufSize()); ok {
+	// A file of one chunk has nothing to overlap: a reader goroutine would
+	// only add its start and two handoffs (most of a 1 KiB file's time in
+	// send -r of many small files, docs/BENCHMARKS.md).
+	if f.Size >= 0 && f.Size <= int64(c.Chunk()) {
+		n, err = rc.oneByOne(c, f, sink)
+	} else if r, ok := rc.Pool.take(batchFrames(c.Chunk()), c.ReadBufSize()); ok {
 		n, err = rc.pipelined(c, r, f, sink)
 		rc.Pool.put(r)
 	} else {

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package client
+
+import "os"
+
+// openFile opens a local file to send.
+func openFile(path string) (*os.File, error) { return os.Open(path) }
