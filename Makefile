@@ -17,11 +17,14 @@ demo: build
 	./scripts/demo.sh bin/ferry
 
 # test: vet and every test with the race detector (the race detector needs cgo).
+# The router builds' path resolution (ferry_nofolders: os.Root, no open
+# folder handles) is tested again with their tag.
 # third_party/serial is its own module (go.bug.st/serial with ferry's patch,
 # docs/BOARDS.md): ./... does not reach it, so its patch's test runs here.
 test:
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -tags ferry_nofolders ./fsstore ./client ./server
 	cd third_party/serial && $(GO) test -count=1 -run PortFilters .
 
 lint:

@@ -29,11 +29,12 @@ func (s State) KnownChain(link string) []byte {
 		return nil
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxChainFile+1))
-	if err != nil || len(b) == 0 || len(b) > maxChainFile {
+	b := make([]byte, maxChainFile+1)
+	n, _ := io.ReadFull(f, b)
+	if n == 0 || n > maxChainFile {
 		return nil
 	}
-	return b
+	return b[:n]
 }
 
 // SaveChain caches the chain of the server authenticated over link:
@@ -44,19 +45,12 @@ func (s State) SaveChain(link string, field []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".chain-*")
-	if err != nil {
+	tmp := path + ".tmp"
+	defer os.Remove(tmp)
+	if err := os.WriteFile(tmp, field, 0o600); err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(field)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return os.Rename(tmp, path)
 }
 
 // ForgetChain drops the chain cached for link (a handshake that named it

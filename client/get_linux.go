@@ -1,3 +1,5 @@
+//go:build linux && !ferry_nofolders
+
 package client
 
 // On Linux a download keeps its destination's folders open (package

@@ -1,3 +1,5 @@
+//go:build linux && !ferry_nofolders
+
 package client
 
 import (

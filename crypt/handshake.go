@@ -205,25 +205,25 @@ func chainField(certs [][]byte) []byte {
 	return b
 }
 
+// errChain is a malformed chain field.
+var errChain = fmt.Errorf("%w: bad certificate list", ErrHandshake)
+
 // parseChain reads a chain field from the start of p and returns the
 // certificates (in p) and what follows them. allowEmpty lets the count be
 // 0 (a server hello that leaves the chain out).
 func parseChain(p []byte, allowEmpty bool) (certs [][]byte, rest []byte, err error) {
-	if len(p) < 1 {
-		return nil, nil, fmt.Errorf("%w: no certificate count", ErrHandshake)
+	if len(p) < 1 || int(p[0]) > maxCerts || p[0] == 0 && !allowEmpty {
+		return nil, nil, errChain
 	}
 	n := int(p[0])
-	if n > maxCerts || n == 0 && !allowEmpty {
-		return nil, nil, fmt.Errorf("%w: server hello carries %d certificates", ErrHandshake, n)
-	}
 	rest = p[1:]
 	for range n {
 		if len(rest) < 2 {
-			return nil, nil, fmt.Errorf("%w: certificate list truncated", ErrHandshake)
+			return nil, nil, errChain
 		}
 		l := int(binary.LittleEndian.Uint16(rest))
 		if l == 0 || len(rest) < 2+l {
-			return nil, nil, fmt.Errorf("%w: certificate of %d bytes in %d", ErrHandshake, l, len(rest)-2)
+			return nil, nil, errChain
 		}
 		certs = append(certs, rest[2:2+l])
 		rest = rest[2+l:]

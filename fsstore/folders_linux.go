@@ -1,3 +1,5 @@
+//go:build linux && !ferry_nofolders
+
 package fsstore
 
 // On Linux a commit resolves its paths through the client's folders.Tree:

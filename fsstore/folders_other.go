@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux || ferry_nofolders
 
 package fsstore
 
@@ -83,6 +83,9 @@ func (s *Store) openRead(id [16]byte, p string) (*os.File, fs.FileInfo, error) {
 	}
 	if fi.IsDir() {
 		return nil, nil, fmt.Errorf("%w: %s", ErrIsDir, p)
+	}
+	if !fi.Mode().IsRegular() { // a symlink planted on the server: not a file of the client
+		return nil, nil, fmt.Errorf("%w: %s", ErrNotFound, p)
 	}
 	f, err := r.Open(p)
 	if err != nil {
