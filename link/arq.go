@@ -224,9 +224,7 @@ func (s *session) checkTimers(now time.Time) time.Time {
 	cfg := &s.m.cfg
 	wake := now.Add(time.Hour)
 	if !(s.closed && s.peerFin) {
-		// Two frames' airtime beyond PeerTimeout: the frames cut at
-		// either end of an outage (LINK.md 5.3).
-		dead := s.lastHeard.Add(cfg.PeerTimeout + 2*s.m.airtime(cfg.MaxPayload+Overhead))
+		dead := s.lastHeard.Add(cfg.PeerTimeout)
 		if !now.Before(dead) {
 			s.fail(ErrPeerTimeout)
 			return wake
