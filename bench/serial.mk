@@ -24,3 +24,9 @@ bench-serial-pty:
 bench: bench-slowlink
 bench-slowlink:
 	./bench/serial/slowlink.sh
+
+# bench-resume: the resume case of bench-slowlink alone, with its
+# reference run (bench/serial/resume.sh; about a minute a run; RUNS=3).
+.PHONY: bench-resume
+bench-resume:
+	./bench/serial/resume.sh
