@@ -55,21 +55,30 @@ func (s *Store) tree(cf *clientFiles, id [16]byte) (*folders.Tree, error) {
 	return t, nil
 }
 
+// atParent runs op on the open handle of p's folder and p's last
+// component, under the tree's lock.
+func (s *Store) atParent(cf *clientFiles, id [16]byte, p string, op func(dir int, name string) error) error {
+	cf.folders.mu.Lock()
+	defer cf.folders.mu.Unlock()
+	t, err := s.tree(cf, id)
+	if err != nil {
+		return err
+	}
+	fd, err := t.Dir(parentOf(p), false, 0)
+	if err != nil {
+		return err
+	}
+	return op(fd, path.Base(p))
+}
+
 // lstatTarget says what is at p in the client's tree without following
 // a symlink: isDir, or ErrNotFound if nothing, or ErrNotDir if a parent is
 // not a folder.
 func (s *Store) lstatTarget(cf *clientFiles, id [16]byte, p string) (isDir bool, err error) {
 	var st unix.Stat_t
-	cf.folders.mu.Lock()
-	t, err := s.tree(cf, id)
-	fd := -1
-	if err == nil {
-		fd, err = t.Dir(parentOf(p), false, 0)
-	}
-	if err == nil {
-		err = unix.Fstatat(fd, path.Base(p), &st, unix.AT_SYMLINK_NOFOLLOW)
-	}
-	cf.folders.mu.Unlock()
+	err = s.atParent(cf, id, p, func(dir int, name string) error {
+		return unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	})
 	if err != nil {
 		return false, pathErr(err, p)
 	}
@@ -84,16 +93,11 @@ func (s *Store) openRead(id [16]byte, p string) (*os.File, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cf.folders.mu.Lock()
-	t, err := s.tree(cf, id)
 	fd := -1
-	if err == nil {
-		fd, err = t.Dir(parentOf(p), false, 0)
-	}
-	if err == nil {
-		fd, err = syscall.Openat(fd, path.Base(p), syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	}
-	cf.folders.mu.Unlock()
+	err = s.atParent(cf, id, p, func(dir int, name string) (err error) {
+		fd, err = syscall.Openat(dir, name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		return err
+	})
 	if err == syscall.ELOOP {
 		err = syscall.ENOENT
 	}
