@@ -20,6 +20,9 @@
 set -euo pipefail
 native=$(realpath "$1") cross=$(realpath "$2") arch=$3
 size_mib=${SIZE_MIB:-100}
+# SEND_FLAGS: more flags for both uploads (-compress: compression on, as
+# on a serial line, with a compressible file: TEXT=1, the Go tree's sources)
+send_flags=${SEND_FLAGS:-}
 budget=${RSS_BUDGET_KIB:-16384}
 
 case $arch in
@@ -107,11 +110,16 @@ stop_server() {
 send() { # LOG CMD...: one upload of the test file to the running server
 	local log=$1
 	shift
-	"$@" send -q -server "127.0.0.1:$port" -ca "$work/srv-$log/ca.pem" \
+	# shellcheck disable=SC2086 # a flag list
+	"$@" send -q $send_flags -server "127.0.0.1:$port" -ca "$work/srv-$log/ca.pem" \
 		-state "$work/state-$log" "$work/file.bin" >>"$work/$log-client.log" 2>&1
 }
 
-head -c "$((size_mib * 1048576))" /dev/urandom >"$work/file.bin"
+if [ -n "${TEXT:-}" ]; then
+	find "$(go env GOROOT)/src" -name '*.go' -print0 | sort -z | xargs -0 cat 2>/dev/null | head -c "$((size_mib * 1048576))" >"$work/file.bin" || true
+else
+	head -c "$((size_mib * 1048576))" /dev/urandom >"$work/file.bin"
+fi
 printf 'rss-cross: %s (%s) under %s, %d MiB upload over TCP\n' "$(basename "$cross")" "$arch" "$(basename "$qemu")" "$size_mib"
 status=0
 report() { # WHAT RESULTFILE
@@ -126,7 +134,8 @@ report() { # WHAT RESULTFILE
 
 # 1. the cross client sends to a native server.
 start_server native "$native"
-"$qemu" "$cross" send -q -server "127.0.0.1:$port" -ca "$work/srv-native/ca.pem" \
+# shellcheck disable=SC2086 # a flag list
+"$qemu" "$cross" send -q $send_flags -server "127.0.0.1:$port" -ca "$work/srv-native/ca.pem" \
 	-state "$work/state-native" "$work/file.bin" >"$work/cross-client.log" 2>&1 &
 client=$!
 watch "$client" "$work/client.rss"
