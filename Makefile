@@ -92,16 +92,6 @@ INSTALL_ROUTER_BAUD ?= 921600
 test-install: board-ath79
 	INSTALL_ROUTER_BAUD=$(INSTALL_ROUTER_BAUD) $(GO) test -tags busybox -count=1 -timeout 20m -v ./install | grep -E '^(=== RUN|--- |PASS|FAIL|ok|    [a-z_]+_test.go)'
 
-# The same in two parts, for CI: the console install at 115200 (five
-# minutes of line time and little CPU; .ci/run runs it beside the next
-# steps), and the rest.
-INSTALL_CONSOLE = ^TestInstallBinaryThenServe$$
-.PHONY: test-install-console test-install-rest
-test-install-console:
-	$(GO) test -tags busybox -count=1 -timeout 20m -v -run '$(INSTALL_CONSOLE)' ./install | grep -E '^(=== RUN|--- |PASS|FAIL|ok|    [a-z_]+_test.go)'
-test-install-rest: board-ath79
-	INSTALL_ROUTER_BAUD=$(INSTALL_ROUTER_BAUD) $(GO) test -tags busybox -count=1 -timeout 20m -v -skip '$(INSTALL_CONSOLE)' ./install | grep -E '^(=== RUN|--- |PASS|FAIL|ok|    [a-z_]+_test.go)'
-
 clean:
 	rm -rf bin dist
 
