@@ -43,6 +43,7 @@ type Conn struct {
 	hbuf   [frame.RequestHeaderSize]byte // header being read; in the struct so that it does not escape per call
 	ahead  [frame.RequestHeaderSize]byte // start of the next frame, read with the last payload
 	nahead int                           // bytes in ahead
+	held   []byte                        // sealed messages kept by Hold, written before the next frame
 	// WriteTimeout, when not 0, bounds each write: a peer that stops
 	// reading cannot hold the writer (and its session) forever.
 	WriteTimeout time.Duration
@@ -182,9 +183,40 @@ func (c *Conn) SealMsg(buf []byte, code frame.Code, payload []byte) []byte {
 	return c.seal1(buf, c.id, code, len(payload))
 }
 
+// Hold seals a message as WriteMsg would send it but keeps it, to be
+// written with the next frame or Flush: a server answers the requests
+// that are already waiting with one write. Writer side only.
+func (c *Conn) Hold(code frame.Code, payload []byte) {
+	n, hs := len(c.held), c.headerSize()
+	c.held = append(c.held, make([]byte, hs+c.sealedSize(len(payload)))...)
+	copy(c.held[n+hs:], payload)
+	c.seal1(c.held[n:], c.id, code, len(payload))
+}
+
+// Held is how many bytes Hold keeps.
+func (c *Conn) Held() int { return len(c.held) }
+
+// Ahead reports whether the whole header of the peer's next frame has
+// already been read: the peer sent it without waiting for an answer.
+func (c *Conn) Ahead() bool { return c.nahead == c.peerHeaderSize() }
+
+// Flush writes what Hold kept.
+func (c *Conn) Flush() error {
+	if len(c.held) == 0 {
+		return nil
+	}
+	f := c.held
+	c.held = c.held[:0]
+	return c.WriteSealed(f)
+}
+
 // WriteSealed writes frames that SealChunk or SealMsg returned, one or
-// several back to back in sealing order, with one write.
+// several back to back in sealing order, with one write (after what Hold
+// kept).
 func (c *Conn) WriteSealed(f []byte) error {
+	if err := c.Flush(); err != nil {
+		return err
+	}
 	if c.WriteTimeout > 0 {
 		c.rw.SetWriteDeadline(time.Now().Add(c.WriteTimeout))
 	}
@@ -228,6 +260,10 @@ func (c *Conn) write(id frame.ClientID, code frame.Code, payload []byte) error {
 // wbuf, seals them if the session has keys, and writes the frame.
 func (c *Conn) writeFrame(id frame.ClientID, code frame.Code, n int) error {
 	out := c.seal1(c.wbuf, id, code, n)
+	if len(c.held) > 0 { // sealed after them: one write, in order
+		c.held = append(c.held, out...)
+		return c.Flush()
+	}
 	if c.WriteTimeout > 0 {
 		c.rw.SetWriteDeadline(time.Now().Add(c.WriteTimeout))
 	}

@@ -85,7 +85,7 @@ func (h *session) put(p []byte) error {
 	h.files++
 	h.bytes += f.Size - offset
 	h.op("put", pr.Path, 1, f.Size-offset, start, result)
-	return h.done(d)
+	return h.doneHeld(d)
 }
 
 // errResumeLost: a put from an offset the server does not hold (the

@@ -92,6 +92,21 @@ func (h *session) done(d frame.Done) error {
 	return h.WriteResponse(frame.CodeDone, d.Marshal())
 }
 
+// holdMax bounds the answers kept back (about 20 dones): the client's
+// window refills while its next files are read.
+const holdMax = 1 << 10
+
+// doneHeld answers a put with a 2108 written later, with the answers of
+// the puts already waiting (read, before a wait for the client, flushes
+// it): one write, and one wake-up of the client, for several files.
+func (h *session) doneHeld(d frame.Done) error {
+	h.Hold(frame.CodeDone, d.Marshal())
+	if h.Held() >= holdMax {
+		return h.Flush()
+	}
+	return nil
+}
+
 var errReadOnly = &opError{reason: frame.FailReadOnly, text: "pub/ is the server's published folder: read-only"}
 
 // inPub reports whether p is in the published folder, and its path there.

@@ -41,8 +41,15 @@ func (h *session) who() string {
 	return "unauthenticated"
 }
 
-// read waits up to the idle timeout for the next request.
+// read waits up to the idle timeout for the next request, after writing
+// the answers kept back unless the client has already sent that request:
+// the server never waits for the client with answers unwritten.
 func (h *session) read() (frame.Request, []byte, error) {
+	if !h.Ahead() {
+		if err := h.Flush(); err != nil {
+			return frame.Request{}, nil, err
+		}
+	}
 	h.Link().SetReadDeadline(time.Now().Add(h.srv.cfg.IdleTimeout))
 	return h.ReadRequest()
 }
