@@ -281,8 +281,11 @@ func TestChainCache(t *testing.T) {
 		t.Errorf("the server sent %d bytes, then %d with the chain known: want about %d fewer", first, second, len(field))
 	}
 	os.WriteFile(cache, []byte("damaged"), 0o600)
-	if third := sent(); third < first-16 {
-		t.Errorf("with a damaged cache the server sent %d bytes, want the whole chain (%d)", third, first)
+	// Against the second session, not the first: both reconnect, while the
+	// first registers, and under emulation its slow key generation lets
+	// the link poll more (CI saw the first at 747 bytes, this one at 725).
+	if third := sent(); third-second < int64(len(field))-16 {
+		t.Errorf("with a damaged cache the server sent %d bytes, %d with the chain known: want the whole chain (%d bytes) more", third, second, len(field))
 	}
 	if again, _ := os.ReadFile(cache); !bytes.Equal(again, field) {
 		t.Error("the damaged cache was not replaced")
