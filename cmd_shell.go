@@ -60,6 +60,7 @@ func runShell(args []string, stderr io.Writer) error {
 	sh := shell.New(shell.Config{
 		Dial: g.dial, Abort: g.abort, Server: f.label(asked), Meter: g, Format: formatEntry,
 		Verbose: f.verbose, KeepaliveEvery: f.keepalive, Out: g.cur.out, Err: stderr,
+		Once:    f.transport.stdio,
 		Explain: func(err error) string { msg, _ := userMessage(err); return msg },
 	}, c)
 	if tty != nil {

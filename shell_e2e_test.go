@@ -602,3 +602,92 @@ func benchServe(tb testing.TB, args ...string) {
 	}
 	go io.Copy(io.Discard, stderr)
 }
+
+// TestShellStdioInterrupt: over -stdio the shell reads the controlling
+// terminal, as README says, and Ctrl-C during a get abandons it, leaves
+// nothing at the target, and ends the shell instead of reconnecting: the
+// pipe closed with the session.
+func TestShellStdioInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	pub := filepath.Join(dir, "pub")
+	os.Mkdir(pub, 0o755)
+	writeRandom(t, filepath.Join(pub, "big.bin"), 300_000) // 27 s at 115200
+	dl := filepath.Join(dir, "dl")
+	os.Mkdir(dl, 0o755)
+	p, err := linktest.OpenPTY()
+	if err != nil {
+		t.Fatal("pseudo-terminals are needed for the shell tests:", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	tty, err := os.OpenFile(p.SlavePath, os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	srv := exec.Command(ferryBin, "serve", "-stdio", "-baud", serialBaud, "-data", filepath.Join(dir, "srv"), "-publish", pub)
+	var srvErr bytes.Buffer
+	srv.Stderr = &srvErr
+	s := &screen{t: t, pty: p, cmd: exec.Command(ferryBin, "shell", "-stdio", "-baud", serialBaud, "-trust-new", "-state", filepath.Join(dir, "st"), "-chunk", "4096")}
+	s.cmd.Dir = dl
+	c2s, err := srv.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stdin, err = srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stdout, s.cmd.Stderr = c2s, tty
+	// the terminal is the shell's controlling one (fd 2 in the child)
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 2}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, c := range []*exec.Cmd{s.cmd, srv} {
+			if c.ProcessState == nil {
+				c.Process.Kill()
+				c.Wait()
+			}
+		}
+	})
+	go s.pump()
+	prompt := "ferry stdio:/pub> "
+	s.expect(":/> ", 30*time.Second)
+	s.command("cd pub", prompt)
+	s.typ("get big.bin\r")
+	waitPartial(t, dl, 30*time.Second)
+	s.typ("\x03")
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		t.Fatalf("the -stdio shell did not end after Ctrl-C; the screen shows:\n%s", s.buf)
+	}
+	s.mu.Lock()
+	screen := string(s.buf)
+	s.mu.Unlock()
+	t.Logf("after Ctrl-C (%v):\n%s", err, screen)
+	if err == nil {
+		t.Errorf("the shell ended with status 0 after an abandoned get:\n%s", screen)
+	}
+	for _, want := range []string{"get: interrupted; the transfer was abandoned", "ferry: the session is over and cannot be opened again (over -stdio its pipe closed with it): the shell ends"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("no %q on the terminal:\n%s", want, screen)
+		}
+	}
+	if strings.Contains(screen, "reconnect") {
+		t.Errorf("the -stdio shell says it reconnected:\n%s", screen)
+	}
+	if left, _ := os.ReadDir(dl); len(left) != 0 {
+		t.Errorf("left at the target after Ctrl-C: %v", left)
+	}
+	c2s.Close()
+	waitServer(t, srv, 10*time.Second, "stdio server did not end with its stdin", &srvErr)
+}

@@ -88,6 +88,10 @@ type Config struct {
 	// Out takes results and Err errors and notices, in a batch; a
 	// terminal takes both.
 	Out, Err io.Writer
+	// Once is a session that cannot be opened again (-stdio: the pipe
+	// closes with it): after an interruption or a lost link the shell
+	// ends with ErrOnce instead of reconnecting.
+	Once bool
 }
 
 // Shell is a session with a current remote folder and a local one.
@@ -147,6 +151,9 @@ var (
 	// closed, and nothing partial was left (a download is written to a
 	// temporary file, renamed into place only when complete).
 	ErrInterrupted = errors.New("interrupted; the transfer was abandoned")
+	// ErrOnce ends a shell whose session is gone and cannot be opened
+	// again (Config.Once).
+	ErrOnce = errors.New("the session is over and cannot be opened again (over -stdio its pipe closed with it): the shell ends")
 )
 
 // LostError is a command that failed because its session did (the link
@@ -263,6 +270,9 @@ func (s *Shell) Reconnect() error {
 		s.cfg.Abort(s.cl) // it may be open still (lost on our side only)
 	}
 	s.cache, s.lost = nil, nil
+	if s.cfg.Once {
+		return ErrOnce
+	}
 	fmt.Fprintf(s.err, "ferry: reconnecting to %s\n", s.cfg.Server)
 	c, err := s.cfg.Dial(s.err)
 	if err != nil {
