@@ -32,8 +32,9 @@ type screen struct {
 	seen int    // how far expect has read buf
 }
 
-// startScreen runs "ferry shell ARGS..." in dir, on a new pseudo-terminal.
-func startScreen(t *testing.T, dir string, args ...string) *screen {
+// openTerminal opens a pseudo-terminal, closed at the test's end, and its
+// terminal side, to be given to the shell (the caller closes it then).
+func openTerminal(t *testing.T) (*linktest.PTY, *os.File) {
 	t.Helper()
 	p, err := linktest.OpenPTY()
 	if err != nil {
@@ -44,6 +45,13 @@ func startScreen(t *testing.T, dir string, args ...string) *screen {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, tty
+}
+
+// startScreen runs "ferry shell ARGS..." in dir, on a new pseudo-terminal.
+func startScreen(t *testing.T, dir string, args ...string) *screen {
+	t.Helper()
+	p, tty := openTerminal(t)
 	defer tty.Close()
 	s := &screen{t: t, pty: p, cmd: exec.Command(ferryBin, append([]string{"shell"}, args...)...)}
 	s.cmd.Dir = dir
@@ -614,15 +622,7 @@ func TestShellStdioInterrupt(t *testing.T) {
 	writeRandom(t, filepath.Join(pub, "big.bin"), 300_000) // 27 s at 115200
 	dl := filepath.Join(dir, "dl")
 	os.Mkdir(dl, 0o755)
-	p, err := linktest.OpenPTY()
-	if err != nil {
-		t.Fatal("pseudo-terminals are needed for the shell tests:", err)
-	}
-	t.Cleanup(func() { p.Close() })
-	tty, err := os.OpenFile(p.SlavePath, os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, tty := openTerminal(t)
 	defer tty.Close()
 	srv := exec.Command(ferryBin, "serve", "-stdio", "-baud", serialBaud, "-data", filepath.Join(dir, "srv"), "-publish", pub)
 	var srvErr bytes.Buffer
