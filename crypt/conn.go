@@ -41,8 +41,9 @@ type Conn struct {
 	wbuf   []byte                        // header + payload + tag of the frame being written
 	rbuf   []byte                        // payload of the frame last read, + room to read ahead
 	hbuf   [frame.RequestHeaderSize]byte // header being read; in the struct so that it does not escape per call
-	ahead  [frame.RequestHeaderSize]byte // start of the next frame, read with the last payload
-	nahead int                           // bytes in ahead
+	small  [frame.RequestHeaderSize]byte // ahead before GrowReads
+	ahead  []byte                        // bytes read from the link ahead of the frame being read: small, then aheadSize
+	ar, aw int                           // the unread bytes are ahead[ar:aw]
 	held   []byte                        // sealed messages kept by Hold, written before the next frame
 	// WriteTimeout, when not 0, bounds each write: a peer that stops
 	// reading cannot hold the writer (and its session) forever.
@@ -50,11 +51,23 @@ type Conn struct {
 	full         bool // read buffers may grow to the largest frame at once (GrowReads)
 }
 
+// aheadSize is how much a Conn reads ahead after GrowReads: small frames
+// that came together (a put, its chunk and its file end; a run of dones)
+// are read with one read of the link, not one each.
+const aheadSize = 4 << 10
+
 // GrowReads lets the read buffer grow by doubling, up to the largest
-// frame, so that the steady state never allocates. Before it (a peer not
-// yet authenticated), the buffer fits each frame as it comes, so that many
-// idle sessions past the handshake hold little memory.
-func (c *Conn) GrowReads() { c.full = true }
+// frame, so that the steady state never allocates, and reads up to
+// aheadSize bytes ahead. Before it (a peer not yet authenticated), the
+// buffer fits each frame as it comes and at most a header is read ahead,
+// so that many idle sessions past the handshake hold little memory.
+func (c *Conn) GrowReads() {
+	c.full = true
+	if len(c.ahead) < aheadSize {
+		b := make([]byte, aheadSize)
+		c.ar, c.aw, c.ahead = 0, copy(b, c.ahead[c.ar:c.aw]), b
+	}
+}
 
 // Header is a decoded frame header of either direction. ClientID is zero in
 // responses, which carry none.
@@ -65,7 +78,9 @@ type Header struct {
 }
 
 func newConn(rw link.Conn, client bool) *Conn {
-	return &Conn{rw: rw, client: client, limit: handshakeLimit, th: sha256.New()}
+	c := &Conn{rw: rw, client: client, limit: handshakeLimit, th: sha256.New()}
+	c.ahead = c.small[:]
+	return c
 }
 
 // Chunk is the negotiated chunk size: the most file bytes one frame carries.
@@ -198,7 +213,7 @@ func (c *Conn) Held() int { return len(c.held) }
 
 // Ahead reports whether the whole header of the peer's next frame has
 // already been read: the peer sent it without waiting for an answer.
-func (c *Conn) Ahead() bool { return c.nahead == c.peerHeaderSize() }
+func (c *Conn) Ahead() bool { return c.aw-c.ar >= c.peerHeaderSize() }
 
 // Flush writes what Hold kept.
 func (c *Conn) Flush() error {
@@ -376,31 +391,50 @@ func (c *Conn) ReadResponse() (frame.Response, []byte, error) {
 	return frame.Response{Version: frame.VersionSecure, Code: h.Code, Size: h.Size}, p, err
 }
 
-// readHeader fills hb, first with the bytes read ahead with the last
-// payload, then from the link.
+// readHeader fills hb from the bytes read ahead, reading more from the
+// link when they fall short.
 func (c *Conn) readHeader(hb []byte) error {
-	have := copy(hb, c.ahead[:c.nahead])
-	c.nahead = 0
-	if have == len(hb) {
-		return nil
-	}
-	if _, err := io.ReadFull(c.rw, hb[have:]); err != nil {
-		if errors.Is(err, io.EOF) && have == 0 {
-			return ErrClosedByPeer
+	if c.aw-c.ar < len(hb) {
+		err := c.fill(len(hb))
+		if err != nil && !errors.Is(err, ErrClosedByPeer) && !errors.Is(err, ErrTruncated) {
+			err = fmt.Errorf("crypt: read header: %w", err)
 		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return ErrTruncated
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("crypt: read header: %w", err)
 	}
+	c.ar += copy(hb, c.ahead[c.ar:c.aw])
 	return nil
+}
+
+// fill reads from the link until ahead holds at least need bytes (at most
+// len(ahead)), taking what else has come, up to the end of ahead: it never
+// waits for more than need. The error is ErrClosedByPeer, ErrTruncated or
+// the link's, as it is.
+func (c *Conn) fill(need int) error {
+	c.aw = copy(c.ahead, c.ahead[c.ar:c.aw])
+	c.ar = 0
+	n, err := io.ReadAtLeast(c.rw, c.ahead[c.aw:], need-c.aw)
+	had := c.aw
+	c.aw += n
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF) && had == 0:
+		return ErrClosedByPeer
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return ErrTruncated
+	}
+	return err
 }
 
 // readPayload reads the size bytes that follow the header hb to the start
 // of buf (rbuf when buf is nil) and opens them in place, with hb as the
-// associated data. It asks the link for up to one header more than the
-// payload and keeps what comes in ahead, so that a stream of frames costs
-// one read each rather than two; it never waits for those extra bytes.
+// associated data. What was read ahead comes first; a rest smaller than
+// ahead is read through it (with whatever follows, so that a stream of
+// small frames costs one read for several), a larger one straight into
+// buf, with up to one header more kept ahead: one read per large frame,
+// and no copy of it.
 func (c *Conn) readPayload(buf, hb []byte, size uint32) ([]byte, error) {
 	hs := len(hb)
 	if c.open != nil && size < TagSize {
@@ -411,14 +445,20 @@ func (c *Conn) readPayload(buf, hb []byte, size uint32) ([]byte, error) {
 		c.growRead(end + hs)
 		buf = c.rbuf
 	}
-	n, err := io.ReadAtLeast(c.rw, buf[:min(len(buf), end+hs)], end)
-	if err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, ErrTruncated
+	got := copy(buf[:end], c.ahead[c.ar:c.aw])
+	c.ar += got
+	if rest := end - got; rest > 0 && rest < len(c.ahead) {
+		if err := c.fill(rest); err != nil {
+			return nil, payloadError(err)
 		}
-		return nil, fmt.Errorf("crypt: read payload: %w", err)
+		c.ar += copy(buf[got:end], c.ahead[:rest])
+	} else if rest > 0 {
+		n, err := io.ReadAtLeast(c.rw, buf[got:min(len(buf), end+hs)], rest)
+		if err != nil {
+			return nil, payloadError(err)
+		}
+		c.ar, c.aw = 0, copy(c.ahead, buf[end:got+n])
 	}
-	c.nahead = copy(c.ahead[:], buf[end:n])
 	if c.th != nil {
 		c.th.Write(hb)
 		c.th.Write(buf[:end])
@@ -427,6 +467,18 @@ func (c *Conn) readPayload(buf, hb []byte, size uint32) ([]byte, error) {
 		return buf[:end], nil
 	}
 	return c.open.Open(buf[:0], buf[:end], hb)
+}
+
+// payloadError is what a failed read inside a payload returns: the stream
+// ended inside a frame, or the link failed.
+func payloadError(err error) error {
+	switch {
+	case errors.Is(err, ErrClosedByPeer), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return ErrTruncated
+	case errors.Is(err, ErrTruncated):
+		return err
+	}
+	return fmt.Errorf("crypt: read payload: %w", err)
 }
 
 // growRead makes rbuf hold at least n bytes. Before GrowReads it fits each

@@ -238,6 +238,7 @@ func (s *Store) finishRemoveClient(id [16]byte) (int, error) {
 	}
 	cf.mu.Lock()
 	defer cf.mu.Unlock()
+	defer cf.gen.Add(1) // before the unlock
 	listed := s.Files(id)
 	s.mu.RLock()
 	_, intent := s.files.intents[id]

@@ -73,6 +73,7 @@ func (s *Store) manage(id [16]byte, path string, op func(r *os.Root) error) erro
 	}
 	cf.mu.Lock()
 	defer cf.mu.Unlock()
+	defer cf.gen.Add(1) // before the unlock: op changes the tree
 	if err := s.beginOp(); err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func partialKey(id [16]byte, path string) string {
 // goes on from there (after the client checked the hash), or calls Reset
 // to start from zero.
 func (s *Store) NewResumable(id [16]byte, path string, size int64, mtime time.Time) (*Upload, error) {
-	cf, err := s.checkUpload(id, path)
+	cf, seen, err := s.checkUpload(id, path)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (s *Store) NewResumable(id [16]byte, path string, size int64, mtime time.Ti
 		return nil, fmt.Errorf("fsstore: create %s: %w", PartialDir, err)
 	}
 	key := partialKey(id, path)
-	u := &Upload{s: s, cf: cf, client: id, name: path, tmp: filepath.Join(dir, key+".part"), rel: PartialDir + "/" + key + ".part"}
+	u := &Upload{s: s, cf: cf, client: id, name: path, tmp: filepath.Join(dir, key+".part"), rel: PartialDir + "/" + key + ".part", seen: seen}
 	u.part = &partial{key: key, infoPath: filepath.Join(dir, key+".info")}
 	if p, ok := s.readPartial(key); ok && p.Client == id && p.Path == path && p.Size == size && p.MTime.Equal(mtime) {
 		if err := u.takeUp(); err == nil {

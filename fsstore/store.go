@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,11 +38,17 @@ const lockFile = "fsstore.lock"
 
 // clientFiles serialises commits of one client, so that the order of
 // renames matches the order of records, and remembers that the client's
-// directory exists and is durable.
+// directory exists and is durable. Every change of the client's tree is
+// made with mu held, and bumps gen before mu is released: a look at the
+// tree taken at an earlier gen may be out of date, one taken at the
+// current gen is not (the data directory's lock keeps other ferry
+// processes out).
 type clientFiles struct {
 	mu      sync.Mutex
 	ready   bool
-	folders clientTree // the client's open folders (folders_linux.go)
+	gen     atomic.Uint64 // changes of the tree so far
+	folders clientTree    // the client's open folders (folders_linux.go)
+	lstats  atomic.Int64  // looks at upload targets on the disk, for tests
 }
 
 // Open opens the data directory dir, creating it (0700) and the tables if

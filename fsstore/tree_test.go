@@ -263,6 +263,39 @@ func TestTreeErrors(t *testing.T) {
 	}
 }
 
+// TestCommitLooksOnce: in a stream of uploads the commit does not look at
+// the disk again for what the upload's start found (one fstatat per file,
+// not two), but does whenever the client's tree has changed since: another
+// upload of the same path committed in between makes the commit a
+// replacement, or refuses it with NoClobber.
+func TestCommitLooksOnce(t *testing.T) {
+	s := openT(t, t.TempDir(), nil)
+	defer s.Close()
+	c, _ := s.Register("c", KeyEd25519, key32(1), t0)
+	upload(t, s, c.ID, "d/e/first", []byte("x"))
+	cf, _ := s.clientState(c.ID)
+	before := cf.lstats.Load()
+	for i := range 10 {
+		upload(t, s, c.ID, fmt.Sprintf("d/e/f%d", i), []byte("y"))
+	}
+	if n := cf.lstats.Load() - before; n != 10 {
+		t.Errorf("10 uploads looked at their target %d times, want 10", n)
+	}
+	a, _ := s.NewUpload(c.ID, "p")
+	b, _ := s.NewUpload(c.ID, "p")
+	d, _ := s.NewUpload(c.ID, "p")
+	if _, replaced, err := a.CommitWith(CommitOptions{}); err != nil || replaced {
+		t.Fatalf("first commit of p: replaced %v, %v", replaced, err)
+	}
+	if _, _, err := b.CommitWith(CommitOptions{NoClobber: true}); !errors.Is(err, ErrExists) {
+		t.Errorf("NoClobber after another upload of the path committed: %v", err)
+	}
+	b.Abort()
+	if _, replaced, err := d.CommitWith(CommitOptions{}); err != nil || !replaced {
+		t.Errorf("commit after another upload of the path committed: replaced %v, %v", replaced, err)
+	}
+}
+
 func statErr(s *Store, id [16]byte, p string) error { _, err := s.Stat(id, p); return err }
 func listErr(s *Store, id [16]byte, p string) error { _, err := s.List(id, p, false); return err }
 func openErr(s *Store, id [16]byte, p string) error {

@@ -3,7 +3,7 @@ package fsstore
 // An upload flows like this: NewUpload checks the path and creates a
 // temporary file in DIR/tmp; Write streams into it with a running cksum;
 // CommitWith fsyncs it, checks the path again under the client's commit
-// lock, creates the missing parent folders, makes a pending record durable
+// lock (on the disk only if the client's tree changed meanwhile), creates the missing parent folders, makes a pending record durable
 // (the intent: the new version and the one it replaces, or none), renames
 // the temporary file onto the path, fsyncs the folder and makes the
 // verified record durable. Open resolves a pending record left by a crash
@@ -44,6 +44,14 @@ type Upload struct {
 	closed bool     // f is closed
 	done   bool     // committed or aborted
 	again  bool     // a commit failed before it changed anything: CommitWith may be called again
+	seen   target   // the target as the start of the upload found it
+}
+
+// target is what a look at an upload's path on the disk found, and when.
+type target struct {
+	ok     bool   // the path was looked at
+	gen    uint64 // clientFiles.gen before the look
+	exists bool   // something is at the path
 }
 
 // notStarted is a commit's failure before it changed anything (for want of
@@ -58,7 +66,7 @@ func (e *notStarted) Unwrap() error { return e.err }
 // created at Commit. A component of the path that is a file gives
 // ErrNotDir, a path that is a folder ErrIsDir.
 func (s *Store) NewUpload(id [16]byte, path string) (*Upload, error) {
-	cf, err := s.checkUpload(id, path)
+	cf, seen, err := s.checkUpload(id, path)
 	if err != nil {
 		return nil, err
 	}
@@ -66,24 +74,28 @@ func (s *Store) NewUpload(id [16]byte, path string) (*Upload, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fsstore: start upload of %q: %w", path, err)
 	}
-	return &Upload{s: s, cf: cf, client: id, name: path, tmp: f.Name(), f: f, rel: TempDir + "/" + filepath.Base(f.Name())}, nil
+	return &Upload{s: s, cf: cf, client: id, name: path, tmp: f.Name(), f: f, rel: TempDir + "/" + filepath.Base(f.Name()), seen: seen}, nil
 }
 
 // checkUpload checks that a client may upload to path, and returns its
-// commit state.
-func (s *Store) checkUpload(id [16]byte, path string) (*clientFiles, error) {
+// commit state and what is at path.
+func (s *Store) checkUpload(id [16]byte, path string) (*clientFiles, target, error) {
 	if err := ValidatePath(path); err != nil {
-		return nil, err
+		return nil, target{}, err
 	}
 	cf, err := s.clientState(id)
 	if err != nil {
-		return nil, err
+		return nil, target{}, err
 	}
 	if err := cf.ensureDir(s.clientDir(id)); err != nil {
-		return nil, fmt.Errorf("fsstore: create client directory: %w", err)
+		return nil, target{}, fmt.Errorf("fsstore: create client directory: %w", err)
 	}
-	_, _, err = s.checkTarget(cf, id, path)
-	return cf, err
+	t := target{ok: true, gen: cf.gen.Load()}
+	t.exists, err = s.diskTarget(cf, id, path)
+	if err == nil {
+		_, err = s.listedTarget(id, path)
+	}
+	return cf, t, err
 }
 
 // clientState returns the commit state of a registered client.
@@ -119,6 +131,7 @@ func (cf *clientFiles) ensureDir(dir string) error {
 	if cf.ready {
 		return nil
 	}
+	defer cf.gen.Add(1) // before the unlock
 	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
 		return err
 	}
@@ -245,6 +258,7 @@ func (u *Upload) CommitWith(o CommitOptions) (f File, replaced bool, err error) 
 	}
 	u.cf.mu.Lock()
 	defer u.cf.mu.Unlock()
+	defer u.cf.gen.Add(1) // before the unlock
 	replaced, err = u.s.commit(u, &rec, o.NoClobber)
 	if err != nil {
 		_, u.again = errors.AsType[*notStarted](err) // nothing changed: the commit may be tried again
@@ -296,7 +310,7 @@ func (s *Store) commit(u *Upload, rec *fileRec, noClobber bool) (replaced bool, 
 		return false, err
 	}
 	defer s.commits.Done()
-	exists, listed, err := s.checkTarget(u.cf, rec.client, rec.name)
+	exists, listed, err := s.recheckTarget(u)
 	if err != nil {
 		return false, &notStarted{err}
 	}
@@ -377,27 +391,54 @@ func (s *Store) putFile(rec *fileRec, prev *fileVer) (int32, error) {
 	return i, nil
 }
 
+// recheckTarget checks u's path again for its commit (checkTarget), with
+// the client's commit lock held. The disk is looked at again only if the
+// client's tree has changed since the upload's start looked at it: in a
+// stream of puts, one look per file, not two.
+func (s *Store) recheckTarget(u *Upload) (exists, listed bool, err error) {
+	if !u.seen.ok || u.seen.gen != u.cf.gen.Load() {
+		return s.checkTarget(u.cf, u.client, u.name)
+	}
+	listed, err = s.listedTarget(u.client, u.name)
+	return u.seen.exists, listed, err
+}
+
 // checkTarget checks that a file can be stored at p: every existing parent
 // is a folder (else ErrNotDir) and p is not a folder (ErrIsDir). It says
 // whether something is at p on disk and whether p is listed.
 func (s *Store) checkTarget(cf *clientFiles, id [16]byte, p string) (exists, listed bool, err error) {
+	if exists, err = s.diskTarget(cf, id, p); err != nil {
+		return false, false, err
+	}
+	listed, err = s.listedTarget(id, p)
+	return exists, listed, err
+}
+
+// diskTarget is the look at the disk of checkTarget: it says whether
+// something is at p.
+func (s *Store) diskTarget(cf *clientFiles, id [16]byte, p string) (exists bool, err error) {
+	cf.lstats.Add(1)
 	isDir, err := s.lstatTarget(cf, id, p)
 	switch {
 	case errors.Is(err, ErrNotFound):
+		return false, nil
 	case err != nil:
-		return false, false, err
+		return false, err
 	case isDir:
-		return true, false, fmt.Errorf("%w: %s", ErrIsDir, p)
-	default:
-		exists = true
+		return true, fmt.Errorf("%w: %s", ErrIsDir, p)
 	}
+	return true, nil
+}
+
+// listedTarget is the look at the table of checkTarget: no parent of p is
+// a listed file, and it says whether p is listed.
+func (s *Store) listedTarget(id [16]byte, p string) (listed bool, err error) {
 	if err := s.listedParent(id, p); err != nil {
-		return false, false, err
+		return false, err
 	}
 	s.mu.RLock()
-	listed = s.getFile(id, p) >= 0
-	s.mu.RUnlock()
-	return exists, listed, nil
+	defer s.mu.RUnlock()
+	return s.getFile(id, p) >= 0, nil
 }
 
 // listedParent fails with ErrNotDir if a parent of p is a listed file (one
