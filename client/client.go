@@ -50,6 +50,10 @@ type Config struct {
 	// FirstRelease makes the client speak as the first release did (no
 	// features offered), to test that servers still serve it.
 	FirstRelease bool
+	// Omit is features not to offer, to test that servers serve a peer
+	// without them (e.g. a client of another implementation that speaks
+	// ops but not short).
+	Omit crypt.Features
 	// SlowLink says the link is a serial line (or stdio at a line rate):
 	// content is written in small pieces, so that progress moves.
 	SlowLink bool
@@ -106,6 +110,7 @@ func Connect(c link.Conn, cfg Config) (*Client, error) {
 	if cfg.FirstRelease {
 		features, known = 0, nil
 	}
+	features &^= cfg.Omit
 	sess, err := crypt.Client(c, &crypt.ClientConfig{Suites: cfg.Suites, Chunk: cfg.Chunk, Verify: cfg.Verify, Features: features, KnownChain: known})
 	if err != nil {
 		c.Close()
@@ -206,7 +211,16 @@ func (c *Client) register() error {
 	copy(c.id.ID[:], p)
 	c.id.Registered = true
 	c.sess.SetClientID(c.id.ID)
+	c.authenticated()
 	return c.cfg.State.Save(c.cfg.Server, c.id)
+}
+
+// authenticated follows a successful authentication: with feature short,
+// the requests from now on are compact (PROTOCOL.md §2).
+func (c *Client) authenticated() {
+	if c.sess.Features.Has(crypt.FeatureShort) {
+		c.sess.CompactRequests()
+	}
 }
 
 func (c *Client) reconnect() error {
@@ -225,6 +239,7 @@ func (c *Client) reconnect() error {
 	}
 	switch {
 	case h.Code == frame.CodeReconnected && c.authAnswer(p):
+		c.authenticated()
 		return nil
 	case h.Code == frame.CodeDenied:
 		return fmt.Errorf("%w: it does not know client %s named %q with this key, or its operator disabled it; if its data was reset, delete %s to register anew",

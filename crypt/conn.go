@@ -32,7 +32,7 @@ var ErrTruncated = errors.New("crypt: stream truncated inside a frame")
 type Conn struct {
 	rw     link.Conn
 	client bool
-	id     frame.ClientID // put in request headers (client side)
+	id     frame.ClientID // put in request headers (client side); compact requests are read with it (server)
 	seal   *Sealer
 	open   *Opener
 	limit  uint32                        // largest payload accepted, sealed size
@@ -49,6 +49,7 @@ type Conn struct {
 	// reading cannot hold the writer (and its session) forever.
 	WriteTimeout time.Duration
 	full         bool // read buffers may grow to the largest frame at once (GrowReads)
+	compact      bool // requests carry the 7-byte header (CompactRequests)
 }
 
 // aheadSize is how much a Conn reads ahead after GrowReads: small frames
@@ -90,7 +91,8 @@ func (c *Conn) Chunk() int { return c.chunk }
 func (c *Conn) IsClient() bool { return c.client }
 
 // SetClientID sets the client ID that requests written from now on carry
-// (client side; a server's responses carry none).
+// (client side; a server's responses carry none), or, on a server, the
+// one compact requests are read with (CompactRequests).
 func (c *Conn) SetClientID(id frame.ClientID) { c.id = id }
 
 // Close closes the underlying link.
@@ -105,9 +107,16 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.rw.SetReadDeadline(
 // SetWriteDeadline sets the deadline of the next writes on the link.
 func (c *Conn) SetWriteDeadline(t time.Time) error { return c.rw.SetWriteDeadline(t) }
 
+// CompactRequests makes the requests written (client) or read (server)
+// from now on carry the 7-byte header of a response, without the client
+// ID: with feature short, once the client is authenticated (PROTOCOL.md
+// §2, "Compact requests"), the session's keys say whose the requests are.
+// A server's requests then carry the ID set by SetClientID, the session's.
+func (c *Conn) CompactRequests() { c.compact = true }
+
 // headerSize is the size of the headers c writes.
 func (c *Conn) headerSize() int {
-	if c.client {
+	if c.client && !c.compact {
 		return frame.RequestHeaderSize
 	}
 	return frame.ResponseHeaderSize
@@ -115,7 +124,7 @@ func (c *Conn) headerSize() int {
 
 // peerHeaderSize is the size of the headers c reads.
 func (c *Conn) peerHeaderSize() int {
-	if c.client {
+	if c.client || c.compact {
 		return frame.ResponseHeaderSize
 	}
 	return frame.RequestHeaderSize
@@ -293,7 +302,7 @@ func (c *Conn) writeFrame(id frame.ClientID, code frame.Code, n int) error {
 func (c *Conn) seal1(buf []byte, id frame.ClientID, code frame.Code, n int) []byte {
 	hs := c.headerSize()
 	size := uint32(c.sealedSize(n))
-	if c.client {
+	if c.client && !c.compact {
 		h := frame.Request{ClientID: id, Version: frame.VersionSecure, Code: code, Size: size}
 		h.Put((*[frame.RequestHeaderSize]byte)(buf[:hs]))
 	} else {
@@ -345,10 +354,13 @@ func (c *Conn) readMsg(buf []byte) (Header, []byte, error) {
 	var h Header
 	var version uint8
 	var err error
-	if c.client {
+	if c.client || c.compact {
 		var r frame.Response
 		r, err = frame.ParseResponse((*[frame.ResponseHeaderSize]byte)(hb), c.limit)
 		h, version = Header{Code: r.Code, Size: r.Size}, r.Version
+		if !c.client {
+			h.ClientID = c.id // a compact request: the session's
+		}
 	} else {
 		var r frame.Request
 		r, err = frame.ParseRequest((*[frame.RequestHeaderSize]byte)(hb), c.limit)

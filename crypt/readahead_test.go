@@ -2,6 +2,7 @@ package crypt
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -78,5 +79,44 @@ func TestReadAhead(t *testing.T) {
 				t.Fatalf("after the last frame: %v, want ErrClosedByPeer", err)
 			}
 		})
+	}
+}
+
+// TestCompactHeader: after CompactRequests a client's requests carry the
+// 7-byte header (PROTOCOL.md §2: a 16 KiB chunk is `04 0804 10400000`),
+// the server reads them with the ID it set, and a tampered compact header
+// fails to open like any other.
+func TestCompactHeader(t *testing.T) {
+	c, s := sealedPair(t, nil)
+	id := frame.ClientID{7, 7}
+	c.CompactRequests()
+	s.CompactRequests()
+	s.SetClientID(id)
+	w := &memConn{}
+	c.rw = w
+	content := bytes.Repeat([]byte{1}, 16<<10)
+	if err := c.WriteRequest(frame.ClientID{9}, frame.CodeChunk, content); err != nil {
+		t.Fatal(err)
+	}
+	wire := w.w.Bytes()
+	if got := fmt.Sprintf("%x", wire[:frame.ResponseHeaderSize]); got != "04080410400000" || len(wire) != 7+16<<10+TagSize {
+		t.Fatalf("compact header %s, frame of %d bytes", got, len(wire))
+	}
+	s.rw = &memConn{r: bytes.NewReader(wire)}
+	h, p, err := s.ReadMsg()
+	if err != nil || h.ClientID != id || h.Code != frame.CodeChunk || !bytes.Equal(p, content) {
+		t.Fatalf("read back %v %v %d bytes, %v", h.ClientID, h.Code, len(p), err)
+	}
+	c2, s2 := sealedPair(t, nil)
+	c2.CompactRequests()
+	s2.CompactRequests()
+	w2 := &memConn{}
+	c2.rw = w2
+	c2.WriteRequest(id, frame.CodeChunk, content)
+	tampered := w2.w.Bytes()
+	tampered[1] ^= 1 // the code: 1033, a last chunk
+	s2.rw = &memConn{r: bytes.NewReader(tampered)}
+	if _, _, err := s2.ReadMsg(); !errors.Is(err, ErrOpen) {
+		t.Fatalf("a compact header with another code: %v, want ErrOpen", err)
 	}
 }

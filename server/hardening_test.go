@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ferry/client"
+	"ferry/crypt"
 	"ferry/frame"
 )
 
@@ -59,7 +60,8 @@ func expectProtocolError(t *testing.T, c *client.Client, want string) {
 
 // TestChunkOfAnotherClient: inside an upload, a chunk or a 1029 carrying
 // another client's ID is a protocol error (PROTOCOL.md §4.6), as is a
-// chunk larger than negotiated.
+// chunk larger than negotiated. The client offers no feature short, whose
+// compact requests carry no ID at all (TestCompactRequests).
 func TestChunkOfAnotherClient(t *testing.T) {
 	f := newFixture(t, nil)
 	cases := map[string]func(c *client.Client){
@@ -91,7 +93,7 @@ func TestChunkOfAnotherClient(t *testing.T) {
 	}
 	for name, send := range cases {
 		t.Run(name, func(t *testing.T) {
-			c, err := f.connect(t.TempDir(), "attacker-"+strings.ReplaceAll(name, " ", "-"))
+			c, err := f.connectWith(t.TempDir(), "attacker-"+strings.ReplaceAll(name, " ", "-"), func(c *client.Config) { c.Omit = crypt.FeatureShort })
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -95,9 +95,13 @@ func (h *session) fail(err error) {
 
 func (h *session) handle(req frame.Request, p []byte) (done bool, err error) {
 	switch req.Code {
-	case frame.CodeRegister:
-		return false, h.register(p)
-	case frame.CodeReconnect:
+	case frame.CodeRegister, frame.CodeReconnect:
+		if h.authed {
+			return false, fmt.Errorf("%w: %v in a session already authenticated", ErrProtocol, req.Code)
+		}
+		if req.Code == frame.CodeRegister {
+			return false, h.register(p)
+		}
 		return false, h.reconnect(req.ClientID, p)
 	}
 	if !h.authed {
@@ -171,7 +175,7 @@ func (h *session) register(p []byte) error {
 	}
 	h.authenticated(c)
 	h.srv.cfg.Logf("client %s registered", h.who())
-	return h.WriteResponse(frame.CodeRegistered, h.authAnswer(c))
+	return h.welcome(frame.CodeRegistered, c)
 }
 
 // maxDenials is how many refused authentications a session may have: an
@@ -221,7 +225,19 @@ func (h *session) reconnect(id frame.ClientID, p []byte) error {
 	}
 	h.authenticated(c)
 	h.srv.cfg.Logf("client %s reconnected", h.who())
-	return h.WriteResponse(frame.CodeReconnected, h.authAnswer(c))
+	return h.welcome(frame.CodeReconnected, c)
+}
+
+// welcome answers a successful authentication; with feature short, the
+// requests that follow come compact (PROTOCOL.md §2), read with the ID of
+// the client just authenticated.
+func (h *session) welcome(code frame.Code, c fsstore.Client) error {
+	err := h.WriteResponse(code, h.authAnswer(c))
+	if h.Features.Has(crypt.FeatureShort) {
+		h.SetClientID(c.ID)
+		h.CompactRequests()
+	}
+	return err
 }
 
 // authAnswer is the payload of 2100 and 2105: the client's ID and, with
