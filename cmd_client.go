@@ -102,10 +102,15 @@ func (f *clientFlags) compressLevel() int {
 
 // slowChunk is the chunk a slow link asks for unless -chunk says: a chunk
 // is the unit of progress on the receiving side, of a resend and of what a
-// resumed upload keeps, and 16 KiB is 1.4 s at 115200 baud (a 128 KiB
-// upload takes as long as with 64 KiB chunks: 11.61-11.63 s against
-// 11.61-11.69 s over cmd/linesim).
-const slowChunk = 16 << 10
+// resumed upload keeps (a cut loses the chunk it fell in), and 12 KiB is
+// 1.07 s at 115200 baud. Its cost: with compact requests (feature short)
+// a 12 KiB chunk adds 23 bytes, fewer per byte of file than the 39 of a
+// 16 KiB chunk before them. Over cmd/linesim (docs/BENCHMARKS.md, "Slow
+// links", alternating with 16 KiB, 2026-12-03): a 256 KiB upload cut at half and resumed took
+// 1.073-1.079x one uninterrupted run, against 1.107-1.111x; the clean
+// 128 KiB and 256 KiB uploads took as long (11.60-11.65 s against
+// 11.62-11.65 s; 22.99-23.11 s against 23.02-23.05 s).
+const slowChunk = 12 << 10
 
 // askChunk is the chunk to ask the server for.
 func (f *clientFlags) askChunk() int {

@@ -91,7 +91,7 @@ func TestClassicFlag(t *testing.T) {
 	}
 }
 
-// The chunk a client asks for: 16 KiB on a serial line and on stdio at a
+// The chunk a client asks for: 12 KiB on a serial line and on stdio at a
 // line rate, the board's default elsewhere, -chunk over both.
 func TestAskChunk(t *testing.T) {
 	tests := []struct {

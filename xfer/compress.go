@@ -18,7 +18,7 @@ import (
 // reach back into the file's previous 32 KiB of content in this transfer
 // (the preset dictionary of RFC 1951's window), raw chunks included: both
 // ends keep that window, from the start of each Send and Receive. On a
-// line's 16 KiB chunks of text this saves an eighth of the bytes (Go
+// line's 12-16 KiB chunks of text this saves an eighth of the bytes (Go
 // source: 0.294 of the content alone, 0.258 with the window; deflate over
 // the whole file: 0.256). The receiver inflates each into at most the
 // negotiated chunk size, and a chunk that would inflate past it (a
