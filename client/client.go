@@ -171,11 +171,19 @@ func (c *Client) ID() frame.ClientID { return c.id.ID }
 // Session exposes the negotiated session (suite, chunk size, server chain).
 func (c *Client) Session() *crypt.Session { return c.sess }
 
+// authenticate registers or reconnects; with feature short, the requests
+// after a successful answer are compact (PROTOCOL.md §2).
 func (c *Client) authenticate() error {
+	var err error
 	if c.id.Registered {
-		return c.reconnect()
+		err = c.reconnect()
+	} else {
+		err = c.register()
 	}
-	return c.register()
+	if err == nil && c.sess.Features.Has(crypt.FeatureShort) {
+		c.sess.CompactRequests()
+	}
+	return err
 }
 
 // register saves the new identity before its key is used, so that a
@@ -211,16 +219,7 @@ func (c *Client) register() error {
 	copy(c.id.ID[:], p)
 	c.id.Registered = true
 	c.sess.SetClientID(c.id.ID)
-	c.authenticated()
 	return c.cfg.State.Save(c.cfg.Server, c.id)
-}
-
-// authenticated follows a successful authentication: with feature short,
-// the requests from now on are compact (PROTOCOL.md §2).
-func (c *Client) authenticated() {
-	if c.sess.Features.Has(crypt.FeatureShort) {
-		c.sess.CompactRequests()
-	}
 }
 
 func (c *Client) reconnect() error {
@@ -239,7 +238,6 @@ func (c *Client) reconnect() error {
 	}
 	switch {
 	case h.Code == frame.CodeReconnected && c.authAnswer(p):
-		c.authenticated()
 		return nil
 	case h.Code == frame.CodeDenied:
 		return fmt.Errorf("%w: it does not know client %s named %q with this key, or its operator disabled it; if its data was reset, delete %s to register anew",

@@ -175,7 +175,7 @@ func (h *session) register(p []byte) error {
 	}
 	h.authenticated(c)
 	h.srv.cfg.Logf("client %s registered", h.who())
-	return h.welcome(frame.CodeRegistered, c)
+	return h.WriteResponse(frame.CodeRegistered, h.authAnswer(c))
 }
 
 // maxDenials is how many refused authentications a session may have: an
@@ -197,10 +197,16 @@ func (h *session) deny(id frame.ClientID) error {
 
 // authenticated records the client of the session; from now on its read
 // buffers may grow to the largest frame (before, a frame at a time: many
-// idle unauthenticated sessions hold little memory).
+// idle unauthenticated sessions hold little memory), and with feature
+// short the requests after the answer, which the client reads before it
+// writes another, come compact (PROTOCOL.md §2), read with this ID.
 func (h *session) authenticated(c fsstore.Client) {
 	h.client, h.authed = c, true
 	h.GrowReads()
+	if h.Features.Has(crypt.FeatureShort) {
+		h.SetClientID(c.ID)
+		h.CompactRequests()
+	}
 }
 
 // reconnect handles 1027: the client proves it holds the registered key.
@@ -225,19 +231,7 @@ func (h *session) reconnect(id frame.ClientID, p []byte) error {
 	}
 	h.authenticated(c)
 	h.srv.cfg.Logf("client %s reconnected", h.who())
-	return h.welcome(frame.CodeReconnected, c)
-}
-
-// welcome answers a successful authentication; with feature short, the
-// requests that follow come compact (PROTOCOL.md §2), read with the ID of
-// the client just authenticated.
-func (h *session) welcome(code frame.Code, c fsstore.Client) error {
-	err := h.WriteResponse(code, h.authAnswer(c))
-	if h.Features.Has(crypt.FeatureShort) {
-		h.SetClientID(c.ID)
-		h.CompactRequests()
-	}
-	return err
+	return h.WriteResponse(frame.CodeReconnected, h.authAnswer(c))
 }
 
 // authAnswer is the payload of 2100 and 2105: the client's ID and, with
