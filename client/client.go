@@ -180,8 +180,8 @@ func (c *Client) authenticate() error {
 	} else {
 		err = c.register()
 	}
-	if err == nil && c.sess.Features.Has(crypt.FeatureShort) {
-		c.sess.CompactRequests()
+	if err == nil {
+		c.sess.Authenticated(c.id.ID)
 	}
 	return err
 }
@@ -218,7 +218,6 @@ func (c *Client) register() error {
 	}
 	copy(c.id.ID[:], p)
 	c.id.Registered = true
-	c.sess.SetClientID(c.id.ID)
 	return c.cfg.State.Save(c.cfg.Server, c.id)
 }
 

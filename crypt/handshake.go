@@ -61,6 +61,18 @@ type Session struct {
 	ChainField []byte
 }
 
+// Authenticated follows a successful registration or reconnection of
+// client id, on either side: with feature short the requests after its
+// answer are compact (PROTOCOL.md §2, "Compact requests"), the session's
+// keys saying whose they are. The client switches once it has read the
+// answer, the server before it writes it (it reads nothing in between).
+func (s *Session) Authenticated(id frame.ClientID) {
+	s.SetClientID(id)
+	if s.Features.Has(FeatureShort) {
+		s.compactRequests()
+	}
+}
+
 // Features is a set of protocol features, negotiated in the handshake: the
 // client lists the ones it speaks as feature IDs among its suites (0x80+bit,
 // which servers of the first release skip as unknown suites), and a server

@@ -82,15 +82,15 @@ func TestReadAhead(t *testing.T) {
 	}
 }
 
-// TestCompactHeader: after CompactRequests a client's requests carry the
+// TestCompactHeader: after compactRequests a client's requests carry the
 // 7-byte header (PROTOCOL.md §2: a 16 KiB chunk is `04 0804 10400000`),
 // the server reads them with the ID it set, and a tampered compact header
 // fails to open like any other.
 func TestCompactHeader(t *testing.T) {
 	c, s := sealedPair(t, nil)
 	id := frame.ClientID{7, 7}
-	c.CompactRequests()
-	s.CompactRequests()
+	c.compactRequests()
+	s.compactRequests()
 	s.SetClientID(id)
 	w := &memConn{}
 	c.rw = w
@@ -108,8 +108,8 @@ func TestCompactHeader(t *testing.T) {
 		t.Fatalf("read back %v %v %d bytes, %v", h.ClientID, h.Code, len(p), err)
 	}
 	c2, s2 := sealedPair(t, nil)
-	c2.CompactRequests()
-	s2.CompactRequests()
+	c2.compactRequests()
+	s2.compactRequests()
 	w2 := &memConn{}
 	c2.rw = w2
 	c2.WriteRequest(id, frame.CodeChunk, content)

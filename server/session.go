@@ -203,10 +203,7 @@ func (h *session) deny(id frame.ClientID) error {
 func (h *session) authenticated(c fsstore.Client) {
 	h.client, h.authed = c, true
 	h.GrowReads()
-	if h.Features.Has(crypt.FeatureShort) {
-		h.SetClientID(c.ID)
-		h.CompactRequests()
-	}
+	h.Authenticated(c.ID)
 }
 
 // reconnect handles 1027: the client proves it holds the registered key.
