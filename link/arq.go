@@ -155,9 +155,9 @@ func (s *session) received(sl *txSlot, now time.Time) {
 	clean := sl.tries == 1
 	if clean {
 		s.ackedTx = max(s.ackedTx, sl.lastTx)
-		r := now.Sub(sl.sentAt) - s.m.airtime(sl.n+Overhead)
+		r := now.Sub(sl.sentAt) - s.m.airtime(sl.n+s.overhead())
 		s.sampleRTT(r)
-		if pb := float64(r) / float64(sl.n+Overhead); s.perByte == 0 {
+		if pb := float64(r) / float64(sl.n+s.overhead()); s.perByte == 0 {
 			s.perByte = pb
 		} else {
 			s.perByte += (pb - s.perByte) / 8
@@ -209,9 +209,9 @@ func (s *session) rto(n int) time.Duration {
 	r = min(r<<s.backoff, cfg.maxRTO)
 	if cfg.byteTime == 0 {
 		// Unknown rate: a frame's round trip grows with its size.
-		return r + time.Duration(s.perByte*float64(n+Overhead))
+		return r + time.Duration(s.perByte*float64(n+s.overhead()))
 	}
-	return r + s.m.airtime(n+Overhead)
+	return r + s.m.airtime(n+s.overhead())
 }
 
 // pollSilent: a peer silent for one and a half keepalives is polled
@@ -320,7 +320,7 @@ func (s *session) nextFrame(b []byte, now time.Time) ([]byte, time.Time) {
 		}
 		s.nextSyn = now.Add(cfg.synInterval)
 		s.lastSyn = now
-		return putFrame(b, header{typ: typeSyn}, s.setup(), 0), now
+		return putFrame(b, header{typ: typeSyn}, setupPayload(s.sid, s.m.cfg.setupFlags(false)), 0, false), now
 	}
 	wake := s.checkTimers(now)
 	if s.err != nil {
@@ -408,8 +408,8 @@ func (s *session) sendSlot(b []byte, seq uint8, now time.Time) []byte {
 	}
 	s.ackOwed = false
 	s.lastSent = now
-	s.stats.BytesSent += int64(sl.n + Overhead)
-	return putFrame(b, header{typ: typ, seq: seq, ack: s.rnext}, sl.buf[:sl.n], s.txKey)
+	s.stats.BytesSent += int64(sl.n + s.overhead())
+	return putFrame(b, header{typ: typ, seq: seq, ack: s.rnext}, sl.buf[:sl.n], s.txKey, s.fec)
 }
 
 // ackFrame encodes an ack (or poll) with the selective-ack bitmap.
@@ -424,7 +424,7 @@ func (s *session) ackFrame(b []byte, typ uint8, now time.Time) []byte {
 	}
 	s.ackOwed = false
 	s.lastSent = now
-	return putFrame(b, header{typ: typ, seq: s.next, ack: s.rnext}, bm[:n], s.txKey)
+	return putFrame(b, header{typ: typ, seq: s.next, ack: s.rnext}, bm[:n], s.txKey, s.fec)
 }
 
 func earlier(a, b time.Time) time.Time {

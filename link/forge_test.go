@@ -56,7 +56,7 @@ func (f *forger) Read(p []byte) (int, error) { return f.pr.Read(p) }
 func (f *forger) Write(b []byte) (int, error) {
 	h, ok := parseHeader(b)
 	if ok && h.typ == typeSyn {
-		f.sid, _ = parseSetup(b[HeaderSize:])
+		f.sid, _, _ = parseSetup(b[HeaderSize:])
 	}
 	if !ok || !keyed(h.typ) {
 		return f.ReadWriteCloser.Write(b)
@@ -68,10 +68,10 @@ func (f *forger) Write(b []byte) (int, error) {
 	drop := seq && h.seq == f.drop && (f.stubborn || !f.dropped.Load())
 	if !f.stubborn && (drop || f.every && f.dropped.Load()) {
 		f.dropped.Store(true)
-		f.pw.Write(putFrame(f.buf[:], header{typ: typeAck, ack: f.cum}, nil, sessionKey(f.sid, dirServer)))
+		f.pw.Write(putFrame(f.buf[:], header{typ: typeAck, ack: f.cum}, nil, sessionKey(f.sid, dirServer), true))
 	}
 	if drop && f.stubborn {
-		b = putFrame(f.buf[:], header{typ: typeAck, ack: h.ack}, nil, sessionKey(f.sid, dirClient))
+		b = putFrame(f.buf[:], header{typ: typeAck, ack: h.ack}, nil, sessionKey(f.sid, dirClient), true)
 	} else if drop {
 		return len(b), nil
 	}

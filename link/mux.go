@@ -39,8 +39,9 @@ type mux struct {
 
 // ctlFrame is an unkeyed frame queued by the reader.
 type ctlFrame struct {
-	typ uint8
-	sid uint32
+	typ   uint8
+	sid   uint32
+	flags byte // SYNACK: the setup flags accepted
 }
 
 func newMux(port io.ReadWriteCloser, cfg PortConfig, server bool) *mux {
@@ -132,13 +133,16 @@ func (m *mux) handleFrames() {
 	defer m.mu.Unlock()
 	now := time.Now()
 	for {
-		orphans := m.dec.orphans
+		orphans, fixed := m.dec.orphans, m.dec.corrected
 		h, p, ok := m.dec.next()
 		if m.dec.orphans != orphans {
 			m.onOrphan(now)
 		}
 		if !ok {
 			return
+		}
+		if m.cur != nil && keyed(h.typ) {
+			m.cur.stats.Corrected += m.dec.corrected - fixed
 		}
 		m.handle(h, p, now)
 	}
@@ -190,10 +194,11 @@ func (m *mux) handle(h header, p []byte, now time.Time) {
 
 // onSyn opens a session, or answers again for the current one.
 func (m *mux) onSyn(p []byte) {
-	sid, err := parseSetup(p)
+	sid, flags, err := parseSetup(p)
 	if err != nil {
 		return
 	}
+	flags &= m.cfg.setupFlags(true)
 	if m.cur == nil || m.cur.sid != sid {
 		if m.cur != nil {
 			m.cur.fail(ErrReset)
@@ -202,16 +207,21 @@ func (m *mux) onSyn(p []byte) {
 			m.pending.fail(ErrReset)
 		}
 		s := newSession(m, sid, false)
+		s.setFEC(flags&setupFEC != 0)
 		m.cur, m.pending = s, s
-		m.dec.setKey(sessionKey(sid, dirClient))
+		m.dec.setKey(sessionKey(sid, dirClient), s.fec)
 		signal(m.accSig)
+	} else if m.cur.fec {
+		flags |= setupFEC // a repeated SYN: answer as the first time
+	} else {
+		flags &^= setupFEC
 	}
-	m.queueCtl(ctlFrame{typ: typeSynAck, sid: sid})
+	m.queueCtl(ctlFrame{typ: typeSynAck, sid: sid, flags: flags})
 }
 
 // onSynAck establishes the client's session.
 func (m *mux) onSynAck(p []byte, now time.Time) {
-	sid, err := parseSetup(p)
+	sid, flags, err := parseSetup(p)
 	s := m.cur
 	if s == nil || s.state != stSynSent {
 		return
@@ -224,6 +234,8 @@ func (m *mux) onSynAck(p []byte, now time.Time) {
 		return
 	}
 	s.state = stOpen
+	s.setFEC(flags&setupFEC != 0 && m.cfg.setupFlags(false)&setupFEC != 0)
+	m.dec.fec = s.fec
 	s.lastHeard, s.lastSent = now, now
 	s.sampleRTT(now.Sub(s.lastSyn)) // a first estimate, from the latest SYN
 	signal(m.accSig)
@@ -318,12 +330,11 @@ func (m *mux) nextFrame(now time.Time) ([]byte, time.Time) {
 	if len(m.ctl) > 0 {
 		c := m.ctl[0]
 		m.ctl = append(m.ctl[:0], m.ctl[1:]...)
-		s := session{sid: c.sid}
 		var p []byte
 		if c.typ == typeSynAck {
-			p = s.setup()
+			p = setupPayload(c.sid, c.flags)
 		}
-		return putFrame(m.wbuf[:], header{typ: c.typ}, p, 0), now
+		return putFrame(m.wbuf[:], header{typ: c.typ}, p, 0, false), now
 	}
 	if m.cur == nil {
 		return nil, now.Add(time.Hour)

@@ -19,6 +19,7 @@ type PortConfig struct {
 	Window      int           // payload bytes in flight and buffered each way; 0 = one second of line, 16..256 KiB
 	KeepAlive   time.Duration // idle time before a keepalive frame; 0 = 1s
 	PeerTimeout time.Duration // silence after which the session fails; 0 = 60s
+	NoFEC       bool          // neither offer nor accept parity (docs/LINK.md 1.1); a client offers it only with a Baud
 
 	// derived by normalize
 	byteTime    time.Duration // time of one byte on the line (10 bits), 0 if unpaced
@@ -58,6 +59,17 @@ const maxWriteStalls = 100
 // pacingLead is how far ahead of the line the writer may be. It bounds the
 // latency an ack suffers behind queued frames.
 const pacingLead = 50 * time.Millisecond
+
+// setupFlags returns the setup flags a client offers or a server
+// accepts. A client offers parity on a line with a rate (a serial line, a
+// console behind stdio): a pipe does not flip bits. A server accepts it
+// whenever it is offered.
+func (c PortConfig) setupFlags(server bool) byte {
+	if c.NoFEC || (!server && c.Baud <= 0) {
+		return 0
+	}
+	return setupFEC
+}
 
 func (c PortConfig) normalize() PortConfig {
 	if c.MaxPayload <= 0 || c.MaxPayload > MaxPayload {
@@ -102,7 +114,7 @@ func DialPort(ctx context.Context, port io.ReadWriteCloser, cfg PortConfig) (Con
 	s := newSession(m, randomSID(), true)
 	s.state = stSynSent
 	m.cur = s
-	m.dec.setKey(sessionKey(s.sid, dirServer))
+	m.dec.setKey(sessionKey(s.sid, dirServer), false) // parity once the SYNACK says so
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, m.cfg.PeerTimeout)

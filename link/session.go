@@ -34,7 +34,13 @@ var errClosed = fmt.Errorf("link: use of closed connection: %w", net.ErrClosed)
 const (
 	setupMagic   = "FLNK"
 	setupVersion = 1
-	setupSize    = 9 // magic 4 + version 1 + session ID 4 (LE)
+	setupSize    = 9 // magic 4 + version 1 + session ID 4 (LE); then optional flags 1
+)
+
+// Setup flags: what the sender of a SYN offers, and of a SYNACK accepts.
+// Peers of 2026-12-02 and before send no flags byte and ignore it.
+const (
+	setupFEC = 1 << 0 // keyed frames carry BCH parity (fec.go)
 )
 
 const (
@@ -49,6 +55,7 @@ type session struct {
 	sid    uint32
 	txKey  uint32 // CRC-32C key state of the frames this side sends
 	client bool
+	fec    bool // negotiated: keyed frames carry parity both ways
 
 	state   int
 	err     error // terminal error
@@ -104,6 +111,7 @@ type Stats struct {
 	FramesSent  int   // data frames acknowledged
 	Retransmits int   // frames found lost by a later frame's ack
 	Timeouts    int   // frames retransmitted after a timeout
+	Corrected   int   // bit errors corrected by FEC in received frames
 }
 
 func newSession(m *mux, sid uint32, client bool) *session {
@@ -125,24 +133,43 @@ func newSession(m *mux, sid uint32, client bool) *session {
 	}
 }
 
-// setup returns the SYN/SYNACK payload of the session.
-func (s *session) setup() []byte {
-	var b [setupSize]byte
+// setupPayload returns a SYN/SYNACK payload.
+func setupPayload(sid uint32, flags byte) []byte {
+	var b [setupSize + 1]byte
 	copy(b[:4], setupMagic)
 	b[4] = setupVersion
-	binary.LittleEndian.PutUint32(b[5:9], s.sid)
+	binary.LittleEndian.PutUint32(b[5:9], sid)
+	b[9] = flags
 	return b[:]
 }
 
-// parseSetup decodes a SYN/SYNACK payload.
-func parseSetup(p []byte) (sid uint32, err error) {
+// parseSetup decodes a SYN/SYNACK payload. Bytes after the flags are
+// ignored, so that later versions can add fields.
+func parseSetup(p []byte) (sid uint32, flags byte, err error) {
 	if len(p) < setupSize || string(p[:4]) != setupMagic {
-		return 0, errors.New("link: bad setup frame")
+		return 0, 0, errors.New("link: bad setup frame")
 	}
 	if p[4] != setupVersion {
-		return 0, ErrBadSetup
+		return 0, 0, ErrBadSetup
 	}
-	return binary.LittleEndian.Uint32(p[5:9]), nil
+	if len(p) > setupSize {
+		flags = p[setupSize]
+	}
+	return binary.LittleEndian.Uint32(p[5:9]), flags, nil
+}
+
+// setFEC records whether the session negotiated parity.
+func (s *session) setFEC(on bool) {
+	s.fec = on
+	s.size.h = s.overhead()
+}
+
+// overhead is what a data frame of the session adds to its payload.
+func (s *session) overhead() int {
+	if s.fec {
+		return Overhead + FECSize
+	}
+	return Overhead
 }
 
 // fail ends the session with err, waking everyone.

@@ -222,7 +222,7 @@ func TestSessionsAndStaleFrames(t *testing.T) {
 	defer l.Close()
 	// A frame of an old session, with valid CRCs, as it would linger.
 	var buf [MaxFrame]byte
-	stale := putFrame(buf[:], header{typ: typeData, seq: 0}, []byte("stale data"), sessionKey(12345, dirClient))
+	stale := putFrame(buf[:], header{typ: typeData, seq: 0}, []byte("stale data"), sessionKey(12345, dirClient), false)
 	for i := 0; i < 3; i++ {
 		a := line.Replug(0)
 		a.Write(stale)
@@ -319,7 +319,8 @@ func TestStallNoDuplicates(t *testing.T) {
 	}
 	// One probe per timeout during the stall: at most a few frames again
 	// beyond the data and the overhead of the frames that carried it.
-	if extra := st.BytesSent - int64(len(data)) - int64(st.FramesSent)*Overhead; extra > 3*(MaxPayload+Overhead) {
+	const h = Overhead + FECSize // a line with a rate: both ends use FEC
+	if extra := st.BytesSent - int64(len(data)) - int64(st.FramesSent)*h; extra > 3*(MaxPayload+h) {
 		t.Errorf("%d frame bytes in %d frames sent for %d of data: %d again into a 3 s stall", st.BytesSent, st.FramesSent, len(data), extra)
 	}
 }

@@ -7,7 +7,7 @@ import "math"
 // It estimates the rate q of frame failures per byte sent (a decayed count
 // of failed transmissions over a decayed count of bytes, half-life
 // sizerHalfLife) and picks the payload n that maximises the goodput
-// n/(n+h) * (1-q)^(n+h), h = Overhead:
+// n/(n+h) * (1-q)^(n+h), h the overhead of a frame:
 //
 //	n = (-h + sqrt(h² + 4h/q)) / 2
 //
@@ -20,6 +20,7 @@ type sizer struct {
 	ceil         int     // growth ceiling
 	clean        int     // clean payload bytes since the ceiling last grew
 	min, max     int
+	h            int // frame overhead: Overhead, plus FECSize with parity
 }
 
 const (
@@ -33,7 +34,7 @@ const (
 )
 
 func newSizer(max int) sizer {
-	return sizer{ceil: min(sizerStart, max), min: min(sizerMin, max), max: max}
+	return sizer{ceil: min(sizerStart, max), min: min(sizerMin, max), max: max, h: Overhead}
 }
 
 func (z *sizer) decay(wire int) {
@@ -45,8 +46,8 @@ func (z *sizer) decay(wire int) {
 // delivered records a transmission of payload n that arrived; clean is
 // true when it was the frame's first.
 func (z *sizer) delivered(n int, clean bool) {
-	z.decay(n + Overhead)
-	z.bytes += float64(n + Overhead)
+	z.decay(n + z.h)
+	z.bytes += float64(n + z.h)
 	if !clean || 2*n < z.ceil {
 		return
 	}
@@ -59,8 +60,8 @@ func (z *sizer) delivered(n int, clean bool) {
 
 // failed records a transmission of payload n that was lost.
 func (z *sizer) failed(n int) {
-	z.decay(n + Overhead)
-	z.bytes += float64(n + Overhead)
+	z.decay(n + z.h)
+	z.bytes += float64(n + z.h)
 	z.fails++
 	z.ceil = max(z.min, min(z.ceil, z.optimum()))
 	z.clean = 0
@@ -74,7 +75,7 @@ func (z *sizer) optimum() int {
 		return z.max
 	}
 	q := z.fails / z.bytes
-	const h = Overhead
+	h := float64(z.h)
 	n := (-h + math.Sqrt(h*h+4*h/q)) / 2
 	if n >= float64(z.max) {
 		return z.max

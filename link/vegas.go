@@ -29,7 +29,7 @@ func (s *session) onSample(r time.Duration, now time.Time) {
 		return
 	}
 	s.nextAdjust = now.Add(s.srtt)
-	frame := s.size.size() + Overhead
+	frame := s.size.size() + s.overhead()
 	queued := int(int64(s.cwnd) * int64(s.srtt-s.minRTT) / int64(s.srtt))
 	switch {
 	case queued < vegasLow:
@@ -49,8 +49,8 @@ func (s *session) congested(n int) bool {
 	out := 0
 	for seq := s.base; seq != s.next; seq++ {
 		if sl := &s.tx[seq]; !sl.sacked {
-			out += sl.n + Overhead
+			out += sl.n + s.overhead()
 		}
 	}
-	return out > 0 && out+n+Overhead > s.cwnd
+	return out > 0 && out+n+s.overhead() > s.cwnd
 }

@@ -13,7 +13,9 @@ package link
 // and every byte from the sync byte to the end of the payload: frames of
 // another session or of the other direction fail it like corrupted ones.
 // There is no byte stuffing; the receiver resynchronises by scanning for
-// the sync byte and checking both CRCs.
+// the sync byte and checking both CRCs. In a session that negotiated FEC,
+// keyed frames end with FECSize bytes of BCH parity after the CRC-32C
+// (fec.go).
 
 import (
 	"bytes"
@@ -29,8 +31,9 @@ const (
 	HeaderSize  = 7    // sync 1 + type/length 2 + seq 1 + ack 1 + CRC-16 2
 	TrailerSize = 4    // CRC-32C of key prefix, header and payload
 	Overhead    = HeaderSize + TrailerSize
-	MaxPayload  = 4085 // 12-bit length field, chosen so that a frame fits 4096 bytes
-	MaxFrame    = HeaderSize + MaxPayload + TrailerSize
+	FECSize     = fecParity // BCH parity after the trailer of keyed frames, when negotiated
+	MaxPayload  = 4085      // 12-bit length field, chosen so that a frame fits 4096 bytes (4102 with FEC)
+	MaxFrame    = HeaderSize + MaxPayload + TrailerSize + FECSize
 	keySize     = 5 // session ID 4 (LE) + direction 1
 )
 
@@ -76,10 +79,11 @@ func sessionKey(sid uint32, dir byte) uint32 {
 // keyed reports whether frames of type t carry the session key.
 func keyed(t uint8) bool { return t < typeSyn }
 
-// putFrame encodes a frame into b, which must hold Overhead+len(payload)
-// bytes, and returns the frame. key is the CRC-32C state of the key
-// prefix, 0 for setup frames.
-func putFrame(b []byte, h header, payload []byte, key uint32) []byte {
+// putFrame encodes a frame into b, which must hold
+// Overhead+FECSize+len(payload) bytes, and returns the frame. key is the
+// CRC-32C state of the key prefix, 0 for setup frames; fec appends the
+// parity (keyed frames of a session that negotiated it).
+func putFrame(b []byte, h header, payload []byte, key uint32, fec bool) []byte {
 	n := len(payload)
 	if n > MaxPayload {
 		panic("link: internal error: payload too large")
@@ -92,7 +96,12 @@ func putFrame(b []byte, h header, payload []byte, key uint32) []byte {
 	copy(b[HeaderSize:], payload)
 	end := HeaderSize + n
 	binary.LittleEndian.PutUint32(b[end:end+4], crc32.Update(key, crc32Table, b[:end]))
-	return b[:end+TrailerSize]
+	end += TrailerSize
+	if fec {
+		p := fecEncode(b[:end])
+		end += copy(b[end:], p[:])
+	}
+	return b[:end]
 }
 
 // parseHeader decodes the first HeaderSize bytes of b.
@@ -127,9 +136,11 @@ type decoder struct {
 	ahead int    // scan-ahead resumes here (absolute index), 0 = from r+1
 	key   uint32 // CRC-32C state of the receive key prefix
 	keyOK bool   // key is set: keyed frames can be accepted
+	fec   bool   // keyed frames carry parity
 
-	skipped int // garbage bytes skipped, for statistics
-	orphans int // complete keyed frames that failed the key (or had none)
+	skipped   int // garbage bytes skipped, for statistics
+	orphans   int // complete keyed frames that failed the key (or had none)
+	corrected int // bits corrected by the parity
 }
 
 // space returns the free tail of the buffer, compacting it first.
@@ -145,8 +156,18 @@ func (d *decoder) space() []byte {
 	return d.buf[d.w:]
 }
 
-// setKey sets the key that keyed frames must carry.
-func (d *decoder) setKey(key uint32) { d.key, d.keyOK = key, true }
+// setKey sets the key that keyed frames must carry and whether they
+// carry parity.
+func (d *decoder) setKey(key uint32, fec bool) { d.key, d.keyOK, d.fec = key, true, fec }
+
+// frameEnd returns the end of the frame with header h that starts at r.
+func (d *decoder) frameEnd(r int, h header) int {
+	end := r + HeaderSize + h.n + TrailerSize
+	if d.fec && keyed(h.typ) {
+		end += FECSize
+	}
+	return end
+}
 
 // next returns the next good frame. The payload is valid until the next
 // call to next or space. It returns false when more bytes are needed.
@@ -166,7 +187,7 @@ func (d *decoder) next() (header, []byte, bool) {
 			d.advance(1)
 			continue
 		}
-		end := d.r + HeaderSize + h.n + TrailerSize
+		end := d.frameEnd(d.r, h)
 		if end > d.w {
 			// Wait for the payload, unless a complete good frame starts
 			// inside it: then this header was noise.
@@ -176,11 +197,11 @@ func (d *decoder) next() (header, []byte, bool) {
 			}
 			return header{}, nil, false
 		}
-		if !d.check(h.typ, d.buf[d.r:end]) {
+		if !d.check(h.typ, d.buf[d.r:end]) && !d.repair(h.typ, d.buf[d.r:end]) {
 			d.advance(1)
 			continue
 		}
-		p := d.buf[d.r+HeaderSize : end-TrailerSize]
+		p := d.buf[d.r+HeaderSize : d.r+HeaderSize+h.n]
 		d.r, d.ahead = end, 0
 		return h, p, true
 	}
@@ -199,10 +220,35 @@ func (d *decoder) check(t uint8, b []byte) bool {
 	if !keyed(t) {
 		return checkTrailer(b, 0)
 	}
+	if d.fec {
+		b = b[:len(b)-FECSize]
+	}
 	if d.keyOK && checkTrailer(b, d.key) {
 		return true
 	}
 	d.orphans++
+	return false
+}
+
+// repair corrects up to fecT flipped bits of a keyed frame b that failed
+// check, in place, and reports whether it then passes. A correction the
+// CRC-32C refuses is undone: the frame is left as it came.
+func (d *decoder) repair(t uint8, b []byte) bool {
+	if !d.fec || !d.keyOK || !keyed(t) {
+		return false
+	}
+	var pos [fecT]int
+	n := fecLocate(b, &pos)
+	if n <= 0 {
+		return false
+	}
+	fecFlip(b, &pos, n)
+	if checkTrailer(b[:len(b)-FECSize], d.key) {
+		d.orphans-- // counted by check
+		d.corrected += n
+		return true
+	}
+	fecFlip(b, &pos, n)
 	return false
 }
 
@@ -229,7 +275,7 @@ func (d *decoder) findAhead() int {
 			p++
 			continue
 		}
-		end := p + HeaderSize + h.n + TrailerSize
+		end := d.frameEnd(p, h)
 		if end > d.w {
 			break // cannot tell yet; resume here
 		}

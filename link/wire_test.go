@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"hash/crc32"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ type vector struct {
 	typ, seq, ack uint8
 	payload       []byte
 	frame         []byte
+	fec           bool // keyed frame with parity; the name ends in "-fec"
 }
 
 var vectors = []vector{
@@ -48,6 +50,10 @@ var vectors = []vector{
 	{name: "poll", sid: 0x12345678, dir: dirClient, typ: typePoll, seq: 8, ack: 3},
 	{name: "fin", sid: 0x12345678, dir: dirClient, typ: typeFin, seq: 8, ack: 3},
 	{name: "rst", sid: 0x12345678, dir: dirServer, typ: typeRst, seq: 3, ack: 9},
+	{name: "syn-fec", typ: typeSyn, payload: []byte("FLNK\x01\x78\x56\x34\x12\x01")},
+	{name: "synack-fec", typ: typeSynAck, payload: []byte("FLNK\x01\x78\x56\x34\x12\x01")},
+	{name: "data-fec", sid: 0x12345678, dir: dirClient, typ: typeData, seq: 7, ack: 3, payload: []byte("hello, ferry"), fec: true},
+	{name: "ack-sack-fec", sid: 0x12345678, dir: dirServer, typ: typeAck, seq: 3, ack: 7, payload: []byte{0x06}, fec: true},
 }
 
 func (v vector) key() uint32 {
@@ -70,7 +76,7 @@ func TestFrameVectors(t *testing.T) {
 		var out bytes.Buffer
 		out.WriteString("# name sid dir type seq ack payload frame (hex; - = empty). See docs/LINK.md.\n")
 		for _, v := range vectors {
-			f := putFrame(buf[:], header{typ: v.typ, seq: v.seq, ack: v.ack}, v.payload, v.key())
+			f := putFrame(buf[:], header{typ: v.typ, seq: v.seq, ack: v.ack}, v.payload, v.key(), v.fec)
 			dir := "-"
 			if v.dir != 0 {
 				dir = string(v.dir)
@@ -83,12 +89,12 @@ func TestFrameVectors(t *testing.T) {
 	}
 	for _, v := range readVectors(t) {
 		t.Run(v.name, func(t *testing.T) {
-			f := putFrame(buf[:], header{typ: v.typ, seq: v.seq, ack: v.ack}, v.payload, v.key())
+			f := putFrame(buf[:], header{typ: v.typ, seq: v.seq, ack: v.ack}, v.payload, v.key(), v.fec)
 			if !bytes.Equal(f, v.frame) {
 				t.Fatalf("encoded\n%x\nwant\n%x", f, v.frame)
 			}
 			var d decoder
-			d.setKey(v.key())
+			d.setKey(v.key(), v.fec)
 			d.w = copy(d.space(), append([]byte("noise\x9e"), v.frame...))
 			h, p, ok := d.next()
 			if !ok || h.typ != v.typ || h.seq != v.seq || h.ack != v.ack || !bytes.Equal(p, v.payload) {
@@ -134,7 +140,7 @@ func readVectors(t *testing.T) []vector {
 		}
 		v := vector{name: fs[0], sid: uint32(num(fs[1], 16, 32)),
 			typ: uint8(num(fs[3], 10, 8)), seq: uint8(num(fs[4], 10, 8)), ack: uint8(num(fs[5], 10, 8)),
-			payload: bin(fs[6]), frame: bin(fs[7])}
+			payload: bin(fs[6]), frame: bin(fs[7]), fec: strings.HasSuffix(fs[0], "-fec") && keyed(uint8(num(fs[3], 10, 8)))}
 		if fs[2] != "-" {
 			v.dir = fs[2][0]
 		}
@@ -147,22 +153,65 @@ func readVectors(t *testing.T) []vector {
 func TestDecoderRejects(t *testing.T) {
 	var buf [MaxFrame]byte
 	key := sessionKey(1, dirClient)
-	f := putFrame(buf[:], header{typ: typeData, seq: 1, ack: 2}, []byte("some payload bytes"), key)
+	f := putFrame(buf[:], header{typ: typeData, seq: 1, ack: 2}, []byte("some payload bytes"), key, false)
 	for bit := 0; bit < len(f)*8; bit++ {
 		g := bytes.Clone(f)
 		g[bit/8] ^= 1 << (bit % 8)
 		var d decoder
-		d.setKey(key)
+		d.setKey(key, false)
 		d.w = copy(d.space(), g)
 		if _, _, ok := d.next(); ok {
 			t.Fatalf("accepted a frame with bit %d flipped", bit)
 		}
 	}
 	var d decoder
-	d.setKey(sessionKey(2, dirClient))
+	d.setKey(sessionKey(2, dirClient), false)
 	d.w = copy(d.space(), f)
 	if _, _, ok := d.next(); ok {
 		t.Fatal("accepted a frame of another session")
+	}
+}
+
+// With parity every frame with up to fecT flipped bits anywhere decodes to
+// the frame sent; without it, or with more flips, none is accepted that
+// differs from it.
+func TestDecoderRepairs(t *testing.T) {
+	var buf [MaxFrame]byte
+	key := sessionKey(1, dirClient)
+	payload := bytes.Repeat([]byte("some payload bytes "), 50)
+	f := putFrame(buf[:], header{typ: typeData, seq: 1, ack: 2}, payload, key, true)
+	decode := func(g []byte, fec bool) ([]byte, bool) {
+		var d decoder
+		d.setKey(key, fec)
+		d.w = copy(d.space(), g)
+		_, p, ok := d.next()
+		return p, ok
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for flips := 1; flips <= 6; flips++ {
+		for range 40 {
+			g := bytes.Clone(f)
+			hit := map[int]bool{}
+			for len(hit) < flips {
+				b := HeaderSize*8 + rng.IntN((len(f)-HeaderSize)*8) // the header has its own CRC
+				hit[b] = true
+				g[b/8] ^= 1 << (b % 8)
+			}
+			p, ok := decode(g, true)
+			if flips <= fecT && (!ok || !bytes.Equal(p, payload)) {
+				t.Fatalf("%d flips at %v: not repaired", flips, hit)
+			}
+			if ok && !bytes.Equal(p, payload) {
+				t.Fatalf("%d flips at %v: accepted a wrong payload", flips, hit)
+			}
+			if _, ok := decode(g[:len(g)-FECSize], false); ok {
+				t.Fatalf("%d flips: accepted without parity", flips)
+			}
+		}
+	}
+	// A decoder that expects parity refuses a frame without it.
+	if _, ok := decode(f[:len(f)-FECSize], true); ok {
+		t.Fatal("a decoder with parity accepted a frame without it")
 	}
 }
 
@@ -172,10 +221,10 @@ func TestDecoderFalseHeader(t *testing.T) {
 	var buf, fb [MaxFrame]byte
 	key := sessionKey(1, dirClient)
 	// A valid header claiming 4000 bytes, and no payload.
-	fake := putFrame(fb[:], header{typ: typeData, seq: 9}, make([]byte, 4000), key)[:HeaderSize]
-	f := putFrame(buf[:], header{typ: typeAck, seq: 1, ack: 2}, nil, key)
+	fake := putFrame(fb[:], header{typ: typeData, seq: 9}, make([]byte, 4000), key, false)[:HeaderSize]
+	f := putFrame(buf[:], header{typ: typeAck, seq: 1, ack: 2}, nil, key, false)
 	var d decoder
-	d.setKey(key)
+	d.setKey(key, false)
 	d.w = copy(d.space(), append(bytes.Clone(fake), f...))
 	h, _, ok := d.next()
 	if !ok || h.typ != typeAck {
@@ -186,12 +235,15 @@ func TestDecoderFalseHeader(t *testing.T) {
 func FuzzDecoder(f *testing.F) {
 	var buf [MaxFrame]byte
 	key := sessionKey(7, dirServer)
-	f.Add(putFrame(buf[:], header{typ: typeData, seq: 1, ack: 2}, []byte("payload"), key))
-	f.Add(putFrame(buf[:], header{typ: typeSyn}, []byte("FLNK\x01abcd"), 0))
-	f.Add([]byte("login: \x9e\x00\x10"))
-	f.Fuzz(func(t *testing.T, in []byte) {
+	f.Add(putFrame(buf[:], header{typ: typeData, seq: 1, ack: 2}, []byte("payload"), key, false), false)
+	f.Add(putFrame(buf[:], header{typ: typeSyn}, []byte("FLNK\x01abcd"), 0, false), false)
+	f.Add([]byte("login: \x9e\x00\x10"), false)
+	g := putFrame(buf[:], header{typ: typeData, seq: 1, ack: 2}, []byte("payload"), key, true)
+	g[12] ^= 0x21
+	f.Add(g, true)
+	f.Fuzz(func(t *testing.T, in []byte, fec bool) {
 		var d decoder
-		d.setKey(key)
+		d.setKey(key, fec)
 		for len(in) > 0 {
 			n := copy(d.space(), in)
 			in = in[n:]
@@ -206,7 +258,14 @@ func FuzzDecoder(f *testing.F) {
 				if keyed(h.typ) {
 					k = key
 				}
-				g := putFrame(buf[:], h, p, k)
+				withFEC := fec && keyed(h.typ)
+				g := putFrame(buf[:], h, p, k, withFEC)
+				if withFEC {
+					if fecRemainder(0, g) != 0 {
+						t.Fatalf("parity of %+v wrong", h)
+					}
+					g = g[:len(g)-FECSize]
+				}
 				if h2, p2, ok := parseAndCheck(g, k); !ok || h2 != h || !bytes.Equal(p2, p) {
 					t.Fatalf("round trip of %+v failed", h)
 				}
@@ -228,9 +287,9 @@ func TestWireAllocs(t *testing.T) {
 	payload := make([]byte, 1024)
 	key := sessionKey(1, dirClient)
 	var d decoder
-	d.setKey(key)
+	d.setKey(key, false)
 	allocs := testing.AllocsPerRun(100, func() {
-		f := putFrame(buf[:], header{typ: typeData, seq: 1, ack: 2}, payload, key)
+		f := putFrame(buf[:], header{typ: typeData, seq: 1, ack: 2}, payload, key, false)
 		d.w += copy(d.space(), f)
 		if _, _, ok := d.next(); !ok {
 			t.Fatal("frame not decoded")
@@ -251,8 +310,8 @@ func TestARQAllocs(t *testing.T) {
 	c := newSession(mc, 42, true)
 	s := newSession(ms, 42, false)
 	mc.cur, ms.cur = c, s
-	mc.dec.setKey(sessionKey(42, dirServer))
-	ms.dec.setKey(sessionKey(42, dirClient))
+	mc.dec.setKey(sessionKey(42, dirServer), false)
+	ms.dec.setKey(sessionKey(42, dirClient), false)
 	data := make([]byte, 3000)
 	out := make([]byte, 4000)
 	deliver := func(from, to *mux) {

@@ -1,0 +1,140 @@
+package link
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"ferry/link/linktest"
+)
+
+// pairWith is pair with a configuration for each end.
+func pairWith(t *testing.T, line *linktest.Line, ccfg, scfg PortConfig) (client, server *session, l Listener) {
+	t.Helper()
+	l, err := ListenPort(line.End(1), scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			t.Error("accept:", err)
+		}
+		accepted <- c
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := DialPort(ctx, line.End(0), ccfg)
+	if err != nil {
+		t.Fatal("dial:", err)
+	}
+	s := <-accepted
+	if s == nil {
+		t.FailNow()
+	}
+	return c.(*session), s.(*session), l
+}
+
+// TestFECSession negotiates parity and moves data both ways over a noisy
+// line: with both ends willing the frames are repaired, and an end that
+// does not offer it (as a peer of the previous release) gets a session
+// without it, which still works.
+func TestFECSession(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seconds of line")
+	}
+	const n = 256 << 10
+	for _, tc := range []struct {
+		name           string
+		client, server bool // offers parity
+	}{
+		{"both", true, true},
+		{"client-without", false, true},
+		{"server-without", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const baud = 921600
+			line := linktest.NewLine(linktest.Config{Baud: baud, BER: 3e-5})
+			defer line.Close()
+			c, s, l := pairWith(t, line, PortConfig{Baud: baud, NoFEC: !tc.client}, PortConfig{Baud: baud, NoFEC: !tc.server})
+			defer l.Close()
+			want := tc.client && tc.server
+			if c.fec != want || s.fec != want {
+				t.Fatalf("negotiated parity: client %v, server %v; want %v", c.fec, s.fec, want)
+			}
+			up, down := random(n), random(n)
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() { defer wg.Done(); c.Write(up) }()
+			go func() { defer wg.Done(); s.Write(down) }()
+			expectRead(t, s, up)
+			expectRead(t, c, down)
+			wg.Wait()
+			cs, ss := c.Stats(), s.Stats()
+			if want && (cs.Corrected == 0 || ss.Corrected == 0) {
+				t.Errorf("corrected %d and %d bits, want some at BER 3e-5", cs.Corrected, ss.Corrected)
+			}
+			if !want && (cs.Corrected != 0 || ss.Corrected != 0) {
+				t.Errorf("corrected %d and %d bits without parity", cs.Corrected, ss.Corrected)
+			}
+			// At this BER a third of the 4 KiB frames have an error, and
+			// nearly all of them at most three.
+			lost := cs.Retransmits + cs.Timeouts + ss.Retransmits + ss.Timeouts
+			frames := cs.FramesSent + ss.FramesSent
+			if want && lost*20 > frames {
+				t.Errorf("%d of %d frames resent with parity", lost, frames)
+			}
+			if !want && lost*20 < frames {
+				t.Errorf("only %d of %d frames resent without parity: is the line noisy?", lost, frames)
+			}
+			t.Logf("client %+v, server %+v", cs, ss)
+			c.Close()
+		})
+	}
+}
+
+// A setup payload of the previous release (no flags byte) means no parity.
+func TestSetupFlags(t *testing.T) {
+	old := []byte("FLNK\x01\x78\x56\x34\x12")
+	sid, flags, err := parseSetup(old)
+	if err != nil || sid != 0x12345678 || flags != 0 {
+		t.Fatalf("old setup: sid %#x flags %d err %v", sid, flags, err)
+	}
+	sid, flags, err = parseSetup(setupPayload(0x12345678, setupFEC))
+	if err != nil || sid != 0x12345678 || flags != setupFEC {
+		t.Fatalf("new setup: sid %#x flags %d err %v", sid, flags, err)
+	}
+	if _, _, err := parseSetup(append(setupPayload(1, setupFEC), "later fields"...)); err != nil {
+		t.Fatalf("setup with later fields: %v", err)
+	}
+}
+
+// A client offers parity only on a line with a rate; a server accepts it
+// with or without one (a console behind stdio).
+func TestFECOffer(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		client, srv PortConfig
+		want        bool
+	}{
+		{"pipe", PortConfig{}, PortConfig{}, false},
+		{"line-to-console", PortConfig{Baud: 115200}, PortConfig{}, true},
+		{"line-to-line", PortConfig{Baud: 115200}, PortConfig{Baud: 115200}, true},
+		{"line-no-fec", PortConfig{Baud: 115200, NoFEC: true}, PortConfig{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			line := linktest.NewLine(linktest.Config{})
+			defer line.Close()
+			c, s, l := pairWith(t, line, tc.client, tc.srv)
+			defer l.Close()
+			defer c.Close()
+			if c.fec != tc.want || s.fec != tc.want {
+				t.Fatalf("parity: client %v, server %v; want %v", c.fec, s.fec, tc.want)
+			}
+			go c.Write([]byte("over the line"))
+			expectRead(t, s, []byte("over the line"))
+		})
+	}
+}
