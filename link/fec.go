@@ -96,16 +96,6 @@ func gfMul(a, b uint16) uint16 {
 	return gf.exp[int(gf.log[a])+int(gf.log[b])]
 }
 
-func gfDiv(a, b uint16) uint16 {
-	if a == 0 {
-		return 0
-	}
-	return gf.exp[int(gf.log[a])+fecGFOrder-int(gf.log[b])]
-}
-
-// gfPow returns α^e for any e ≥ 0.
-func gfPow(e int) uint16 { return gf.exp[e%fecGFOrder] }
-
 // fecLocate finds the flipped bits of codeword w (a frame and its
 // parity): it returns their bit offsets (bit 0 is the most significant
 // bit of w[0]) in pos and how many there are, 0 if w is a codeword, or -1
@@ -124,12 +114,12 @@ func fecLocate(w []byte, pos *[fecT]int) int {
 	for j := 1; j <= 2*fecT; j++ {
 		v := uint16(0)
 		for i := 47; i >= 0; i-- {
-			v = gfMul(v, gfPow(j))
+			v = gfMul(v, gf.exp[j])
 			if r>>i&1 != 0 {
 				v ^= 1
 			}
 		}
-		s[j] = gfDiv(v, gfPow(48*j))
+		s[j] = gfMul(v, gf.exp[fecGFOrder-48*j])
 	}
 	sigma, l := berlekampMassey(&s)
 	if l < 1 || l > fecT {
@@ -154,7 +144,7 @@ func berlekampMassey(s *[2*fecT + 1]uint16) (c [fecT + 2]uint16, l int) {
 			continue
 		}
 		t := c
-		f := gfDiv(d, bd)
+		f := gfMul(d, gf.exp[fecGFOrder-int(gf.log[bd])])
 		for i := 0; i+m < len(c); i++ {
 			c[i+m] ^= gfMul(f, b[i])
 		}
@@ -183,7 +173,7 @@ func chien(sigma [fecT + 2]uint16, l, nbits int, pos *[fecT]int) int {
 	copy(t[:], sigma[:fecT+1])
 	var step [fecT + 1]uint16
 	for k := 1; k <= fecT; k++ {
-		step[k] = gfPow(fecGFOrder - k)
+		step[k] = gf.exp[fecGFOrder-k]
 	}
 	found := 0
 	for e := range nbits {
@@ -206,11 +196,4 @@ func chien(sigma [fecT + 2]uint16, l, nbits int, pos *[fecT]int) int {
 		return -1
 	}
 	return l
-}
-
-// fecFlip flips the bits at the first n offsets of pos in w.
-func fecFlip(w []byte, pos *[fecT]int, n int) {
-	for _, p := range pos[:n] {
-		w[p/8] ^= 0x80 >> (p % 8)
-	}
 }

@@ -37,6 +37,13 @@ func pairWith(t *testing.T, line *linktest.Line, ccfg, scfg PortConfig) (client,
 	return c.(*session), s.(*session), l
 }
 
+// corrected returns the bits the receiver of s has corrected.
+func corrected(s *session) int {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	return s.m.dec.corrected
+}
+
 // TestFECSession negotiates parity and moves data both ways over a noisy
 // line: with both ends willing the frames are repaired, and an end that
 // does not offer it (as a peer of the previous release) gets a session
@@ -73,11 +80,12 @@ func TestFECSession(t *testing.T) {
 			expectRead(t, c, down)
 			wg.Wait()
 			cs, ss := c.Stats(), s.Stats()
-			if want && (cs.Corrected == 0 || ss.Corrected == 0) {
-				t.Errorf("corrected %d and %d bits, want some at BER 3e-5", cs.Corrected, ss.Corrected)
+			cfix, sfix := corrected(c), corrected(s)
+			if want && (cfix == 0 || sfix == 0) {
+				t.Errorf("corrected %d and %d bits, want some at BER 3e-5", cfix, sfix)
 			}
-			if !want && (cs.Corrected != 0 || ss.Corrected != 0) {
-				t.Errorf("corrected %d and %d bits without parity", cs.Corrected, ss.Corrected)
+			if !want && (cfix != 0 || sfix != 0) {
+				t.Errorf("corrected %d and %d bits without parity", cfix, sfix)
 			}
 			// At this BER a third of the 4 KiB frames have an error, and
 			// nearly all of them at most three.
@@ -86,10 +94,10 @@ func TestFECSession(t *testing.T) {
 			if want && lost*20 > frames {
 				t.Errorf("%d of %d frames resent with parity", lost, frames)
 			}
-			if !want && lost*20 < frames {
+			if !want && lost*50 < frames { // the sizer keeps it near 5%
 				t.Errorf("only %d of %d frames resent without parity: is the line noisy?", lost, frames)
 			}
-			t.Logf("client %+v, server %+v", cs, ss)
+			t.Logf("client %+v, %d bits corrected; server %+v, %d bits corrected", cs, cfix, ss, sfix)
 			c.Close()
 		})
 	}

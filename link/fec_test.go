@@ -29,7 +29,7 @@ func minimalPoly(t *testing.T, j int) uint64 {
 	p := []uint16{1} // coefficients in GF(2^16), p[i] of x^i
 	e := j % fecGFOrder
 	for {
-		root := gfPow(e)
+		root := gf.exp[e]
 		q := make([]uint16, len(p)+1)
 		for i, c := range p {
 			q[i+1] ^= c
@@ -107,7 +107,9 @@ func TestFECCorrects(t *testing.T) {
 						t.Fatalf("n=%d: located bit %d, flipped %v", n, b, want)
 					}
 				}
-				fecFlip(bad, &pos, got)
+				for _, b := range pos[:got] {
+					bad[b/8] ^= 0x80 >> (b % 8)
+				}
 				if !bytes.Equal(bad, w) {
 					t.Fatalf("n=%d, %d flips: not repaired", n, flips)
 				}

@@ -133,16 +133,13 @@ func (m *mux) handleFrames() {
 	defer m.mu.Unlock()
 	now := time.Now()
 	for {
-		orphans, fixed := m.dec.orphans, m.dec.corrected
+		orphans := m.dec.orphans
 		h, p, ok := m.dec.next()
 		if m.dec.orphans != orphans {
 			m.onOrphan(now)
 		}
 		if !ok {
 			return
-		}
-		if m.cur != nil && keyed(h.typ) {
-			m.cur.stats.Corrected += m.dec.corrected - fixed
 		}
 		m.handle(h, p, now)
 	}
@@ -207,7 +204,8 @@ func (m *mux) onSyn(p []byte) {
 			m.pending.fail(ErrReset)
 		}
 		s := newSession(m, sid, false)
-		s.setFEC(flags&setupFEC != 0)
+		s.fec = flags&setupFEC != 0
+		s.size.h = s.overhead()
 		m.cur, m.pending = s, s
 		m.dec.setKey(sessionKey(sid, dirClient), s.fec)
 		signal(m.accSig)
@@ -234,7 +232,8 @@ func (m *mux) onSynAck(p []byte, now time.Time) {
 		return
 	}
 	s.state = stOpen
-	s.setFEC(flags&setupFEC != 0 && m.cfg.setupFlags(false)&setupFEC != 0)
+	s.fec = flags&setupFEC != 0 && m.cfg.setupFlags(false)&setupFEC != 0
+	s.size.h = s.overhead()
 	m.dec.fec = s.fec
 	s.lastHeard, s.lastSent = now, now
 	s.sampleRTT(now.Sub(s.lastSyn)) // a first estimate, from the latest SYN

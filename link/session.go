@@ -111,7 +111,6 @@ type Stats struct {
 	FramesSent  int   // data frames acknowledged
 	Retransmits int   // frames found lost by a later frame's ack
 	Timeouts    int   // frames retransmitted after a timeout
-	Corrected   int   // bit errors corrected by FEC in received frames
 }
 
 func newSession(m *mux, sid uint32, client bool) *session {
@@ -156,12 +155,6 @@ func parseSetup(p []byte) (sid uint32, flags byte, err error) {
 		flags = p[setupSize]
 	}
 	return binary.LittleEndian.Uint32(p[5:9]), flags, nil
-}
-
-// setFEC records whether the session negotiated parity.
-func (s *session) setFEC(on bool) {
-	s.fec = on
-	s.size.h = s.overhead()
 }
 
 // overhead is what a data frame of the session adds to its payload.

@@ -160,13 +160,12 @@ func (d *decoder) space() []byte {
 // carry parity.
 func (d *decoder) setKey(key uint32, fec bool) { d.key, d.keyOK, d.fec = key, true, fec }
 
-// frameEnd returns the end of the frame with header h that starts at r.
-func (d *decoder) frameEnd(r int, h header) int {
-	end := r + HeaderSize + h.n + TrailerSize
-	if d.fec && keyed(h.typ) {
-		end += FECSize
+// parity returns the size of the parity that frames of type t carry.
+func (d *decoder) parity(t uint8) int {
+	if d.fec && keyed(t) {
+		return FECSize
 	}
-	return end
+	return 0
 }
 
 // next returns the next good frame. The payload is valid until the next
@@ -187,7 +186,7 @@ func (d *decoder) next() (header, []byte, bool) {
 			d.advance(1)
 			continue
 		}
-		end := d.frameEnd(d.r, h)
+		end := d.r + HeaderSize + h.n + TrailerSize + d.parity(h.typ)
 		if end > d.w {
 			// Wait for the payload, unless a complete good frame starts
 			// inside it: then this header was noise.
@@ -242,13 +241,16 @@ func (d *decoder) repair(t uint8, b []byte) bool {
 	if n <= 0 {
 		return false
 	}
-	fecFlip(b, &pos, n)
-	if checkTrailer(b[:len(b)-FECSize], d.key) {
-		d.orphans-- // counted by check
-		d.corrected += n
-		return true
+	for undo := range 2 {
+		for _, p := range pos[:n] {
+			b[p/8] ^= 0x80 >> (p % 8)
+		}
+		if undo == 0 && checkTrailer(b[:len(b)-FECSize], d.key) {
+			d.orphans-- // counted by check
+			d.corrected += n
+			return true
+		}
 	}
-	fecFlip(b, &pos, n)
 	return false
 }
 
@@ -275,7 +277,7 @@ func (d *decoder) findAhead() int {
 			p++
 			continue
 		}
-		end := d.frameEnd(p, h)
+		end := p + HeaderSize + h.n + TrailerSize + d.parity(h.typ)
 		if end > d.w {
 			break // cannot tell yet; resume here
 		}
