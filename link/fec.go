@@ -67,33 +67,31 @@ func fecEncode(msg []byte) (p [fecParity]byte) {
 	return p
 }
 
-// gf holds the log and antilog tables of GF(2^16), built on the first
-// correction (384 KiB that a clean line never touches).
-var gf struct {
-	once sync.Once
-	exp  [2 * fecGFOrder]uint16
-	log  [fecGFOrder + 1]uint16
-}
+// The log and antilog tables of GF(2^16), made on the first correction
+// (384 KiB that a clean line never touches): gfOnce.Do(gfTables).
+var (
+	gfOnce sync.Once
+	gfExp  [2 * fecGFOrder]uint16
+	gfLog  [fecGFOrder + 1]uint16
+)
 
-func gfInit() {
-	gf.once.Do(func() {
-		x := uint32(1)
-		for i := range fecGFOrder {
-			gf.exp[i], gf.exp[i+fecGFOrder] = uint16(x), uint16(x)
-			gf.log[x] = uint16(i)
-			x <<= 1
-			if x&0x10000 != 0 {
-				x ^= fecGFPoly
-			}
+func gfTables() {
+	x := uint32(1)
+	for i := range fecGFOrder {
+		gfExp[i], gfExp[i+fecGFOrder] = uint16(x), uint16(x)
+		gfLog[x] = uint16(i)
+		x <<= 1
+		if x&0x10000 != 0 {
+			x ^= fecGFPoly
 		}
-	})
+	}
 }
 
 func gfMul(a, b uint16) uint16 {
 	if a == 0 || b == 0 {
 		return 0
 	}
-	return gf.exp[int(gf.log[a])+int(gf.log[b])]
+	return gfExp[int(gfLog[a])+int(gfLog[b])]
 }
 
 // fecLocate finds the flipped bits of codeword w (a frame and its
@@ -109,44 +107,36 @@ func fecLocate(w []byte, pos *[fecT]int) int {
 	if r == 0 {
 		return 0
 	}
-	gfInit()
+	gfOnce.Do(gfTables)
 	var s [2*fecT + 1]uint16 // s[j] = w(α^j) = r(α^j)·α^(-48j)
 	for j := 1; j <= 2*fecT; j++ {
 		v := uint16(0)
 		for i := 47; i >= 0; i-- {
-			v = gfMul(v, gf.exp[j])
+			v = gfMul(v, gfExp[j])
 			if r>>i&1 != 0 {
 				v ^= 1
 			}
 		}
-		s[j] = gfMul(v, gf.exp[fecGFOrder-48*j])
+		s[j] = gfMul(v, gfExp[fecGFOrder-48*j])
 	}
-	sigma, l := berlekampMassey(&s)
-	if l < 1 || l > fecT {
-		return -1
-	}
-	return chien(sigma, l, nbits, pos)
-}
-
-// berlekampMassey returns the error locator σ(x) of syndromes s[1..2t]
-// and its degree.
-func berlekampMassey(s *[2*fecT + 1]uint16) (c [fecT + 2]uint16, l int) {
-	var b [fecT + 2]uint16
-	c[0], b[0] = 1, 1
-	m, bd := 1, uint16(1)
+	// Berlekamp-Massey: the error locator σ(x) of the syndromes, of
+	// degree l.
+	var sigma, b [fecT + 2]uint16
+	sigma[0], b[0] = 1, 1
+	l, m, bd := 0, 1, uint16(1)
 	for n := range 2 * fecT {
 		d := s[n+1]
-		for i := 1; i <= l && i <= fecT+1; i++ {
-			d ^= gfMul(c[i], s[n+1-i])
+		for i := 1; i <= min(l, fecT+1); i++ {
+			d ^= gfMul(sigma[i], s[n+1-i])
 		}
 		if d == 0 {
 			m++
 			continue
 		}
-		t := c
-		f := gfMul(d, gf.exp[fecGFOrder-int(gf.log[bd])])
-		for i := 0; i+m < len(c); i++ {
-			c[i+m] ^= gfMul(f, b[i])
+		t := sigma
+		f := gfMul(d, gfExp[fecGFOrder-int(gfLog[bd])])
+		for i := 0; i+m < len(sigma); i++ {
+			sigma[i+m] ^= gfMul(f, b[i])
 		}
 		if 2*l <= n {
 			l, b, bd, m = n+1-l, t, d, 1
@@ -154,32 +144,19 @@ func berlekampMassey(s *[2*fecT + 1]uint16) (c [fecT + 2]uint16, l int) {
 			m++
 		}
 	}
-	if l > fecT {
-		return c, l
+	if l < 1 || l > fecT || sigma[fecT+1] != 0 {
+		return -1 // more errors than the code can see
 	}
-	for i := l + 1; i < len(c); i++ {
-		if c[i] != 0 {
-			return c, fecT + 1 // inconsistent: more errors than the code sees
-		}
-	}
-	return c, l
-}
-
-// chien finds the roots α^(-e) of σ for bit degrees e < nbits and stores
-// their bit offsets; it returns l when σ has l distinct roots there, -1
-// otherwise.
-func chien(sigma [fecT + 2]uint16, l, nbits int, pos *[fecT]int) int {
-	var t [fecT + 1]uint16 // t[k] = σ_k·α^(-k·e)
-	copy(t[:], sigma[:fecT+1])
-	var step [fecT + 1]uint16
-	for k := 1; k <= fecT; k++ {
-		step[k] = gf.exp[fecGFOrder-k]
-	}
+	// Chien search: the roots α^(-e) of σ for bit degrees e < nbits, with
+	// t[k] = σ_k·α^(-k·e); l distinct roots there, or the word is beyond
+	// repair.
+	t := sigma
 	found := 0
 	for e := range nbits {
 		v := t[0]
-		for k := 1; k <= l; k++ {
+		for k := 1; k <= fecT; k++ {
 			v ^= t[k]
+			t[k] = gfMul(t[k], gfExp[fecGFOrder-k])
 		}
 		if v == 0 {
 			if found == fecT {
@@ -187,9 +164,6 @@ func chien(sigma [fecT + 2]uint16, l, nbits int, pos *[fecT]int) int {
 			}
 			pos[found] = nbits - 1 - e
 			found++
-		}
-		for k := 1; k <= l; k++ {
-			t[k] = gfMul(t[k], step[k])
 		}
 	}
 	if found != l {

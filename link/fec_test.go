@@ -9,16 +9,16 @@ import (
 // TestGFPrimitive checks that 0x1100B generates the whole field: α has
 // order 65535, so every nonzero element has a logarithm.
 func TestGFPrimitive(t *testing.T) {
-	gfInit()
+	gfOnce.Do(gfTables)
 	seen := make([]bool, fecGFOrder+1)
 	for i := range fecGFOrder {
-		x := gf.exp[i]
+		x := gfExp[i]
 		if x == 0 || seen[x] {
 			t.Fatalf("α^%d = %#x repeats: the polynomial is not primitive", i, x)
 		}
 		seen[x] = true
-		if int(gf.log[x]) != i {
-			t.Fatalf("log(α^%d) = %d", i, gf.log[x])
+		if int(gfLog[x]) != i {
+			t.Fatalf("log(α^%d) = %d", i, gfLog[x])
 		}
 	}
 }
@@ -29,7 +29,7 @@ func minimalPoly(t *testing.T, j int) uint64 {
 	p := []uint16{1} // coefficients in GF(2^16), p[i] of x^i
 	e := j % fecGFOrder
 	for {
-		root := gf.exp[e]
+		root := gfExp[e]
 		q := make([]uint16, len(p)+1)
 		for i, c := range p {
 			q[i+1] ^= c
@@ -63,7 +63,7 @@ func clmul(a, b uint64) (r uint64) {
 // TestFECGenerator derives g(x) = m1·m3·m5 and compares it with the
 // constant the encoder uses.
 func TestFECGenerator(t *testing.T) {
-	gfInit()
+	gfOnce.Do(gfTables)
 	g := clmul(clmul(minimalPoly(t, 1), minimalPoly(t, 3)), minimalPoly(t, 5))
 	if g != fecGenerator {
 		t.Fatalf("g(x) = %#x, fecGenerator = %#x", g, uint64(fecGenerator))
