@@ -2,6 +2,7 @@ package link
 
 import (
 	"context"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -9,10 +10,11 @@ import (
 	"ferry/link/linktest"
 )
 
-// pairWith is pair with a configuration for each end.
-func pairWith(t *testing.T, line *linktest.Line, ccfg, scfg PortConfig) (client, server *session, l Listener) {
+// pairWith dials over end a and accepts over end b, each end with its
+// configuration.
+func pairWith(t *testing.T, a, b io.ReadWriteCloser, ccfg, scfg PortConfig) (client, server Conn, l Listener) {
 	t.Helper()
-	l, err := ListenPort(line.End(1), scfg)
+	l, err := ListenPort(b, scfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,14 +28,20 @@ func pairWith(t *testing.T, line *linktest.Line, ccfg, scfg PortConfig) (client,
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := DialPort(ctx, line.End(0), ccfg)
+	client, err = DialPort(ctx, a, ccfg)
 	if err != nil {
 		t.Fatal("dial:", err)
 	}
-	s := <-accepted
-	if s == nil {
+	if server = <-accepted; server == nil {
 		t.FailNow()
 	}
+	return client, server, l
+}
+
+// sessions is pairWith over a line, for the tests that look inside.
+func sessions(t *testing.T, line *linktest.Line, ccfg, scfg PortConfig) (client, server *session, l Listener) {
+	t.Helper()
+	c, s, l := pairWith(t, line.End(0), line.End(1), ccfg, scfg)
 	return c.(*session), s.(*session), l
 }
 
@@ -65,7 +73,7 @@ func TestFECSession(t *testing.T) {
 			const baud = 921600
 			line := linktest.NewLine(linktest.Config{Baud: baud, BER: 3e-5})
 			defer line.Close()
-			c, s, l := pairWith(t, line, PortConfig{Baud: baud, NoFEC: !tc.client}, PortConfig{Baud: baud, NoFEC: !tc.server})
+			c, s, l := sessions(t, line, PortConfig{Baud: baud, NoFEC: !tc.client}, PortConfig{Baud: baud, NoFEC: !tc.server})
 			defer l.Close()
 			want := tc.client && tc.server
 			if c.fec != want || s.fec != want {
@@ -135,7 +143,7 @@ func TestFECOffer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			line := linktest.NewLine(linktest.Config{})
 			defer line.Close()
-			c, s, l := pairWith(t, line, tc.client, tc.srv)
+			c, s, l := sessions(t, line, tc.client, tc.srv)
 			defer l.Close()
 			defer c.Close()
 			if c.fec != tc.want || s.fec != tc.want {

@@ -15,25 +15,7 @@ import (
 // pair dials and accepts one session over ends a and b.
 func pair(t *testing.T, a, b io.ReadWriteCloser, cfg PortConfig) (client, server Conn, l Listener) {
 	t.Helper()
-	l, err := ListenPort(b, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted := make(chan Conn, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			t.Error("accept:", err)
-		}
-		accepted <- c
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	client, err = DialPort(ctx, a, cfg)
-	if err != nil {
-		t.Fatal("dial:", err)
-	}
-	return client, <-accepted, l
+	return pairWith(t, a, b, cfg, cfg)
 }
 
 // readFull reads len(want) bytes from c and compares.
