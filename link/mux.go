@@ -195,7 +195,6 @@ func (m *mux) onSyn(p []byte) {
 	if err != nil {
 		return
 	}
-	flags &= m.cfg.setupFlags(true)
 	if m.cur == nil || m.cur.sid != sid {
 		if m.cur != nil {
 			m.cur.fail(ErrReset)
@@ -204,15 +203,16 @@ func (m *mux) onSyn(p []byte) {
 			m.pending.fail(ErrReset)
 		}
 		s := newSession(m, sid, false)
-		s.fec = flags&setupFEC != 0
+		s.fec = flags&m.cfg.setupFlags(true)&setupFEC != 0
 		s.size.h = s.overhead()
 		m.cur, m.pending = s, s
 		m.dec.setKey(sessionKey(sid, dirClient), s.fec)
 		signal(m.accSig)
-	} else if m.cur.fec {
-		flags |= setupFEC // a repeated SYN: answer as the first time
-	} else {
-		flags &^= setupFEC
+	}
+	// What the session uses, so that a repeated SYN gets the first answer.
+	flags = 0
+	if m.cur.fec {
+		flags = setupFEC
 	}
 	m.queueCtl(ctlFrame{typ: typeSynAck, sid: sid, flags: flags})
 }
