@@ -51,7 +51,7 @@ func (s *session) onData(seq uint8, p []byte, fin bool) {
 		return
 	}
 	if sl.buf == nil {
-		sl.buf = make([]byte, s.m.cfg.MaxPayload)
+		sl.buf = s.buffer()
 	}
 	sl.n = copy(sl.buf, p)
 	sl.fin, sl.have = fin, true
@@ -81,6 +81,7 @@ func (s *session) deliver() {
 			s.recvQ.write(sl.buf[:sl.n])
 		}
 		sl.have = false
+		s.spare, sl.buf = append(s.spare, sl.buf), nil
 		s.held--
 		s.rnext++
 		moved = true
@@ -145,6 +146,7 @@ func (s *session) release(sl *txSlot, now time.Time) {
 		s.finAcked = true
 	}
 	s.inflightBytes -= sl.n
+	s.spare, sl.buf = append(s.spare, sl.buf), nil
 	sl.sacked, sl.lost, sl.fin, sl.tries = false, false, false, 0
 }
 
@@ -381,7 +383,7 @@ func (s *session) frameNew() (uint8, bool) {
 	seq := s.next
 	sl := &s.tx[seq]
 	if sl.buf == nil {
-		sl.buf = make([]byte, s.m.cfg.MaxPayload)
+		sl.buf = s.buffer()
 	}
 	sl.n = s.sendQ.read(sl.buf[:n])
 	sl.fin = fin
@@ -424,7 +426,11 @@ func (s *session) ackFrame(b []byte, typ uint8, now time.Time) []byte {
 	}
 	s.ackOwed = false
 	s.lastSent = now
-	return putFrame(b, header{typ: typ, seq: s.next, ack: s.rnext}, bm[:n], s.txKey, s.fec)
+	seq := s.next // informative
+	if s.fec {
+		seq = uint8(s.m.dec.corrected - s.fixBase)
+	}
+	return putFrame(b, header{typ: typ, seq: seq, ack: s.rnext}, bm[:n], s.txKey, s.fec)
 }
 
 func earlier(a, b time.Time) time.Time {

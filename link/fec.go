@@ -2,58 +2,56 @@ package link
 
 // Forward error correction for keyed frames (docs/LINK.md section 1.1).
 //
-// A serial line at BER 1e-5 corrupts a third of all 4 KiB frames, nearly
-// always in one to three bits; ARQ alone then resends a third of the data.
-// Sessions that negotiate it append 6 bytes of parity of a shortened
-// binary BCH code to every keyed frame: it corrects up to fecT flipped bits
-// anywhere in the frame (header, payload, CRC-32C and parity). The code:
+// A serial line at BER 1e-5 corrupts a third of all 4 KiB frames and half
+// of all 8 KiB ones, nearly always in one to four bits; ARQ alone then
+// resends that much of the data. Sessions that negotiate it append 8 bytes
+// of parity of a shortened binary BCH code to every keyed frame: it
+// corrects up to fecT flipped bits anywhere in the frame (header, payload,
+// CRC-32C and parity), and lets DATA frames grow to MaxLongPayload. The
+// code:
 //
 //	field      GF(2^16), primitive polynomial x^16+x^12+x^3+x+1 (0x1100B)
-//	generator  g(x) = m1(x)·m3(x)·m5(x), degree 48 (fecGenerator)
+//	generator  g(x) = m1(x)·m3(x)·m5(x)·m7(x), degree 64: x^64 + fecGenerator
 //	codeword   the frame's bytes, most significant bit first, then the
-//	           parity: the remainder of frame(x)·x^48 modulo g(x), 6 bytes
+//	           parity: the remainder of frame(x)·x^64 modulo g(x), 8 bytes
 //	           big-endian, so that the whole is a multiple of g(x)
 //
 // The receiver does no work on a frame whose CRC-32C passes. On a failure
 // it computes the syndromes, finds the error locator (Berlekamp-Massey)
 // and its roots (Chien search), flips those bits, and keeps the result
 // only if the CRC-32C then passes: the CRC still guards against a wrong
-// correction of four or more errors. No security rests on any of it; the
+// correction of five or more errors. No security rests on any of it; the
 // crypt layer authenticates everything above the link.
 
 import "sync"
 
 const (
-	fecParity    = 6 // parity bytes: 48 bits, 3 syndromes of 16 bits
-	fecT         = 3 // bit errors corrected in a frame
+	fecParity    = 8 // parity bytes: 64 bits, 4 syndromes of 16 bits
+	fecT         = 4 // bit errors corrected in a frame
 	fecGFPoly    = 0x1100B
-	fecGFOrder   = 65535              // multiplicative order of the field
-	fecGenerator = 0x1_2511_0C14_410B // m1·m3·m5 over GF(2); TestFECGenerator derives it
-	fecMaxBits   = fecGFOrder         // longest codeword, bits
+	fecGFOrder   = 65535                 // multiplicative order of the field
+	fecGenerator = 0x1A1B_3E49_549C_8405 // g(x) - x^64, g = m1·m3·m5·m7 over GF(2); TestFECGenerator derives it
+	fecMaxBits   = fecGFOrder            // longest codeword, bits
 )
 
-// fecTable[b] is b(x)·x^48 mod g(x): the byte-at-a-time remainder step.
+// fecTable[b] is b(x)·x^64 mod g(x): the byte-at-a-time remainder step.
 var fecTable = func() (t [256]uint64) {
-	const mask = 1<<(8*fecParity) - 1
 	for b := range t {
-		r := uint64(b) << 40
+		r := uint64(b) << 56
 		for range 8 {
-			r <<= 1
-			if r&(1<<48) != 0 {
-				r ^= fecGenerator
-			}
+			top := r >> 63
+			r = r<<1 ^ -top&fecGenerator // x^64 = fecGenerator mod g(x)
 		}
-		t[b] = r & mask
+		t[b] = r
 	}
 	return t
 }()
 
-// fecRemainder returns the remainder of data(x)·x^48 modulo g(x), starting
+// fecRemainder returns the remainder of data(x)·x^64 modulo g(x), starting
 // from remainder r.
 func fecRemainder(r uint64, data []byte) uint64 {
-	const mask = 1<<(8*fecParity) - 1
 	for _, b := range data {
-		r = (r<<8)&mask ^ fecTable[byte(r>>40)^b]
+		r = r<<8 ^ fecTable[byte(r>>56)^b]
 	}
 	return r
 }
@@ -62,7 +60,7 @@ func fecRemainder(r uint64, data []byte) uint64 {
 func fecEncode(msg []byte) (p [fecParity]byte) {
 	r := fecRemainder(0, msg)
 	for i := range p {
-		p[i] = byte(r >> (40 - 8*i))
+		p[i] = byte(r >> (56 - 8*i))
 	}
 	return p
 }
@@ -103,21 +101,21 @@ func fecLocate(w []byte, pos *[fecT]int) int {
 	if nbits > fecMaxBits || len(w) < fecParity {
 		return -1
 	}
-	r := fecRemainder(0, w) // w(x)·x^48 mod g(x)
+	r := fecRemainder(0, w) // w(x)·x^64 mod g(x)
 	if r == 0 {
 		return 0
 	}
 	gfOnce.Do(gfTables)
-	var s [2*fecT + 1]uint16 // s[j] = w(α^j) = r(α^j)·α^(-48j)
+	var s [2*fecT + 1]uint16 // s[j] = w(α^j) = r(α^j)·α^(-64j)
 	for j := 1; j <= 2*fecT; j++ {
 		v := uint16(0)
-		for i := 47; i >= 0; i-- {
+		for i := 63; i >= 0; i-- {
 			v = gfMul(v, gfExp[j])
 			if r>>i&1 != 0 {
 				v ^= 1
 			}
 		}
-		s[j] = gfMul(v, gfExp[fecGFOrder-48*j])
+		s[j] = gfMul(v, gfExp[fecGFOrder-64*j])
 	}
 	// Berlekamp-Massey: the error locator σ(x) of the syndromes, of
 	// degree l.

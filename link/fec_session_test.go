@@ -154,3 +154,74 @@ func TestFECOffer(t *testing.T) {
 		})
 	}
 }
+
+// TestLongSession: with FEC a clean line carries DATA frames of up to
+// MaxLongPayload, starting at sizerStartFEC; without it, frames stay at
+// MaxPayload.
+func TestLongSession(t *testing.T) {
+	const n, baud = 128 << 10, 921600
+	for _, fec := range []bool{true, false} {
+		line := linktest.NewLine(linktest.Config{Baud: baud})
+		c, s, l := sessions(t, line, PortConfig{Baud: baud, NoFEC: !fec}, PortConfig{Baud: baud})
+		up := random(n)
+		go c.Write(up)
+		expectRead(t, s, up)
+		st := c.Stats()
+		max, ramp := MaxPayload, 8 // from 256 bytes, two frames of each size
+		if fec {
+			// 2 KiB twice and 4 KiB twice before the first long frame
+			max, ramp = MaxLongPayload, 4
+		}
+		if want := n/max + ramp + 4; st.FramesSent > want { // and a few short ones
+			t.Errorf("fec %v: %d frames for %d bytes, want at most %d", fec, st.FramesSent, n, want)
+		}
+		t.Logf("fec %v: %+v", fec, st)
+		if fec && st.FramesSent < n/MaxLongPayload {
+			t.Errorf("%d frames for %d bytes: longer than MaxLongPayload?", st.FramesSent, n)
+		}
+		c.Close()
+		l.Close()
+		line.Close()
+	}
+}
+
+// TestPreReleaseFEC: bit 0 of the setup flags was a pre-release FEC that
+// was never released; a server neither accepts nor echoes it, so a peer
+// built before the change gets a session without parity.
+func TestPreReleaseFEC(t *testing.T) {
+	line := linktest.NewLine(linktest.Config{})
+	defer line.Close()
+	l, err := ListenPort(line.End(1), PortConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	a := line.End(0)
+	var buf [MaxFrame]byte
+	if _, err := a.Write(putFrame(buf[:], header{typ: typeSyn}, setupPayload(0x1234, 1<<0), 0, false)); err != nil {
+		t.Fatal(err)
+	}
+	var d decoder
+	d.setKey(sessionKey(0x1234, dirServer), false)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		k, err := a.Read(d.space())
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.w += k
+		h, p, ok := d.next()
+		if !ok {
+			continue
+		}
+		if h.typ != typeSynAck {
+			t.Fatalf("answer of type %d", h.typ)
+		}
+		sid, flags, err := parseSetup(p)
+		if err != nil || sid != 0x1234 || flags != 0 {
+			t.Fatalf("SYNACK: sid %#x flags %#x err %v, want flags 0", sid, flags, err)
+		}
+		return
+	}
+	t.Fatal("no SYNACK")
+}

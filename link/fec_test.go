@@ -2,6 +2,7 @@ package link
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -51,25 +52,38 @@ func minimalPoly(t *testing.T, j int) uint64 {
 	return m
 }
 
-func clmul(a, b uint64) (r uint64) {
+// clmul multiplies polynomials over GF(2) of degree below 64: the
+// product's high and low 64 coefficients.
+func clmul(a, b uint64) (hi, lo uint64) {
 	for i := range 64 {
 		if b>>i&1 != 0 {
-			r ^= a << i
+			lo ^= a << i
+			if i > 0 {
+				hi ^= a >> (64 - i)
+			}
 		}
 	}
-	return r
+	return hi, lo
 }
 
-// TestFECGenerator derives g(x) = m1·m3·m5 and compares it with the
-// constant the encoder uses.
+// TestFECGenerator derives g(x) = m1·m3·m5·m7 and compares it with the
+// constant the encoder uses: the coefficients below x^64, whose own is 1.
 func TestFECGenerator(t *testing.T) {
 	gfOnce.Do(gfTables)
-	g := clmul(clmul(minimalPoly(t, 1), minimalPoly(t, 3)), minimalPoly(t, 5))
-	if g != fecGenerator {
-		t.Fatalf("g(x) = %#x, fecGenerator = %#x", g, uint64(fecGenerator))
+	var m [4]uint64
+	for i, j := range []int{1, 3, 5, 7} {
+		if m[i] = minimalPoly(t, j); m[i]>>16 != 1 {
+			t.Fatalf("m%d(x) = %#x has not degree 16", j, m[i])
+		}
 	}
-	if g>>48 != 1 {
-		t.Fatalf("g(x) = %#x has not degree 48", g)
+	_, m13 := clmul(m[0], m[1])
+	_, m57 := clmul(m[2], m[3])
+	hi, g := clmul(m13, m57) // degrees 32 and 32
+	if hi != 1 {
+		t.Fatalf("g(x) = %#x·x^64 + %#x has not degree 64", hi, g)
+	}
+	if g != fecGenerator {
+		t.Fatalf("g(x) = x^64 + %#x, fecGenerator = %#x", g, uint64(fecGenerator))
 	}
 }
 
@@ -118,7 +132,7 @@ func TestFECCorrects(t *testing.T) {
 	}
 }
 
-// TestFECBeyondT checks that four or more flipped bits are never taken for
+// TestFECBeyondT checks that five or more flipped bits are never taken for
 // a codeword: the decoder either gives up or proposes a correction (which
 // the CRC-32C then refuses), and never reports 0 errors.
 func TestFECBeyondT(t *testing.T) {
@@ -132,7 +146,7 @@ func TestFECBeyondT(t *testing.T) {
 	gaveUp := 0
 	for range 200 {
 		bad := bytes.Clone(w)
-		for range 4 + rng.IntN(4) {
+		for range fecT + 1 + rng.IntN(4) {
 			b := rng.IntN(8 * len(w))
 			bad[b/8] ^= 0x80 >> (b % 8)
 		}
@@ -148,7 +162,7 @@ func TestFECBeyondT(t *testing.T) {
 		}
 	}
 	if gaveUp < 150 {
-		t.Fatalf("gave up on only %d of 200 words with 4-7 errors", gaveUp)
+		t.Fatalf("gave up on only %d of 200 words with 5-8 errors", gaveUp)
 	}
 }
 
@@ -160,17 +174,70 @@ func BenchmarkFECEncode(b *testing.B) {
 	}
 }
 
-func BenchmarkFECCorrect3(b *testing.B) {
+func BenchmarkFECCorrect4(b *testing.B) {
 	msg := make([]byte, MaxFrame-fecParity)
 	p := fecEncode(msg)
 	w := append(msg, p[:]...)
 	w[10] ^= 1
 	w[2000] ^= 4
 	w[4000] ^= 0x80
+	w[8000] ^= 0x10
 	var pos [fecT]int
 	for b.Loop() {
-		if fecLocate(w, &pos) != 3 {
+		if fecLocate(w, &pos) != 4 {
 			b.Fatal("not located")
+		}
+	}
+}
+
+// fecGoodput is what a frame of payload n carries at bit error rate ber
+// with parity: n/(n+h) × P(at most fecT flipped bits in the frame).
+func fecGoodput(n int, ber float64) float64 {
+	const h = Overhead + FECSize
+	l := 8 * float64(n+h) * ber
+	term, ok := 1.0, 1.0
+	for k := 1; k <= fecT; k++ {
+		term *= l / float64(k)
+		ok += term
+	}
+	return float64(n) / float64(n+h) * ok * math.Exp(-l)
+}
+
+// TestFECSizes derives the rates of fecRates, where each size of fecSizes
+// is as good as the next, and checks that the sizer's choice is within 2%
+// of the best payload at every rate from 1e-8 to 1e-2.
+func TestFECSizes(t *testing.T) {
+	if len(fecSizes) != len(fecRates) || fecSizes[0] != MaxLongPayload {
+		t.Fatal("tables of different lengths, or not from MaxLongPayload")
+	}
+	for i := range fecRates {
+		next := sizerMin
+		if i+1 < len(fecSizes) {
+			next = int(fecSizes[i+1])
+		}
+		lo, hi := 1e-9, 1e-1
+		for range 100 {
+			mid := math.Sqrt(lo * hi)
+			if fecGoodput(int(fecSizes[i]), mid) >= fecGoodput(next, mid) {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		if want := math.Round(lo * 1e7); math.Abs(want-float64(fecRates[i])) > 0.005*want+1 {
+			t.Errorf("fecRates[%d] = %d, the sizes %d and %d cross at %.0f", i, fecRates[i], fecSizes[i], next, want)
+		}
+	}
+	for i := range 300 {
+		ber := math.Pow(10, -8+6*float64(i)/300)
+		z := sizer{max: MaxLongPayload, min: sizerMin, h: Overhead + FECSize, bytes: 1e6, flips: 8e6 * ber}
+		got := z.fecOptimum()
+		best := 0.0
+		for n := sizerMin; n <= MaxLongPayload; n += 4 {
+			best = max(best, fecGoodput(n, ber))
+		}
+		if g := fecGoodput(got, ber); g < 0.98*best {
+			t.Errorf("BER %.2g: payload %d carries %.4f, the best %.4f", ber, got, g, best)
 		}
 	}
 }

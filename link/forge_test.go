@@ -54,7 +54,7 @@ func (f *forger) Read(p []byte) (int, error) { return f.pr.Read(p) }
 
 // Write sees whole frames: the mux writes one frame a call.
 func (f *forger) Write(b []byte) (int, error) {
-	h, ok := parseHeader(b)
+	h, ok := parseHeader(b, true)
 	if ok && h.typ == typeSyn {
 		f.sid, _, _ = parseSetup(b[HeaderSize:])
 	}

@@ -169,6 +169,10 @@ func (m *mux) handle(h header, p []byte, now time.Time) {
 		return
 	}
 	s.lastHeard = now
+	if s.fec && (h.typ == typeAck || h.typ == typePoll) {
+		s.size.flips += float64(h.seq - s.peerFixed) // bits the peer corrected since its last ack
+		s.peerFixed = h.seq
+	}
 	switch h.typ {
 	case typeData, typeFin:
 		s.onData(h.seq, p, h.typ == typeFin)
@@ -203,8 +207,7 @@ func (m *mux) onSyn(p []byte) {
 			m.pending.fail(ErrReset)
 		}
 		s := newSession(m, sid, false)
-		s.fec = flags&m.cfg.setupFlags(true)&setupFEC != 0
-		s.size.h = s.overhead()
+		s.useFEC(flags&m.cfg.setupFlags(true)&setupFEC != 0)
 		m.cur, m.pending = s, s
 		m.dec.setKey(sessionKey(sid, dirClient), s.fec)
 		signal(m.accSig)
@@ -232,8 +235,7 @@ func (m *mux) onSynAck(p []byte, now time.Time) {
 		return
 	}
 	s.state = stOpen
-	s.fec = flags&setupFEC != 0 && m.cfg.setupFlags(false)&setupFEC != 0
-	s.size.h = s.overhead()
+	s.useFEC(flags&setupFEC != 0 && m.cfg.setupFlags(false)&setupFEC != 0)
 	m.dec.fec = s.fec
 	s.lastHeard, s.lastSent = now, now
 	s.sampleRTT(now.Sub(s.lastSyn)) // a first estimate, from the latest SYN

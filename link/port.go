@@ -15,7 +15,7 @@ type PortConfig struct {
 	Baud   int  // line rate, for timers and pacing; 0 = unknown or fast (a pipe): no pacing
 	RTSCTS bool // use hardware flow control (OpenSerial only)
 
-	MaxPayload  int           // largest frame payload; 0 = MaxPayload
+	MaxPayload  int           // largest frame payload sent; 0 = the most a session allows (MaxPayload, MaxLongPayload with FEC)
 	Window      int           // payload bytes in flight and buffered each way; 0 = one second of line, 16..256 KiB
 	KeepAlive   time.Duration // idle time before a keepalive frame; 0 = 1s
 	PeerTimeout time.Duration // silence after which the session fails; 0 = 60s
@@ -72,8 +72,8 @@ func (c PortConfig) setupFlags(server bool) byte {
 }
 
 func (c PortConfig) normalize() PortConfig {
-	if c.MaxPayload <= 0 || c.MaxPayload > MaxPayload {
-		c.MaxPayload = MaxPayload
+	if c.MaxPayload <= 0 || c.MaxPayload > MaxLongPayload {
+		c.MaxPayload = MaxLongPayload
 	}
 	c.MaxPayload = max(c.MaxPayload, sizerMin)
 	if c.Baud > 0 {

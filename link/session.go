@@ -40,7 +40,10 @@ const (
 // Setup flags: what the sender of a SYN offers, and of a SYNACK accepts.
 // Peers of 2026-12-02 and before send no flags byte and ignore it.
 const (
-	setupFEC = 1 << 0 // keyed frames carry BCH parity (fec.go)
+	// setupFEC: keyed frames carry BCH parity (fec.go) and DATA frames may
+	// be long (MaxLongPayload). Bit 0 was a pre-release FEC (3 bits, 4 KiB
+	// frames), never released: it is neither sent nor accepted.
+	setupFEC = 1 << 1
 )
 
 const (
@@ -89,12 +92,18 @@ type session struct {
 	nextAdjust    time.Time     // next cwnd adjustment
 
 	// receive side
-	recvQ   ring
-	rx      [256]rxSlot
-	rnext   uint8 // next sequence number to deliver; the cumulative ack
-	held    int   // frames in rx not yet delivered
-	peerFin bool
-	ackOwed bool
+	recvQ ring
+	rx    [256]rxSlot
+	rnext uint8    // next sequence number to deliver; the cumulative ack
+	spare [][]byte // slot buffers of frames acked or delivered, for reuse
+	// With FEC, ACK and POLL frames carry in seq the bits corrected in
+	// the session so far, modulo 256: fixBase is the decoder's count when
+	// the session began, peerFixed the peer's count in its latest ack.
+	fixBase   int
+	peerFixed uint8
+	held      int // frames in rx not yet delivered
+	peerFin   bool
+	ackOwed   bool
 
 	lastHeard time.Time
 	progress  time.Time // last progress, or last time nothing was awaited (checkProgress)
@@ -126,7 +135,7 @@ func newSession(m *mux, sid uint32, client bool) *session {
 		dead:     make(chan struct{}),
 		sendQ:    newRing(m.cfg.Window),
 		recvQ:    newRing(m.cfg.Window),
-		size:     newSizer(m.cfg.MaxPayload),
+		size:     newSizer(min(m.cfg.MaxPayload, MaxPayload)),
 		cwnd:     vegasStart,
 		state:    stOpen, lastHeard: now, lastSent: now, progress: now,
 	}
@@ -155,6 +164,36 @@ func parseSetup(p []byte) (sid uint32, flags byte, err error) {
 		flags = p[setupSize]
 	}
 	return binary.LittleEndian.Uint32(p[5:9]), flags, nil
+}
+
+// useFEC sets what the setup negotiated: with FEC, frames carry parity,
+// DATA frames may be long and new frames start at sizerStartFEC.
+func (s *session) useFEC(on bool) {
+	s.fec = on
+	s.size.h = s.overhead()
+	s.fixBase = s.m.dec.corrected
+	if on {
+		s.size.max = s.m.cfg.MaxPayload
+		s.size.ceil = min(sizerStartFEC, s.size.max)
+	}
+}
+
+// buffer returns a slot buffer that holds any payload of the session: a
+// spare one, or a new one. There are only as many as frames in flight
+// and held, not one for each of the 256 sequence numbers.
+func (s *session) buffer() []byte {
+	size := MaxPayload
+	if s.fec {
+		size = MaxLongPayload
+	}
+	for len(s.spare) > 0 {
+		b := s.spare[len(s.spare)-1]
+		s.spare = s.spare[:len(s.spare)-1]
+		if len(b) >= size {
+			return b
+		}
+	}
+	return make([]byte, size)
 }
 
 // overhead is what a data frame of the session adds to its payload.

@@ -301,8 +301,8 @@ func TestStallNoDuplicates(t *testing.T) {
 	}
 	// One probe per timeout during the stall: at most a few frames again
 	// beyond the data and the overhead of the frames that carried it.
-	const h = Overhead + FECSize // a line with a rate: both ends use FEC
-	if extra := st.BytesSent - int64(len(data)) - int64(st.FramesSent)*h; extra > 3*(MaxPayload+h) {
+	const h = Overhead + FECSize // a line with a rate: both ends use FEC, and long frames
+	if extra := st.BytesSent - int64(len(data)) - int64(st.FramesSent)*h; extra > 3*(MaxLongPayload+h) {
 		t.Errorf("%d frame bytes in %d frames sent for %d of data: %d again into a 3 s stall", st.BytesSent, st.FramesSent, len(data), extra)
 	}
 }

@@ -15,7 +15,8 @@ package link
 // There is no byte stuffing; the receiver resynchronises by scanning for
 // the sync byte and checking both CRCs. In a session that negotiated FEC,
 // keyed frames end with FECSize bytes of BCH parity after the CRC-32C
-// (fec.go).
+// (fec.go), and a DATA frame of more than MaxPayload bytes is sent as
+// type typeDataLong, whose length field counts from MaxPayload+1.
 
 import (
 	"bytes"
@@ -32,9 +33,13 @@ const (
 	TrailerSize = 4    // CRC-32C of key prefix, header and payload
 	Overhead    = HeaderSize + TrailerSize
 	FECSize     = fecParity // BCH parity after the trailer of keyed frames, when negotiated
-	MaxPayload  = 4085      // 12-bit length field, chosen so that a frame fits 4096 bytes (4102 with FEC)
-	MaxFrame    = HeaderSize + MaxPayload + TrailerSize + FECSize
-	keySize     = 5 // session ID 4 (LE) + direction 1
+	MaxPayload  = 4085      // 12-bit length field, chosen so that a frame fits 4096 bytes
+	// MaxLongPayload is the largest payload of a DATA frame in a session
+	// with FEC: the frame and its parity are then 8191 bytes, 65,528 bits
+	// of the 65,535 the code allows.
+	MaxLongPayload = 8172
+	MaxFrame       = HeaderSize + MaxLongPayload + TrailerSize + FECSize
+	keySize        = 5 // session ID 4 (LE) + direction 1
 )
 
 // Frame types. Types below typeSyn are keyed: their CRC-32C includes the
@@ -45,6 +50,7 @@ const (
 	typePoll      = 2  // an ack that asks for an ack in return
 	typeFin       = 3  // end of stream, sequenced, empty
 	typeRst       = 4  // session aborted, empty
+	typeDataLong  = 5  // DATA of more than MaxPayload bytes, length MaxPayload+1 + the field (sessions with FEC); decoded as typeData
 	typeSyn       = 8  // client opens a session: setup payload
 	typeSynAck    = 9  // server accepts it: the same setup payload
 	typeNoSession = 10 // "I know no session": the server restarted
@@ -84,12 +90,15 @@ func keyed(t uint8) bool { return t < typeSyn }
 // CRC-32C state of the key prefix, 0 for setup frames; fec appends the
 // parity (keyed frames of a session that negotiated it).
 func putFrame(b []byte, h header, payload []byte, key uint32, fec bool) []byte {
-	n := len(payload)
+	n, v := len(payload), uint16(h.typ)<<12|uint16(len(payload))
 	if n > MaxPayload {
-		panic("link: internal error: payload too large")
+		if !fec || h.typ != typeData || n > MaxLongPayload {
+			panic("link: internal error: payload too large")
+		}
+		v = typeDataLong<<12 | uint16(n-MaxPayload-1)
 	}
 	b[0] = Sync
-	binary.LittleEndian.PutUint16(b[1:3], uint16(h.typ)<<12|uint16(n))
+	binary.LittleEndian.PutUint16(b[1:3], v)
 	b[3] = h.seq
 	b[4] = h.ack
 	binary.LittleEndian.PutUint16(b[5:7], crc16.Checksum(b[:5], crc16Table))
@@ -104,13 +113,18 @@ func putFrame(b []byte, h header, payload []byte, key uint32, fec bool) []byte {
 	return b[:end]
 }
 
-// parseHeader decodes the first HeaderSize bytes of b.
-func parseHeader(b []byte) (header, bool) {
+// parseHeader decodes the first HeaderSize bytes of b; long admits
+// typeDataLong (a session with FEC), which it returns as typeData.
+func parseHeader(b []byte, long bool) (header, bool) {
 	if b[0] != Sync || binary.LittleEndian.Uint16(b[5:7]) != crc16.Checksum(b[:5], crc16Table) {
 		return header{}, false
 	}
 	v := binary.LittleEndian.Uint16(b[1:3])
 	h := header{typ: uint8(v >> 12), seq: b[3], ack: b[4], n: int(v & 0x0FFF)}
+	if long && h.typ == typeDataLong && h.n <= MaxLongPayload-MaxPayload-1 {
+		h.typ, h.n = typeData, h.n+MaxPayload+1
+		return h, true
+	}
 	if h.n > MaxPayload || !validType(h.typ) {
 		return header{}, false
 	}
@@ -181,7 +195,7 @@ func (d *decoder) next() (header, []byte, bool) {
 		if d.w-d.r < HeaderSize {
 			return header{}, nil, false
 		}
-		h, ok := parseHeader(d.buf[d.r : d.r+HeaderSize])
+		h, ok := parseHeader(d.buf[d.r:d.r+HeaderSize], d.fec)
 		if !ok {
 			d.advance(1)
 			continue
@@ -272,7 +286,7 @@ func (d *decoder) findAhead() int {
 		if p+HeaderSize > d.w {
 			break
 		}
-		h, ok := parseHeader(d.buf[p : p+HeaderSize])
+		h, ok := parseHeader(d.buf[p:p+HeaderSize], d.fec)
 		if !ok {
 			p++
 			continue

@@ -3,6 +3,7 @@ package link
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -50,10 +51,13 @@ var vectors = []vector{
 	{name: "poll", sid: 0x12345678, dir: dirClient, typ: typePoll, seq: 8, ack: 3},
 	{name: "fin", sid: 0x12345678, dir: dirClient, typ: typeFin, seq: 8, ack: 3},
 	{name: "rst", sid: 0x12345678, dir: dirServer, typ: typeRst, seq: 3, ack: 9},
-	{name: "syn-fec", typ: typeSyn, payload: []byte("FLNK\x01\x78\x56\x34\x12\x01")},
-	{name: "synack-fec", typ: typeSynAck, payload: []byte("FLNK\x01\x78\x56\x34\x12\x01")},
+	{name: "syn-fec", typ: typeSyn, payload: []byte("FLNK\x01\x78\x56\x34\x12\x02")},
+	{name: "synack-fec", typ: typeSynAck, payload: []byte("FLNK\x01\x78\x56\x34\x12\x02")},
 	{name: "data-fec", sid: 0x12345678, dir: dirClient, typ: typeData, seq: 7, ack: 3, payload: []byte("hello, ferry"), fec: true},
 	{name: "ack-sack-fec", sid: 0x12345678, dir: dirServer, typ: typeAck, seq: 3, ack: 7, payload: []byte{0x06}, fec: true},
+	// A long DATA frame (type 5, length field 4100-4086 = 14): 4100
+	// bytes of "ferry " repeated.
+	{name: "data-long-fec", sid: 0x12345678, dir: dirClient, typ: typeData, seq: 9, ack: 3, payload: bytes.Repeat([]byte("ferry "), 700)[:4100], fec: true},
 }
 
 func (v vector) key() uint32 {
@@ -188,7 +192,7 @@ func TestDecoderRepairs(t *testing.T) {
 		return p, ok
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	for flips := 1; flips <= 6; flips++ {
+	for flips := 1; flips <= fecT+4; flips++ {
 		for range 40 {
 			g := bytes.Clone(f)
 			hit := map[int]bool{}
@@ -212,6 +216,67 @@ func TestDecoderRepairs(t *testing.T) {
 	// A decoder that expects parity refuses a frame without it.
 	if _, ok := decode(f[:len(f)-FECSize], true); ok {
 		t.Fatal("a decoder with parity accepted a frame without it")
+	}
+}
+
+// A DATA frame of more than MaxPayload bytes goes as type 5 in a session with
+// FEC, decodes as DATA there, and is refused anywhere else: a decoder
+// without parity, a length past MaxLongPayload, another type.
+func TestLongFrames(t *testing.T) {
+	var buf [MaxFrame]byte
+	key := sessionKey(1, dirClient)
+	for _, n := range []int{MaxPayload + 1, 4096, 5000, MaxLongPayload} {
+		payload := bytes.Repeat([]byte{byte(n)}, n)
+		f := putFrame(buf[:], header{typ: typeData, seq: 4, ack: 5}, payload, key, true)
+		if len(f) != n+Overhead+FECSize || len(f) > MaxFrame || 8*len(f) > fecMaxBits {
+			t.Fatalf("n=%d: frame of %d bytes", n, len(f))
+		}
+		if typ := f[2] >> 4; typ != typeDataLong {
+			t.Fatalf("n=%d: sent as type %d", n, typ)
+		}
+		for _, fec := range []bool{true, false} {
+			var d decoder
+			d.setKey(key, fec)
+			d.w = copy(d.space(), f)
+			h, p, ok := d.next()
+			if fec && (!ok || h.typ != typeData || h.seq != 4 || !bytes.Equal(p, payload)) {
+				t.Fatalf("n=%d: decoded %+v %v", n, h, ok)
+			}
+			if !fec && ok {
+				t.Fatalf("n=%d: accepted without FEC", n)
+			}
+		}
+	}
+	// Only DATA may be long, only with parity, and at most MaxLongPayload.
+	for _, c := range []struct {
+		typ uint8
+		n   int
+		fec bool
+	}{{typeData, MaxPayload + 1, false}, {typeAck, MaxPayload + 1, true}, {typeData, MaxLongPayload + 1, true}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("putFrame(%d bytes, type %d, fec %v) did not refuse", c.n, c.typ, c.fec)
+				}
+			}()
+			putFrame(buf[:], header{typ: c.typ}, make([]byte, c.n), key, c.fec)
+		}()
+	}
+	// A type 5 header whose length says more than MaxLongPayload.
+	var h [HeaderSize]byte
+	h[0] = Sync
+	binary.LittleEndian.PutUint16(h[1:3], typeDataLong<<12|uint16(MaxLongPayload-MaxPayload))
+	binary.LittleEndian.PutUint16(h[5:7], crc16.Checksum(h[:5], crc16Table))
+	if _, ok := parseHeader(h[:], true); ok {
+		t.Fatal("accepted a long header past MaxLongPayload")
+	}
+	binary.LittleEndian.PutUint16(h[1:3], typeDataLong<<12|uint16(MaxLongPayload-MaxPayload-1))
+	binary.LittleEndian.PutUint16(h[5:7], crc16.Checksum(h[:5], crc16Table))
+	if hd, ok := parseHeader(h[:], true); !ok || hd.n != MaxLongPayload || hd.typ != typeData {
+		t.Fatalf("refused the longest header: %+v %v", hd, ok)
+	}
+	if _, ok := parseHeader(h[:], false); ok {
+		t.Fatal("accepted a long header without FEC")
 	}
 }
 
@@ -275,7 +340,7 @@ func FuzzDecoder(f *testing.F) {
 }
 
 func parseAndCheck(b []byte, key uint32) (header, []byte, bool) {
-	h, ok := parseHeader(b)
+	h, ok := parseHeader(b, true)
 	if !ok || len(b) != HeaderSize+h.n+TrailerSize || !checkTrailer(b, key) {
 		return header{}, nil, false
 	}
