@@ -230,7 +230,7 @@ func TestFECSizes(t *testing.T) {
 	}
 	for i := range 300 {
 		ber := math.Pow(10, -8+6*float64(i)/300)
-		z := sizer{max: MaxLongPayload, min: sizerMin, h: Overhead + FECSize, bytes: 1e6, flips: 8e6 * ber}
+		z := sizer{max: MaxLongPayload, min: sizerMin, h: Overhead + FECSize, bytes: 1e9, flips: 8e9 * ber} // the prior negligible
 		got := z.fecOptimum()
 		best := 0.0
 		for n := sizerMin; n <= MaxLongPayload; n += 4 {

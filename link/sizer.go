@@ -36,6 +36,9 @@ const (
 	// ceiling double: 7.5 KiB from sizerStart to 4 KiB. Once a frame has
 	// failed the optimum caps every size, whatever the ceiling.
 	sizerGrowAfter = 2
+	// sizerPrior is the clean line the bit error rate estimate starts
+	// from (fecOptimum), bytes.
+	sizerPrior = 16 << 10
 )
 
 func newSizer(max int) sizer {
@@ -107,7 +110,9 @@ func (z *sizer) optimum() int {
 // frame); TestFECSizes derives the rates and checks that the choice is
 // never 2% under the best goodput.
 func (z *sizer) fecOptimum() int {
-	r := z.flips / z.bytes * (1e7 / 8) // flipped bits per 10^7 sent
+	// flipped bits per 10^7 sent, as if a clean sizerPrior had come
+	// first: one bit corrected in the first frames is no rate
+	r := z.flips / (z.bytes + sizerPrior) * (1e7 / 8)
 	for i, max := range fecRates {
 		if r <= float64(max) {
 			return min(int(fecSizes[i]), z.max)
