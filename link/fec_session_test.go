@@ -45,6 +45,20 @@ func sessions(t *testing.T, line *linktest.Line, ccfg, scfg PortConfig) (client,
 	return c.(*session), s.(*session), l
 }
 
+// listening returns a clean line with a server listening on its end B;
+// both close when the test ends.
+func listening(t *testing.T) (*linktest.Line, Listener) {
+	t.Helper()
+	line := linktest.NewLine(linktest.Config{})
+	t.Cleanup(func() { line.Close() })
+	l, err := ListenPort(line.End(1), PortConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return line, l
+}
+
 // corrected returns the bits the receiver of s has corrected.
 func corrected(s *session) int {
 	s.m.mu.Lock()
@@ -189,13 +203,7 @@ func TestLongSession(t *testing.T) {
 // was never released; a server neither accepts nor echoes it, so a peer
 // built before the change gets a session without parity.
 func TestPreReleaseFEC(t *testing.T) {
-	line := linktest.NewLine(linktest.Config{})
-	defer line.Close()
-	l, err := ListenPort(line.End(1), PortConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	line, _ := listening(t)
 	a := line.End(0)
 	var buf [MaxFrame]byte
 	if _, err := a.Write(putFrame(buf[:], header{typ: typeSyn}, setupPayload(0x1234, 1<<0), 0, false)); err != nil {

@@ -195,13 +195,7 @@ func TestClientRestart(t *testing.T) {
 // Sessions follow one another on the same line; frames of an earlier
 // session that arrive late are ignored.
 func TestSessionsAndStaleFrames(t *testing.T) {
-	line := linktest.NewLine(linktest.Config{})
-	defer line.Close()
-	l, err := ListenPort(line.End(1), PortConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	line, l := listening(t)
 	// A frame of an old session, with valid CRCs, as it would linger.
 	var buf [MaxFrame]byte
 	stale := putFrame(buf[:], header{typ: typeData, seq: 0}, []byte("stale data"), sessionKey(12345, dirClient), false)
