@@ -180,20 +180,19 @@ func (s *session) useFEC(on bool) {
 
 // buffer returns a slot buffer that holds any payload of the session: a
 // spare one, or a new one. There are only as many as frames in flight
-// and held, not one for each of the 256 sequence numbers.
+// and held, not one for each of the 256 sequence numbers. Every buffer
+// of a session has its size: the first is made once the setup has
+// settled s.fec.
 func (s *session) buffer() []byte {
-	size := MaxPayload
+	if n := len(s.spare); n > 0 {
+		b := s.spare[n-1]
+		s.spare = s.spare[:n-1]
+		return b
+	}
 	if s.fec {
-		size = MaxLongPayload
+		return make([]byte, MaxLongPayload)
 	}
-	for len(s.spare) > 0 {
-		b := s.spare[len(s.spare)-1]
-		s.spare = s.spare[:len(s.spare)-1]
-		if len(b) >= size {
-			return b
-		}
-	}
-	return make([]byte, size)
+	return make([]byte, MaxPayload)
 }
 
 // overhead is what a data frame of the session adds to its payload.

@@ -85,7 +85,7 @@ func (z *sizer) size() int { return max(z.min, min(z.ceil, z.optimum())) }
 
 func (z *sizer) optimum() int {
 	best := z.max
-	if z.flips > 0 && z.bytes > 0 {
+	if z.flips > 0 {
 		best = z.fecOptimum()
 	}
 	if z.fails < 1e-3 || z.bytes <= 0 {
