@@ -186,7 +186,12 @@ func TestLongSession(t *testing.T) {
 			// 2 KiB twice and 4 KiB twice before the first long frame
 			max, ramp = MaxLongPayload, 4
 		}
-		if want := n/max + ramp + 4; st.FramesSent > want { // and a few short ones
+		// and a few short ones: the sizer grows a size when its ACKs
+		// come back, so a slow CPU (qemu in CI: 45 frames without FEC)
+		// sends more of the small ones first. The bound still fails a
+		// sizer stuck one size short: 64 frames of 2 KiB without FEC,
+		// 32 of 4 KiB with it.
+		if want := n/max + ramp + 8; st.FramesSent > want {
 			t.Errorf("fec %v: %d frames for %d bytes, want at most %d", fec, st.FramesSent, n, want)
 		}
 		t.Logf("fec %v: %+v", fec, st)
