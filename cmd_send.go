@@ -190,6 +190,7 @@ func (s *session) put(pl *plan, sum *summary) error {
 			sum.failed++
 		}
 	}
+	s.Last() // the goodbye goes with the last file
 	return s.Put(pl.items, func(r client.PutResult) {
 		s.meter.done(r.Err)
 		if r.Err != nil {

@@ -20,6 +20,11 @@ import (
 //
 //	caller: open, put + chunks + file end (one write per batch) ──> server
 //	reader: <── done / failed, in order; settle the oldest unanswered file
+//
+// A put that ends the session (Last) sends the goodbye after its last
+// file without waiting for the answers (ByeIfDone): the server says thanks
+// right after them, or, when one failed, refuses it and the session goes
+// on (resends, then Close's goodbye).
 
 // putWindow bounds the files sent and not yet answered.
 const putWindow = 64
@@ -55,6 +60,7 @@ type inflight struct {
 	start   time.Time
 	srcErr  error // reading the local file failed while sending
 	settled bool  // no answer will come (never sent)
+	bye     bool  // not a file: the goodbye sent ahead
 }
 
 // answer is a message the reader goroutine read.
@@ -84,7 +90,8 @@ func (c *Client) Put(items []PutItem, done func(PutResult)) error {
 	var pending, retry []*inflight
 	next := 0
 	for next < len(items) || len(retry) > 0 || len(pending) > 0 {
-		more := next < len(items) || len(retry) > 0
+		bye := c.last && c.byeIfDone // the goodbye goes after the last file
+		more := next < len(items) || len(retry) > 0 || bye
 		if !more || len(pending) >= putWindow || len(answers) > 0 {
 			a, err := c.await(answers)
 			if err != nil {
@@ -92,6 +99,12 @@ func (c *Client) Put(items []PutItem, done func(PutResult)) error {
 			}
 			fl := pending[0]
 			pending = pending[1:]
+			if fl.bye {
+				// thanks: the session is over (no file failed, so none
+				// is left); a refusal: it goes on
+				c.byeDone = a.code == frame.CodeThanks
+				continue
+			}
 			if again := c.settle(fl, a); again {
 				retry = append(retry, fl)
 				continue
@@ -103,9 +116,11 @@ func (c *Client) Put(items []PutItem, done func(PutResult)) error {
 		if len(retry) > 0 {
 			fl, retry = retry[0], retry[1:]
 			fl.res.Resends++
-		} else {
+		} else if next < len(items) {
 			fl = &inflight{item: &items[next], res: PutResult{Item: &items[next]}, from: held[&items[next]]}
 			next++
+		} else {
+			fl, c.last = &inflight{bye: true}, false
 		}
 		if err := c.sendPut(fl); err != nil {
 			return err
@@ -153,6 +168,9 @@ func (c *Client) await(answers <-chan answer) (answer, error) {
 // sendPut opens the item's file and streams it. A local failure before
 // anything was sent settles the item; the error is the session's.
 func (c *Client) sendPut(fl *inflight) error {
+	if fl.bye {
+		return c.sess.WriteRequest(c.id.ID, frame.CodeBye, []byte{frame.ByeIfDone})
+	}
 	it := fl.item
 	fl.start = time.Now()
 	p := frame.Put{Size: frame.SizeUnknown, Mode: 0o644, MTime: time.Now().UnixNano(), Path: it.Remote}

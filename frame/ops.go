@@ -321,6 +321,7 @@ const (
 	FailNotEmpty   uint16 = 12 // remove of a folder with content, without recursive
 	FailIncomplete uint16 = 13 // the sender gave up on the file (it could not read it)
 	FailResume     uint16 = 14 // a put from an offset the server does not hold: send it whole
+	FailGoOn       uint16 = 15 // a bye sent ahead (ByeIfDone) after a failure: the session goes on
 )
 
 // Failed is the payload of 2109: reason 2 | text (UTF-8, at most

@@ -23,6 +23,14 @@ const (
 // with feature short: the server keeps partial uploads of the client.
 const AuthPartials = 1
 
+// AuthByeIfDone is bit 1 of those flags: the server honours a bye sent
+// ahead of the answers to the requests before it (payload ByeIfDone).
+const AuthByeIfDone = 2
+
+// ByeIfDone is the payload of a bye (1034) sent ahead of the answers: end
+// the session only if every request before it succeeded.
+const ByeIfDone = 1
+
 // ErrName means a name field is empty, not NUL-terminated, or not printable
 // UTF-8.
 var ErrName = errors.New("frame: bad name field")

@@ -83,6 +83,7 @@ func (h *session) failOp(op, p string, err error) error {
 		result = "failed: " + oe.detail.Error()
 	}
 	h.op(op, p, 0, 0, time.Now(), result)
+	h.failed = true
 	f := frame.Failed{Reason: oe.reason, Text: oe.text}
 	return h.WriteResponse(frame.CodeFailed, f.Marshal())
 }

@@ -58,8 +58,8 @@ func TestShortAuth(t *testing.T) {
 	p, _ := r.Marshal(true)
 	s1.WriteRequest(frame.ClientID{}, frame.CodeRegister, p)
 	h, idb, err := s1.ReadResponse()
-	if err != nil || h.Code != frame.CodeRegistered || len(idb) != frame.IDSize+1 || idb[frame.IDSize] != 0 {
-		t.Fatalf("short register: %v %x %v, want the ID and flags 0", h.Code, idb, err)
+	if err != nil || h.Code != frame.CodeRegistered || len(idb) != frame.IDSize+1 || idb[frame.IDSize] != frame.AuthByeIfDone {
+		t.Fatalf("short register: %v %x %v, want the ID and flag bye-if-done", h.Code, idb, err)
 	}
 	s1.Close()
 	id := frame.ClientID(idb)
@@ -80,8 +80,8 @@ func TestShortAuth(t *testing.T) {
 	copy(rc.Signature[:], crypt.SignReconnect(priv, s2.Transcript, id))
 	p, _ = rc.Marshal(true)
 	s2.WriteRequest(id, frame.CodeReconnect, p)
-	if h, b, err := s2.ReadResponse(); err != nil || h.Code != frame.CodeReconnected || !bytes.Equal(b, append(id[:], frame.AuthPartials)) {
-		t.Fatalf("short reconnect: %v %x %v, want the ID and flag partials", h.Code, b, err)
+	if h, b, err := s2.ReadResponse(); err != nil || h.Code != frame.CodeReconnected || !bytes.Equal(b, append(id[:], frame.AuthPartials|frame.AuthByeIfDone)) {
+		t.Fatalf("short reconnect: %v %x %v, want the ID and flags partials, bye-if-done", h.Code, b, err)
 	}
 	s2.Close()
 

@@ -29,6 +29,7 @@ type session struct {
 	pending map[string]*fsstore.Upload // resumable uploads opened by a query, awaiting their put
 	denials int                        // refused authentications
 	pressed bool                       // the server ran out of file descriptors during an operation
+	failed  bool                       // an operation failed since the start, or since a bye refused
 	peer    string                     // for the log
 	files   int                        // files moved in the session, for the log
 	bytes   int64
@@ -114,7 +115,10 @@ func (h *session) handle(req frame.Request, p []byte) (done bool, err error) {
 	case frame.CodeSendFile:
 		return false, h.receive(p)
 	case frame.CodeBye:
-		return true, h.WriteResponse(frame.CodeThanks, h.client.ID[:])
+		if len(p) == 0 || len(p) == 1 && p[0] == frame.ByeIfDone && h.Features.Has(crypt.FeatureShort) {
+			return h.bye(len(p) == 1)
+		}
+		// any other payload: a protocol error, below
 	case frame.CodeKeepalive:
 		if !h.Features.Has(crypt.FeatureKeepalive) || len(p) != 0 {
 			return false, fmt.Errorf("%w: %v without keepalive negotiated, or with a payload", ErrProtocol, req.Code)
@@ -233,14 +237,29 @@ func (h *session) reconnect(id frame.ClientID, p []byte) error {
 
 // authAnswer is the payload of 2100 and 2105: the client's ID and, with
 // feature short, a flags byte whose bit 0 says that partial uploads of the
-// client are kept (without it the client asks no resume questions).
+// client are kept (without it the client asks no resume questions) and
+// whose bit 1 says that a bye may come ahead of the answers.
 func (h *session) authAnswer(c fsstore.Client) []byte {
 	if !h.Features.Has(crypt.FeatureShort) {
 		return c.ID[:]
 	}
-	var flags byte
+	flags := byte(frame.AuthByeIfDone)
 	if h.srv.cfg.Store.HasPartials(c.ID) {
 		flags |= frame.AuthPartials
 	}
 	return append(c.ID[:], flags)
+}
+
+// bye ends the session with a thanks. A bye that came ahead of the
+// answers to the requests before it (ifDone: ByeIfDone, after an auth
+// answer with AuthByeIfDone) ends it only if they all succeeded: after a
+// failure the client may want to send a file again, so the bye is refused
+// and the session goes on.
+func (h *session) bye(ifDone bool) (bool, error) {
+	if ifDone && h.failed {
+		err := h.failOp("bye", "", &opError{reason: frame.FailGoOn, text: "a request failed: the session goes on"})
+		h.failed = false
+		return false, err
+	}
+	return true, h.WriteResponse(frame.CodeThanks, h.client.ID[:])
 }
