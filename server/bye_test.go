@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
-	"sync/atomic"
 	"testing"
 
 	"ferry/client"
@@ -18,15 +17,7 @@ import (
 // once Put returns; after a mismatch it refuses it, the file is sent
 // again, and the session goes on until Close.
 func TestByeAhead(t *testing.T) {
-	var bad atomic.Int32
-	f := newFixture(t, func(c *Config) {
-		c.corrupt = func(s uint32) uint32 {
-			if bad.Add(-1) >= 0 {
-				return s + 1
-			}
-			return s
-		}
-	})
+	f, bad := corruptingFixture(t)
 	state := t.TempDir()
 	p, want := randomFile(t, 50000)
 	for _, tc := range []struct {

@@ -340,10 +340,10 @@ func TestPublishReadOnly(t *testing.T) {
 	}
 }
 
-// TestOpsResends: a checksum that does not match is sent again, both ways,
-// and a file that never matches is reported, not stored or written.
-func TestOpsResends(t *testing.T) {
-	var bad atomic.Int32
+// corruptingFixture is a fixture whose server miscomputes the cksum of
+// the next *bad files it receives or sends (bad counts down).
+func corruptingFixture(t *testing.T) (*fixture, *atomic.Int32) {
+	bad := new(atomic.Int32)
 	f := newFixture(t, func(c *Config) {
 		c.corrupt = func(s uint32) uint32 {
 			if bad.Add(-1) >= 0 {
@@ -352,6 +352,13 @@ func TestOpsResends(t *testing.T) {
 			return s
 		}
 	})
+	return f, bad
+}
+
+// TestOpsResends: a checksum that does not match is sent again, both ways,
+// and a file that never matches is reported, not stored or written.
+func TestOpsResends(t *testing.T) {
+	f, bad := corruptingFixture(t)
 	c, err := f.connect(t.TempDir(), "pi")
 	if err != nil {
 		t.Fatal(err)
