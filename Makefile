@@ -87,10 +87,20 @@ test-interop:
 # router build (dist/ferry-ath79) pushed at 921600 baud (half a
 # minute; INSTALL_ROUTER_BAUD=115200 measures a console's usual rate, about
 # four minutes). Not in "make test": it needs busybox.
+# test-install-console and test-install-rest split it in two: the console
+# install at 115200 (five minutes of line time, little CPU, no router
+# build needed), which .ci/run runs beside its later steps, and the rest.
 INSTALL_ROUTER_BAUD ?= 921600
-.PHONY: test-install
+INSTALL_TEST    = INSTALL_ROUTER_BAUD=$(INSTALL_ROUTER_BAUD) $(GO) test -tags busybox -count=1 -timeout 20m -v
+INSTALL_SHOW    = grep -E '^(=== RUN|--- |PASS|FAIL|ok|    [a-z_]+_test.go)'
+INSTALL_CONSOLE = ^TestInstallBinaryThenServe$$
+.PHONY: test-install test-install-console test-install-rest
 test-install: board-ath79
-	INSTALL_ROUTER_BAUD=$(INSTALL_ROUTER_BAUD) $(GO) test -tags busybox -count=1 -timeout 20m -v ./install | grep -E '^(=== RUN|--- |PASS|FAIL|ok|    [a-z_]+_test.go)'
+	$(INSTALL_TEST) ./install | $(INSTALL_SHOW)
+test-install-console:
+	$(INSTALL_TEST) -run '$(INSTALL_CONSOLE)' ./install | $(INSTALL_SHOW)
+test-install-rest: board-ath79
+	$(INSTALL_TEST) -skip '$(INSTALL_CONSOLE)' ./install | $(INSTALL_SHOW)
 
 clean:
 	rm -rf bin dist
