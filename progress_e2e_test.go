@@ -22,6 +22,7 @@ import (
 // then the same send with stderr on a pipe writes no bar, no escape
 // sequence, only the result.
 func TestProgressOnTerminal(t *testing.T) {
+	t.Parallel() // it mostly waits on the line: beside the others
 	dir := t.TempDir()
 	_, srvDev, cliDev := serialLine(t, linktest.Config{Baud: 115200})
 	startServe(t, "-serial", srvDev, "-baud", serialBaud, "-data", filepath.Join(dir, "srv"))

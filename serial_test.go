@@ -101,6 +101,7 @@ func TestSerialOutage30s(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 30-second outage")
 	}
+	t.Parallel() // it mostly waits (outages, timeouts): beside the others
 	dir := t.TempDir()
 	line, srvDev, cliDev := serialLine(t, linktest.Config{Baud: 115200})
 	data := filepath.Join(dir, "srv")
@@ -125,6 +126,7 @@ func TestSerialOutage30s(t *testing.T) {
 // and exit 1, not a hang; nothing is stored; the server stays up, and
 // once the cable is back the same upload goes through.
 func TestSerialOutageTooLong(t *testing.T) {
+	t.Parallel() // it mostly waits (outages, timeouts): beside the others
 	dir := t.TempDir()
 	line, srvDev, cliDev := serialLine(t, linktest.Config{Baud: 115200})
 	data := filepath.Join(dir, "srv")

@@ -266,6 +266,7 @@ func TestShellInterrupt(t *testing.T) {
 // download often drops the session (2 runs in 3 of the same pause in
 // link.transferThroughPause); with 5s it does not.
 func TestShellOutages(t *testing.T) {
+	t.Parallel() // it mostly waits (outages, timeouts): beside the others
 	dir := t.TempDir()
 	pub := filepath.Join(dir, "pub")
 	os.Mkdir(pub, 0o755)
@@ -469,6 +470,7 @@ func TestShellConfigDevice(t *testing.T) {
 // An idle shell keeps its session: keepalives stop the server's idle
 // timeout from dropping it; without them, it is dropped.
 func TestShellKeepalive(t *testing.T) {
+	t.Parallel() // it mostly waits (outages, timeouts): beside the others
 	tr := newTCP(t, "-idle-timeout", "2s")
 	for _, tt := range []struct {
 		every string
