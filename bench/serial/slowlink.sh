@@ -6,6 +6,10 @@
 # docs/BENCHMARKS.md (section slowlink).
 #
 # usage: bench/serial/slowlink.sh [-n]   (-n: print only)
+#        bench/serial/slowlink.sh -ab OTHER   (OTHER: another ferry binary)
+# -ab compares two builds on the small uploads: the clean 128 KiB and the
+# 256 KiB at BER 1e-5 by a known client, RUNS of each build taking turns,
+# and prints the medians; the doc is not touched.
 # environment: BAUD=115200 RUNS=1 ZTIMEOUT=300
 set -eu
 
@@ -13,8 +17,12 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BAUD=${BAUD:-115200}
 RUNS=${RUNS:-1}
 ZTIMEOUT=${ZTIMEOUT:-300}
-WRITE=1
+WRITE=1 OTHER=
 [ "${1:-}" = "-n" ] && WRITE=0
+if [ "${1:-}" = "-ab" ]; then
+	OTHER=$(cd "$(dirname "${2:?-ab needs a ferry binary}")" && pwd)/$(basename "$2")
+	[ -x "$OTHER" ] || { echo "slowlink: $2 is not an executable" >&2; exit 2; }
+fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
@@ -54,9 +62,9 @@ ferry_send() {
 	rc=0
 	# shellcheck disable=SC2086 # flag lists
 	"$TMP/linesim" -baud "$BAUD" -exit a $lflags -- \
-		"$TMP/ferry" send -stdio -baud "$BAUD" -q -state "$state" -trust-new $cflags "$f" -- \
+		"$FERRY" send -stdio -baud "$BAUD" -q -state "$state" -trust-new $cflags "$f" -- \
 		sh -c 'printf "\r\nBusyBox v1.36.1 built-in shell (ash)\r\nroot@OpenWrt:~# ferry serve -stdio\r\n"; exec "$@"' sh \
-		"$TMP/ferry" serve -stdio -baud "$BAUD" -data "$data" 2>"$TMP/log" || rc=$?
+		"$FERRY" serve -stdio -baud "$BAUD" -data "$data" 2>"$TMP/log" || rc=$?
 	t1=$(now)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 	return $rc
@@ -71,8 +79,8 @@ stored() { find "$TMP/srv/files" -type f -name "$(basename "$1")" -exec cmp -s {
 # known: the client has met the server (registered, key pinned, chain
 # kept: what every command after the first finds), over an unpaced line.
 known() {
-	"$TMP/linesim" -baud 0 -exit a -- "$TMP/ferry" ls -stdio -q -state "$TMP/st" -trust-new -- \
-		"$TMP/ferry" serve -stdio -data "$TMP/srv" >/dev/null 2>&1 || echo "known: ferry ls failed" >&2
+	"$TMP/linesim" -baud 0 -exit a -- "$FERRY" ls -stdio -q -state "$TMP/st" -trust-new -- \
+		"$FERRY" serve -stdio -data "$TMP/srv" >/dev/null 2>&1 || echo "known: ferry ls failed" >&2
 }
 
 run_case() { # NAME FILE [flags] -- [linesim flags]: median seconds of RUNS, first contact each
@@ -102,6 +110,34 @@ zmodem() { # FILE: seconds of an sz/rz transfer
 	t1=$(now)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
+
+FERRY=$TMP/ferry # the build under test; -ab takes turns with OTHER
+
+if [ -n "$OTHER" ]; then
+	# ab NAME FILE [flags] -- [linesim flags]: RUNS of each build taking
+	# turns, known client each time; prints the two medians
+	ab() {
+		name=$1 f=$2
+		shift 2
+		for _ in $(seq "$RUNS"); do
+			for FERRY in "$TMP/ferry" "$OTHER"; do
+				fresh
+				known
+				s=$(ferry_send "$f" "$TMP/srv" "$TMP/st" "$@") || { echo "$name: $FERRY failed" >&2; tail -3 "$TMP/log" >&2; }
+				stored "$f" || echo "$name: stored copy differs" >&2
+				echo "$FERRY $s"
+			done
+		done >"$TMP/ab"
+		this=$(awk -v b="$TMP/ferry" '$1 == b { print $2 }' "$TMP/ab" | median)
+		other=$(awk -v b="$OTHER" '$1 == b { print $2 }' "$TMP/ab" | median)
+		echo "| $name | $this ($(eff "$f" "$this")) | $other ($(eff "$f" "$other")) | $(awk -v a="$this" -v b="$other" 'BEGIN { printf "%+.1f ms", 1000 * (a - b) }') |"
+	}
+	echo "| case (RUNS=$RUNS, medians) | this tree's build | $OTHER | difference |"
+	echo "|---|---|---|---|"
+	ab "128 KiB random, clean" "$TMP/random128"
+	ab "256 KiB random, BER 1e-5" "$TMP/random256" -- -ber 1e-5
+	exit 0
+fi
 
 echo "1 MiB of text" >&2
 t_text=$(run_case text "$TMP/text.log")
