@@ -89,8 +89,11 @@ func (c *Client) Put(items []PutItem, done func(PutResult)) error {
 	defer close(want)
 	var pending, retry []*inflight
 	next := 0
+	// bye: the goodbye goes after the last file (Last is for this Put
+	// alone, whether or not it goes out)
+	bye := c.last && c.byeIfDone
+	c.last = false
 	for next < len(items) || len(retry) > 0 || len(pending) > 0 {
-		bye := c.last && c.byeIfDone // the goodbye goes after the last file
 		more := next < len(items) || len(retry) > 0 || bye
 		if !more || len(pending) >= putWindow || len(answers) > 0 {
 			a, err := c.await(answers)
@@ -120,7 +123,7 @@ func (c *Client) Put(items []PutItem, done func(PutResult)) error {
 			fl = &inflight{item: &items[next], res: PutResult{Item: &items[next]}, from: held[&items[next]]}
 			next++
 		} else {
-			fl, c.last = &inflight{bye: true}, false
+			fl, bye = &inflight{bye: true}, false
 		}
 		if err := c.sendPut(fl); err != nil {
 			return err

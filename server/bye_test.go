@@ -26,18 +26,28 @@ func TestByeAhead(t *testing.T) {
 		resends int
 		err     error
 		over    bool // the session ended with the put
+		omit    crypt.Features
+		empty   bool // Last, then a Put of nothing before this one
 	}{
-		{"stored", 0, 0, nil, true},
-		{"resent", 1, 1, nil, false},
-		{"never", 8, 6, client.ErrChecksum, false}, // both files, 4 times each
+		{"stored", 0, 0, nil, true, 0, false},
+		{"resent", 1, 1, nil, false, 0, false},
+		{"never", 8, 6, client.ErrChecksum, false, 0, false}, // both files, 4 times each
+		// no feature short: no flag bit 1, no bye ahead (it would be a
+		// protocol error)
+		{"without short", 0, 0, nil, false, crypt.FeatureShort, false},
+		// Last is for the next Put alone, even one that sends nothing
+		{"after an empty put", 0, 0, nil, false, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := f.connect(state, "pi")
+			c, err := f.connectWith(state, "pi", func(c *client.Config) { c.Omit = tc.omit })
 			if err != nil {
 				t.Fatal(err)
 			}
 			bad.Store(tc.bad)
 			c.Last()
+			if tc.empty {
+				putAll(t, c, nil)
+			}
 			items := []client.PutItem{{Local: p, Remote: "a-" + tc.name}, {Local: p, Remote: tc.name}}
 			res := putAll(t, c, items)
 			resends := 0
