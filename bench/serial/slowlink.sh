@@ -27,6 +27,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
 echo "building ferry and linesim" >&2
+REV=$(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown) # what is built
 (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$TMP/ferry" . && CGO_ENABLED=0 go build -o "$TMP/linesim" ./cmd/linesim)
 command -v sz >/dev/null 2>&1 || { [ "$(id -u)" = 0 ] && apt-get install -y lrzsz >/dev/null 2>&1; } || true
 
@@ -169,7 +170,7 @@ table="$TMP/table"
 {
 	echo "### Slow links: compression, overhead, resume (\`make bench-slowlink\`)"
 	echo
-	echo "$(date -u +%Y-%m-%d), ferry $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown), $BAUD baud over cmd/linesim with a console banner before the session on both sides, RUNS=$RUNS, load $LOAD. Effective rate: file bytes over wall time (process start, handshake and teardown included), as a multiple of the line's $((BAUD / 10)) bytes/s. The uploads of random data are by a client that has met the server before (registered, its key pinned and its chain kept: every command after the first); \"first contact\" includes the registration, the pinning (-trust-new) and the server's first start, which makes its key and certificate. The text cases are first contacts."
+	echo "$(date -u +%Y-%m-%d), ferry $REV, $BAUD baud over cmd/linesim with a console banner before the session on both sides, RUNS=$RUNS, load $LOAD. Effective rate: file bytes over wall time (process start, handshake and teardown included), as a multiple of the line's $((BAUD / 10)) bytes/s. The uploads of random data are by a client that has met the server before (registered, its key pinned and its chain kept: every command after the first); \"first contact\" includes the registration, the pinning (-trust-new) and the server's first start, which makes its key and certificate. The text cases are first contacts."
 	echo
 	echo "| case | seconds | result |"
 	echo "|---|---|---|"
