@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -35,13 +36,23 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// freePort returns an address on 127.0.0.1 where nothing listens, for a
+// server the test starts next.
+//
+// The port is below Linux's ephemeral range (32768-60999): a port the
+// kernel hands out for ":0" is one that any process's next outgoing
+// connection may take before the server binds it, as one did under qemu
+// in CI ("bind: address already in use").
 func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+mrand.IntN(12000))
+		if l, err := net.Listen("tcp", addr); err == nil {
+			l.Close()
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no free TCP port in 20000-31999")
+	return ""
 }
 
 // startServer runs "ferry serve" on a free TCP port and waits until it
