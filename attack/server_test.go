@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,14 +58,10 @@ func startServer(t *testing.T, nofile int, data string, extra ...string) *server
 	if _, err := exec.LookPath("prlimit"); err != nil {
 		t.Skip("prlimit (util-linux) is missing")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	args := append([]string{fmt.Sprintf("--nofile=%d:%d", nofile, nofile), *ferryBin, "serve", "-listen", addr, "-data", data}, extra...)
-	s := &server{t: t, cmd: exec.Command("prlimit", args...), addr: addr, data: data, exited: make(chan struct{})}
+	// port 0, and the address from its log: a port picked here and closed
+	// could be another process's by the time the server binds it
+	args := append([]string{fmt.Sprintf("--nofile=%d:%d", nofile, nofile), *ferryBin, "serve", "-listen", "127.0.0.1:0", "-data", data}, extra...)
+	s := &server{t: t, cmd: exec.Command("prlimit", args...), data: data, exited: make(chan struct{})}
 	stderr, _ := s.cmd.StderrPipe()
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -91,7 +86,8 @@ func (s *server) read(stderr interface{ Read([]byte) (int, error) }, ready chan<
 		s.mu.Lock()
 		s.log = append(s.log, sc.Text())
 		s.mu.Unlock()
-		if strings.Contains(sc.Text(), "serving on") {
+		if _, rest, ok := strings.Cut(sc.Text(), "serving on "); ok && s.addr == "" {
+			s.addr, _, _ = strings.Cut(rest, ",")
 			ready <- true
 		}
 	}
