@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net"
 	"os"
@@ -40,6 +41,11 @@ func TestServerLogJSON(t *testing.T) {
 	if _, errs, code := ferry(t, append(append([]string{"send"}, flags...), src)...); code != 0 {
 		t.Fatalf("send: %s", errs)
 	}
+	// -n on a stored file: the put is refused, and so is the goodbye that
+	// send sends right behind its last file (PROTOCOL.md §4.6, bye)
+	if _, errs, code := ferry(t, append(append([]string{"send", "-n"}, flags...), src)...); code == 0 {
+		t.Fatalf("send -n of a stored file: exit 0: %s", errs)
+	}
 	ferry(t, append(append([]string{"get", "-to", dir}, flags...), "missing")...)
 	if c, err := net.Dial("tcp", addr); err == nil { // a peer that is not ferry
 		c.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
@@ -50,7 +56,7 @@ func TestServerLogJSON(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("server exit: %v", err)
 	}
-	var put, failed, session, rejected, stopping bool
+	var put, failed, byeAhead, session, rejected, stopping bool
 	for _, line := range strings.Split(strings.TrimSpace(errb.String()), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
@@ -64,16 +70,18 @@ func TestServerLogJSON(t *testing.T) {
 			put = put || (strings.HasPrefix(m["peer"].(string), "127.0.0.1:") && rateAgrees(m))
 		case m["op"] == "get" && strings.HasPrefix(m["result"].(string), "refused: no such file"):
 			failed = true
+		case m["op"] == "bye" && strings.HasPrefix(m["result"].(string), "refused: a request failed"):
+			byeAhead = true
 		case m["kind"] == "session" && m["client"] == "logger-pi" && m["result"] == "ok":
 			session = session || (m["bytes"] == 12345.0 && m["files"] == 1.0 && rateAgrees(m))
 		case m["kind"] == "session" && m["client"] == nil && strings.Contains(m["result"].(string), "handshake"):
 			rejected = true
-		case strings.Contains(m["msg"].(string)+"", "stopping"):
+		case strings.Contains(fmt.Sprint(m["msg"]), "stopping"):
 			stopping = true
 		}
 	}
-	if !put || !failed || !session || !rejected || !stopping {
-		t.Fatalf("put %v, failed get %v, session %v, rejected peer %v, stopping %v in:\n%s", put, failed, session, rejected, stopping, errb.String())
+	if !put || !failed || !byeAhead || !session || !rejected || !stopping {
+		t.Fatalf("put %v, failed get %v, refused bye ahead %v, session %v, rejected peer %v, stopping %v in:\n%s", put, failed, byeAhead, session, rejected, stopping, errb.String())
 	}
 }
 
