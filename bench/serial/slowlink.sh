@@ -116,19 +116,17 @@ FERRY=$TMP/ferry # the build under test; -ab takes turns with OTHER
 
 if [ -n "$OTHER" ]; then
 	# ab NAME FILE [flags] -- [linesim flags]: RUNS of each build taking
-	# turns, known client each time; prints the two medians
+	# turns (run_known, one run at a time); prints the two medians
 	ab() {
 		name=$1 f=$2
 		shift 2
-		for _ in $(seq "$RUNS"); do
+		runs=$RUNS RUNS=1
+		for _ in $(seq "$runs"); do
 			for FERRY in "$TMP/ferry" "$OTHER"; do
-				fresh
-				known
-				s=$(ferry_send "$f" "$TMP/srv" "$TMP/st" "$@") || { echo "$name: $FERRY failed" >&2; tail -3 "$TMP/log" >&2; }
-				stored "$f" || echo "$name: stored copy differs" >&2
-				echo "$FERRY $s"
+				echo "$FERRY $(run_known "$name ($FERRY)" "$f" "$@")"
 			done
 		done >"$TMP/ab"
+		RUNS=$runs
 		this=$(awk -v b="$TMP/ferry" '$1 == b { print $2 }' "$TMP/ab" | median)
 		other=$(awk -v b="$OTHER" '$1 == b { print $2 }' "$TMP/ab" | median)
 		echo "| $name | $this ($(eff "$f" "$this")) | $other ($(eff "$f" "$other")) | $(awk -v a="$this" -v b="$other" 'BEGIN { printf "%+.1f ms", 1000 * (a - b) }') |"
